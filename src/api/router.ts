@@ -1,0 +1,110 @@
+// A small regex router. Image names contain '/' and ':', so patterns match greedily with named groups.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ApiError, badRequest } from '../util/errors.js';
+
+export interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  /** API version the client asked for (from the /v1.xx prefix), or the server's. */
+  version: number;
+  /** Present when the client asked to hijack the connection (Connection: Upgrade). */
+  upgrade?: { socket: Duplex; head: Buffer };
+}
+
+export type Handler = (ctx: Ctx) => Promise<void> | void;
+
+interface Route { method: string; pattern: RegExp; handler: Handler }
+
+export class Router {
+  private routes: Route[] = [];
+
+  add(method: string, pattern: RegExp, handler: Handler): void {
+    this.routes.push({ method, pattern, handler });
+  }
+  get(p: RegExp, h: Handler) { this.add('GET', p, h); }
+  post(p: RegExp, h: Handler) { this.add('POST', p, h); }
+  put(p: RegExp, h: Handler) { this.add('PUT', p, h); }
+  delete(p: RegExp, h: Handler) { this.add('DELETE', p, h); }
+  head(p: RegExp, h: Handler) { this.add('HEAD', p, h); }
+
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } | 'method' | undefined {
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const m = r.pattern.exec(path);
+      if (!m) continue;
+      pathMatched = true;
+      if (r.method !== method) continue;
+      const params: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = decodeURIComponent(v);
+      return { handler: r.handler, params };
+    }
+    return pathMatched ? 'method' : undefined;
+  }
+}
+
+// ---- helpers shared by route modules ----
+
+/** Docker's boolean query rule: anything but "", 0, no, false, none is true. */
+export function qbool(q: URLSearchParams, name: string, dflt = false): boolean {
+  const v = q.get(name);
+  if (v === null) return dflt;
+  return !['', '0', 'no', 'false', 'none'].includes(v.toLowerCase());
+}
+
+export function qint(q: URLSearchParams, name: string, dflt: number): number {
+  const v = q.get(name);
+  if (v === null || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw badRequest(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+/** Filters come as {"key":["a","b"]} or {"key":{"a":true}}; normalise to lists. */
+export function qfilters(q: URLSearchParams): Record<string, string[]> {
+  const raw = q.get('filters');
+  if (!raw) return {};
+  let parsed: unknown;
+  try { parsed = JSON.parse(raw); } catch { throw badRequest(`invalid filters: ${raw}`); }
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (Array.isArray(v)) out[k] = v.map(String);
+    else if (v && typeof v === 'object') out[k] = Object.entries(v).filter(([, b]) => b).map(([s]) => s);
+    else throw badRequest(`invalid filter '${k}'`);
+  }
+  return out;
+}
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value) + '\n';
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+export function sendNoContent(res: ServerResponse, status = 204): void {
+  res.writeHead(status);
+  res.end();
+}
+
+export async function readBody(req: IncomingMessage, limit = 64 * 1024 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new ApiError(413, 'request body too large');
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJsonBody<T>(req: IncomingMessage): Promise<T> {
+  const buf = await readBody(req);
+  if (buf.length === 0) return {} as T;
+  try {
+    return JSON.parse(buf.toString('utf8')) as T;
+  } catch (e) {
+    throw badRequest(`invalid JSON: ${(e as Error).message}`);
+  }
+}

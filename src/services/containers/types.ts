@@ -1,0 +1,83 @@
+// Container records keep docker's API shapes (Config, HostConfig) so inspect is a projection, not a translation.
+import type { ImageRunConfig } from '../images/types.js';
+
+export interface ContainerConfig extends ImageRunConfig {
+  Hostname?: string;
+  Domainname?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Image?: string;
+  NetworkDisabled?: boolean;
+  StopTimeout?: number;
+  ArgsEscaped?: boolean;
+}
+
+export interface RestartPolicy { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number }
+
+export interface HostConfig {
+  Binds?: string[] | null;
+  NetworkMode?: string;
+  RestartPolicy?: RestartPolicy;
+  AutoRemove?: boolean;
+  CapAdd?: string[] | null;
+  CapDrop?: string[] | null;
+  Privileged?: boolean;
+  ReadonlyRootfs?: boolean;
+  SecurityOpt?: string[] | null;
+  Init?: boolean | null;
+  Runtime?: string;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  // resources
+  Memory?: number;
+  MemorySwap?: number;
+  MemoryReservation?: number;
+  NanoCpus?: number;
+  CpuShares?: number;
+  CpuPeriod?: number;
+  CpuQuota?: number;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  PidsLimit?: number | null;
+  OomKillDisable?: boolean | null;
+  ShmSize?: number;
+  Tmpfs?: Record<string, string> | null;
+  Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  Sysctls?: Record<string, string> | null;
+  Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
+  [k: string]: unknown;
+}
+
+export type Status = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+
+export interface ContainerState {
+  Status: Status;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  OOMKilled: boolean;
+  StartedAt: string;
+  FinishedAt: string;
+  /** conmon's pid, so a restarted daemon can find the supervisor. */
+  ConmonPid?: number;
+}
+
+export interface ContainerRecord {
+  Id: string;
+  Name: string; // without leading "/"
+  Created: string;
+  Path: string;
+  Args: string[];
+  Image: string; // image ID
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  RestartCount: number;
+  /** Set when the user stopped it, so unless-stopped does not come back after a daemon restart. */
+  ManuallyStopped?: boolean;
+  LogPath: string;
+  Driver: 'overlay2';
+}

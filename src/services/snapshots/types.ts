@@ -1,0 +1,19 @@
+import type { Readable } from 'node:stream';
+
+/** Unpacked, read-only layer directories keyed by chain ID, shared by every image that has them. */
+export interface SnapshotStore {
+  /**
+   * Apply an (uncompressed) layer tar on top of `parentChainId`. Converts OCI whiteouts to overlay
+   * whiteouts and never writes outside the snapshot. Idempotent: an existing chain is reused.
+   */
+  applyLayer(parentChainId: string | undefined, tar: Readable): Promise<{ diffId: string; chainId: string; size: number }>;
+  has(chainId: string): boolean;
+  /** Directory holding the unpacked files of that layer alone (an overlay lowerdir). */
+  dir(chainId: string): string;
+  /** Size in bytes of that layer's files. */
+  size(chainId: string): number;
+  remove(chainId: string): Promise<void>;
+}
+
+/** Chain ID per the OCI image spec: chain(L0)=diff(L0), chain(Ln)=sha256(chain(Ln-1) + " " + diff(Ln)). */
+export type ChainId = string;

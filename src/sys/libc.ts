@@ -1,0 +1,83 @@
+// Syscalls Node lacks, called through koffi. Loaded lazily so the CLI never pays for it.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+interface Libc {
+  mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): number;
+  umount2(target: string, flags: number): number;
+  mknod(path: string, mode: number, dev: number): number;
+  lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
+  errno(): number;
+  strerror(n: number): string;
+}
+
+let libc: Libc | undefined;
+
+function load(): Libc {
+  if (libc) return libc;
+  const koffi = require('koffi');
+  const lib = koffi.load('libc.so.6');
+  libc = {
+    mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: lib.func('int umount2(const char *target, int flags)'),
+    mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    errno: () => koffi.errno() as number,
+    strerror: lib.func('const char *strerror(int errnum)'),
+  };
+  return libc;
+}
+
+export class SyscallError extends Error {
+  constructor(readonly call: string, readonly errno: number, detail: string) {
+    super(`${call}: ${detail}`);
+  }
+}
+
+function check(call: string, rc: number, what: string): void {
+  if (rc === 0) return;
+  const l = load();
+  const e = l.errno();
+  throw new SyscallError(call, e, `${what}: ${l.strerror(e)}`);
+}
+
+export const MS_RDONLY = 1;
+export const MS_NOSUID = 2;
+export const MS_NODEV = 4;
+export const MS_BIND = 4096;
+export const MS_REC = 16384;
+export const MS_PRIVATE = 1 << 18;
+export const MNT_DETACH = 2;
+export const S_IFCHR = 0o020000;
+export const EINVAL = 22;
+export const ENOENT = 2;
+
+export function mount(source: string, target: string, fstype: string | null, flags: number, data: string | null): void {
+  check('mount', load().mount(source, target, fstype, flags, data), target);
+}
+
+/** Unmount; a path that is not mounted is not an error. */
+export function umount(target: string, flags = MNT_DETACH): void {
+  const l = load();
+  if (l.umount2(target, flags) === 0) return;
+  const e = l.errno();
+  if (e === EINVAL || e === ENOENT) return;
+  throw new SyscallError('umount2', e, `${target}: ${l.strerror(e)}`);
+}
+
+/** An overlay whiteout: a character device with device number 0/0. */
+export function mkWhiteout(path: string): void {
+  check('mknod', load().mknod(path, S_IFCHR | 0o000, 0), path);
+}
+
+export function mknod(path: string, mode: number, major: number, minor: number): void {
+  // glibc makedev encoding
+  const dev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & ~0xff) << 12) | ((major & ~0xfff) * 2 ** 32);
+  check('mknod', load().mknod(path, mode, dev), path);
+}
+
+export function lsetxattr(path: string, name: string, value: string): void {
+  const b = Buffer.from(value);
+  check('lsetxattr', load().lsetxattr(path, name, b, b.length, 0), `${path} ${name}`);
+}
