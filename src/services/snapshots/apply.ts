@@ -1,0 +1,230 @@
+// Unpacks one layer tar into a private, freshly made directory without ever writing outside it.
+// Threats (CVE-2014-6407, CVE-2014-9356): "../" names, absolute names, writing through a symlink the
+// same tar planted, hardlinks to host files, whiteout names that climb out. Defence: every path is
+// split into plain components ('..' rejects the layer), every existing component is lstat'ed and must
+// be a real directory (a symlink component rejects the layer), files are created O_EXCL|O_NOFOLLOW.
+// Nothing else writes into the directory while we apply, so the lstat checks cannot be raced.
+import { createHash } from 'node:crypto';
+import { constants, promises as fs, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract as tarExtract, type Header } from 'tar-stream';
+import { lsetxattr, mknod, mkWhiteout, S_IFCHR } from '../../sys/libc.js';
+
+const S_IFBLK = 0o060000;
+const S_IFIFO = 0o010000;
+const WH_PREFIX = '.wh.';
+const WH_OPAQUE = '.wh..wh..opq';
+
+export interface ApplyLimits {
+  /** Cap on the uncompressed tar stream (decompression bombs). */
+  maxBytes: number;
+  /** Cap on the number of tar entries (inode exhaustion). */
+  maxEntries: number;
+}
+
+export interface ApplyResult {
+  /** sha256 of the uncompressed tar stream, "sha256:<hex>". */
+  diffId: string;
+  /** Bytes of regular file content unpacked (hardlinks counted once). */
+  size: number;
+  entries: number;
+}
+
+/** A tar entry: its header, and its body as a byte stream. */
+type Entry = { header: Header; destroy(e?: unknown): void } & AsyncIterable<Buffer>;
+
+export class LayerError extends Error {}
+
+/** Split a tar name into plain components. A leading '/' is read relative to the layer root, as docker does. */
+export function splitTarPath(name: string): string[] {
+  const comps = name.split('/').filter((c) => c !== '' && c !== '.');
+  if (comps.includes('..')) throw new LayerError(`invalid tar entry ${JSON.stringify(name)}: path escapes the layer`);
+  if (name.includes('\0')) throw new LayerError(`invalid tar entry ${JSON.stringify(name)}`);
+  return comps;
+}
+
+async function lstatOrNull(p: string): Promise<Stats | null> {
+  try {
+    return await fs.lstat(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Make sure every parent of `comps` is a real directory inside `root` (creating missing ones); return the full path. */
+async function safeParent(root: string, comps: string[], create: boolean): Promise<string> {
+  let cur = root;
+  for (const c of comps.slice(0, -1)) {
+    cur = join(cur, c);
+    const st = await lstatOrNull(cur);
+    if (!st) {
+      if (!create) throw new LayerError(`${comps.join('/')}: not in layer`);
+      await fs.mkdir(cur);
+      await fs.chmod(cur, 0o755);
+      continue;
+    }
+    if (st.isSymbolicLink()) throw new LayerError(`${comps.join('/')}: refusing to write through symlink ${c}`);
+    if (!st.isDirectory()) throw new LayerError(`${comps.join('/')}: ${c} is not a directory`);
+  }
+  return join(root, ...comps);
+}
+
+/** Hashes and counts the raw tar bytes on their way to the parser. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  bytes = 0;
+  constructor(private readonly max: number) { super(); }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null, d?: Buffer) => void): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) return cb(new LayerError(`layer exceeds the maximum size of ${this.max} bytes`));
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
+  for await (const _ of entry) { /* discard */ }
+}
+
+export async function applyTar(dest: string, input: Readable, limits: ApplyLimits): Promise<ApplyResult> {
+  const meter = new Meter(limits.maxBytes);
+  const extract = tarExtract();
+  let current: Entry | undefined;
+  let aborting = false;
+  // A failed feed (cap hit, bad gzip…) must also end the entry being read, or its reader would wait forever.
+  const feeding = pipeline(input, meter, extract).catch((e: unknown) => {
+    if (aborting) return;
+    aborting = true;
+    feedError = e;
+    current?.destroy(e);
+    extract.destroy(e as Error);
+  });
+  let feedError: unknown;
+  const dirTimes: Array<{ path: string; mtime: Date }> = [];
+  let size = 0;
+  let entries = 0;
+  try {
+    for await (const e of extract) {
+      const entry = (current = e as unknown as Entry);
+      if (++entries > limits.maxEntries) throw new LayerError(`layer has more than ${limits.maxEntries} entries`);
+      size += await applyEntry(dest, entry, dirTimes);
+      await drain(entry);
+    }
+  } catch (e) {
+    aborting = true;
+    extract.destroy();
+    input.destroy();
+    await feeding;
+    throw e;
+  }
+  await feeding;
+  if (feedError) throw feedError;
+  // Directory mtimes last, deepest first: creating children would otherwise bump them.
+  for (const d of dirTimes.reverse()) await fs.utimes(d.path, d.mtime, d.mtime);
+  return { diffId: `sha256:${meter.hash.digest('hex')}`, size, entries };
+}
+
+/** Applies one entry; returns the regular-file bytes it added. */
+async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: string; mtime: Date }>): Promise<number> {
+  const h = entry.header;
+  const comps = splitTarPath(h.name);
+  const mode = (h.mode ?? 0o644) & 0o7777;
+  const uid = h.uid ?? 0;
+  const gid = h.gid ?? 0;
+  const mtime = h.mtime ?? new Date(0);
+  const base = comps[comps.length - 1] ?? '';
+
+  if (comps.length === 0) {
+    // "./": the layer root's own metadata.
+    if (h.type === 'directory') {
+      await fs.lchown(root, uid, gid);
+      await fs.chmod(root, mode);
+      dirTimes.push({ path: root, mtime });
+    }
+    return 0;
+  }
+
+  if (base.startsWith(WH_PREFIX)) {
+    const parentDir = dirname(await safeParent(root, comps, true));
+    if (base === WH_OPAQUE) {
+      // overlayfs hides the lower layers' contents of a dir marked opaque.
+      lsetxattr(parentDir, 'trusted.overlay.opaque', 'y');
+      return 0;
+    }
+    if (base.startsWith(WH_PREFIX + WH_PREFIX)) return 0; // other aufs metadata (.wh..wh.plnk…): not content
+    const victim = base.slice(WH_PREFIX.length);
+    if (victim === '.' || victim === '..' || victim.includes('/')) throw new LayerError(`invalid whiteout ${h.name}`);
+    const p = join(parentDir, victim);
+    if (await lstatOrNull(p)) await fs.rm(p, { recursive: true, force: true });
+    mkWhiteout(p);
+    return 0;
+  }
+
+  const target = await safeParent(root, comps, true);
+  const existing = await lstatOrNull(target);
+  if (existing && !(h.type === 'directory' && existing.isDirectory())) {
+    // A later entry replaces an earlier one; rm never follows a symlink.
+    await fs.rm(target, { recursive: true, force: true });
+  }
+
+  switch (h.type) {
+    case 'file':
+    case 'contiguous-file':
+    case undefined:
+    case null: {
+      const fh = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      let n = 0;
+      try {
+        for await (const chunk of entry) {
+          n += chunk.length;
+          await fh.write(chunk);
+        }
+        // chown first: it clears setuid/setgid bits that chmod then restores.
+        await fh.chown(uid, gid);
+        await fh.chmod(mode);
+        await fh.utimes(mtime, mtime);
+      } finally {
+        await fh.close();
+      }
+      return n;
+    }
+    case 'directory':
+      if (!existing?.isDirectory()) await fs.mkdir(target);
+      await fs.lchown(target, uid, gid);
+      await fs.chmod(target, mode);
+      dirTimes.push({ path: target, mtime });
+      return 0;
+    case 'symlink':
+      // The target is only data: it is never followed while applying.
+      await fs.symlink(h.linkname ?? '', target);
+      await fs.lchown(target, uid, gid);
+      await fs.lutimes(target, mtime, mtime);
+      return 0;
+    case 'link': {
+      const lcomps = splitTarPath(h.linkname ?? '');
+      if (lcomps.length === 0) throw new LayerError(`invalid hardlink ${h.name}`);
+      const src = await safeParent(root, lcomps, false);
+      const st = await lstatOrNull(src);
+      if (!st) throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target not in layer`);
+      if (st.isDirectory()) throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target is a directory`);
+      // link(2) does not follow a symlink at the source, so this stays inside the layer.
+      await fs.link(src, target);
+      return 0;
+    }
+    case 'character-device':
+    case 'block-device':
+    case 'fifo': {
+      const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
+      mknod(target, kind | mode, h.devmajor ?? 0, h.devminor ?? 0);
+      await fs.lchown(target, uid, gid);
+      await fs.chmod(target, mode);
+      await fs.utimes(target, mtime, mtime);
+      return 0;
+    }
+    default:
+      return 0; // unknown entry types (e.g. GNU sparse/volume headers) are skipped
+  }
+}
