@@ -24,7 +24,7 @@ export function writeFileAtomicSync(path: string, data: string | Buffer): void {
   const tmp = tempPath(path);
   const fd = openSync(tmp, 'w', 0o600);
   try {
-    writeSync(fd, data);
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

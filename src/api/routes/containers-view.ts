@@ -1,0 +1,97 @@
+// Projections of container records into the Engine API's JSON shapes (inspect and list).
+import type { ContainerRecord } from '../../services/containers/types.js';
+import { humanDuration } from '../../util/units.js';
+import { join } from 'node:path';
+
+const ZERO = '0001-01-01T00:00:00Z';
+
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const s = rec.State;
+  const ago = (iso: string) => humanDuration(Math.max(0, (now - Date.parse(iso)) / 1000));
+  switch (s.Status) {
+    case 'running': return `Up ${ago(s.StartedAt)}`;
+    case 'paused': return `Up ${ago(s.StartedAt)} (Paused)`;
+    case 'restarting': return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+    case 'removing': return 'Removal In Progress';
+    case 'dead': return 'Dead';
+    case 'exited': return s.FinishedAt === ZERO ? 'Created' : `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
+    default: return 'Created';
+  }
+}
+
+export function commandLine(rec: ContainerRecord): string {
+  return [rec.Path, ...rec.Args].map((a) => (/\s/.test(a) ? `'${a}'` : a)).join(' ');
+}
+
+export function inspectView(rec: ContainerRecord, dir: string, extra: { lowerDirs: string[]; sizeRw?: number; sizeRootFs?: number }) {
+  const s = rec.State;
+  return {
+    Id: rec.Id,
+    Created: rec.Created,
+    Path: rec.Path,
+    Args: rec.Args,
+    State: {
+      Status: s.Status,
+      Running: s.Status === 'running' || s.Status === 'paused',
+      Paused: s.Status === 'paused',
+      Restarting: s.Status === 'restarting',
+      OOMKilled: s.OOMKilled,
+      Dead: s.Status === 'dead',
+      Pid: s.Pid,
+      ExitCode: s.ExitCode,
+      Error: s.Error,
+      StartedAt: s.StartedAt,
+      FinishedAt: s.FinishedAt,
+    },
+    Image: rec.Image,
+    ResolvConfPath: join(dir, 'resolv.conf'),
+    HostnamePath: join(dir, 'hostname'),
+    HostsPath: join(dir, 'hosts'),
+    LogPath: rec.LogPath,
+    Name: `/${rec.Name}`,
+    RestartCount: rec.RestartCount,
+    Driver: rec.Driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: null,
+    HostConfig: rec.HostConfig,
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: { LowerDir: extra.lowerDirs.join(':'), UpperDir: join(dir, 'diff'), WorkDir: join(dir, 'work'), MergedDir: join(dir, 'rootfs') },
+    },
+    ...(extra.sizeRw !== undefined ? { SizeRw: extra.sizeRw, SizeRootFs: extra.sizeRootFs } : {}),
+    Mounts: [],
+    Config: rec.Config,
+    NetworkSettings: {
+      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
+      LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+      EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
+      Networks: rec.HostConfig.NetworkMode === 'none' ? { none: emptyEndpoint() } : {},
+    },
+  };
+}
+
+function emptyEndpoint() {
+  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+}
+
+export function summaryView(rec: ContainerRecord, imageName: string, size?: { rw: number; rootfs: number }) {
+  return {
+    Id: rec.Id,
+    Names: [`/${rec.Name}`],
+    Image: imageName,
+    ImageID: rec.Image,
+    Command: commandLine(rec),
+    Created: Math.floor(Date.parse(rec.Created) / 1000),
+    Ports: [],
+    Labels: rec.Config.Labels ?? {},
+    State: rec.State.Status,
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
+    NetworkSettings: { Networks: {} },
+    Mounts: [],
+    ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootfs } : {}),
+  };
+}

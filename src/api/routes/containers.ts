@@ -1,0 +1,346 @@
+// /containers/*: maps the Engine API onto the container store and supervisor.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { Duplex } from 'node:stream';
+import type { Socket } from 'node:net';
+import { Router, qbool, qint, qfilters, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
+import { acceptHijack } from '../server.js';
+import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
+import type { ContainerStore } from '../../services/containers/store.js';
+import type { Supervisor } from '../../services/containers/supervisor.js';
+import type { ImageService } from '../../services/images/types.js';
+import type { ContainerRecord } from '../../services/containers/types.js';
+import type { EventBus } from '../../services/events/bus.js';
+import { buildRecord, type CreateBody } from '../../services/containers/create.js';
+import { readExisting, LogFollower, type LogEntry, type LogReadOptions } from '../../services/logs/k8sfile.js';
+import { ApiError, badRequest, conflict, notFound, notModified } from '../../util/errors.js';
+import { randomName } from '../../util/ids.js';
+import { dirSize } from '../../util/du.js';
+import { inspectView, summaryView } from './containers-view.js';
+
+const execFileP = promisify(execFile);
+
+export interface ContainerRouteDeps {
+  store: ContainerStore;
+  supervisor: Supervisor;
+  images: ImageService;
+  events: EventBus;
+  runtimes: string[];
+  defaultRuntime: string;
+  /** Canonical display name of an image reference ("busybox" -> "busybox:latest"). */
+  normalizeRef: (ref: string) => string;
+}
+
+function parseTime(v: string | null): number {
+  if (!v) return 0;
+  const n = Number(v);
+  if (Number.isFinite(n)) return n;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw badRequest(`invalid time value: ${v}`);
+  return t / 1000;
+}
+
+export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void {
+  const get = (ctx: Ctx) => d.store.get(ctx.params.id);
+  const imageName = (rec: ContainerRecord) => rec.Config.Image ?? rec.Image;
+
+  r.post(/^\/containers\/create$/, async (ctx) => {
+    const body = await readJsonBody<CreateBody>(ctx.req);
+    if (!body || typeof body !== 'object' || !body.Image) throw badRequest('Config cannot be empty in order to create a container');
+    const image = d.images.resolve(body.Image);
+    if (!image) throw notFound(`No such image: ${d.normalizeRef(body.Image)}`);
+    const requested = ctx.query.get('name');
+    const rec = buildRecord(body, image, requested ? requested.replace(/^\//, '') : '', body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
+    if (requested) d.store.reserveName(requested, rec.Id);
+    else {
+      let n = randomName();
+      while (d.store.find(n)) n = `${randomName()}${Math.floor(Math.random() * 10)}`;
+      rec.Name = n;
+      d.store.reserveName(n, rec.Id);
+    }
+    rec.Name = rec.Name || requested!.replace(/^\//, '');
+    try {
+      await d.store.add(rec);
+    } catch (e) {
+      d.store.releaseName(rec.Name);
+      throw e;
+    }
+    d.events.publish('container', 'create', rec.Id, d.supervisor.attrs(rec));
+    sendJson(ctx.res, 201, { Id: rec.Id, Warnings: [] });
+  });
+
+  r.get(/^\/containers\/json$/, async (ctx) => {
+    const all = qbool(ctx.query, 'all');
+    const limit = qint(ctx.query, 'limit', -1);
+    const withSize = qbool(ctx.query, 'size');
+    const f = qfilters(ctx.query);
+    let list = d.store.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
+    if (!all && limit <= 0 && !f.status) list = list.filter((c) => c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting');
+    list = list.filter((c) => matchFilters(c, f, d));
+    if (limit > 0) list = list.slice(0, limit);
+    const out = await Promise.all(list.map(async (c) => {
+      const size = withSize ? { rw: await dirSize(d.supervisor.upperDir(c)), rootfs: (d.images.resolve(c.Image)?.size ?? 0) } : undefined;
+      if (size) size.rootfs += size.rw;
+      return summaryView(c, imageName(c), size);
+    }));
+    sendJson(ctx.res, 200, out);
+  });
+
+  r.get(/^\/containers\/(?<id>[^/]+)\/json$/, async (ctx) => {
+    const rec = get(ctx);
+    const image = d.images.resolve(rec.Image);
+    const withSize = qbool(ctx.query, 'size');
+    const rw = withSize ? await dirSize(d.supervisor.upperDir(rec)) : undefined;
+    sendJson(ctx.res, 200, inspectView(rec, d.store.dir(rec.Id), {
+      lowerDirs: image ? d.images.lowerDirs(image) : [],
+      sizeRw: rw,
+      sizeRootFs: rw === undefined ? undefined : rw + (image?.size ?? 0),
+    }));
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/start$/, async (ctx) => {
+    const rec = get(ctx);
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') throw notModified();
+    await d.supervisor.start(rec);
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/stop$/, async (ctx) => {
+    const rec = get(ctx);
+    const t = ctx.query.get('t');
+    const stopped = await d.supervisor.stop(rec, t === null || t === '' ? undefined : Number(t), ctx.query.get('signal') ?? undefined);
+    if (!stopped) throw notModified();
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/restart$/, async (ctx) => {
+    const rec = get(ctx);
+    const t = ctx.query.get('t');
+    await d.supervisor.restart(rec, t === null || t === '' ? undefined : Number(t), ctx.query.get('signal') ?? undefined);
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/kill$/, async (ctx) => {
+    await d.supervisor.kill(get(ctx), ctx.query.get('signal') ?? undefined);
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/pause$/, async (ctx) => { await d.supervisor.pause(get(ctx)); sendNoContent(ctx.res); });
+  r.post(/^\/containers\/(?<id>[^/]+)\/unpause$/, async (ctx) => { await d.supervisor.unpause(get(ctx)); sendNoContent(ctx.res); });
+
+  r.delete(/^\/containers\/(?<id>[^/]+)$/, async (ctx) => {
+    await d.supervisor.remove(get(ctx), { force: qbool(ctx.query, 'force'), volumes: qbool(ctx.query, 'v') });
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/rename$/, async (ctx) => {
+    const rec = get(ctx);
+    const name = (ctx.query.get('name') ?? '').replace(/^\//, '');
+    if (!name) throw badRequest('Neither old nor new names may be empty');
+    if (name === rec.Name) throw conflict(`Renaming a container with the same name as its current name`);
+    d.store.reserveName(name, rec.Id);
+    const old = rec.Name;
+    d.store.releaseName(old);
+    rec.Name = name;
+    await d.store.save(rec);
+    d.events.publish('container', 'rename', rec.Id, { ...d.supervisor.attrs(rec), oldName: `/${old}` });
+    sendNoContent(ctx.res);
+  });
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/wait$/, async (ctx) => {
+    const rec = get(ctx);
+    const condition = ctx.query.get('condition') || 'not-running';
+    if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw badRequest(`invalid condition: "${condition}"`);
+    const running = rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting';
+    // headers go out at once: the docker CLI starts the container only after the wait is in place
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    ctx.res.flushHeaders();
+    const reply = () => { ctx.res.end(JSON.stringify({ StatusCode: rec.State.ExitCode, Error: null }) + '\n'); };
+    if (condition === 'not-running' && !running) { reply(); return; }
+    const waitFor = condition === 'removed' ? 'destroy' : 'die';
+    await new Promise<void>((resolve) => {
+      const off = d.events.subscribe((e) => {
+        if (e.Type !== 'container' || e.Actor.ID !== rec.Id || e.Action !== waitFor) return;
+        off(); resolve();
+      });
+      ctx.res.on('close', () => { off(); resolve(); });
+    });
+    if (!ctx.res.writableEnded) reply();
+  });
+
+  r.get(/^\/containers\/(?<id>[^/]+)\/logs$/, async (ctx) => {
+    const rec = get(ctx);
+    const o = logOptions(ctx);
+    if (!o.stdout && !o.stderr) throw badRequest('You must choose at least one stream');
+    const tty = !!rec.Config.Tty;
+    const timestamps = qbool(ctx.query, 'timestamps');
+    ctx.res.writeHead(200, { 'Content-Type': streamContentType(tty, ctx.version) });
+    const write = entryWriter((b) => ctx.res.write(b), tty, timestamps);
+    const { entries, position } = await readExisting(rec.LogPath, o);
+    for (const e of entries) write(e);
+    const running = rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting';
+    if (!qbool(ctx.query, 'follow') || !running) { ctx.res.end(); return; }
+    ctx.res.flushHeaders();
+    await follow(rec.LogPath, position, { ...o, tail: -1, since: 0 }, write, d, rec.Id, ctx.res);
+    ctx.res.end();
+  });
+
+  const attach = async (ctx: Ctx) => {
+    const rec = get(ctx);
+    const tty = !!rec.Config.Tty;
+    const wantStdin = qbool(ctx.query, 'stdin') && !!rec.Config.OpenStdin;
+    const o: LogReadOptions = { stdout: qbool(ctx.query, 'stdout'), stderr: qbool(ctx.query, 'stderr'), since: 0, until: 0, tail: -1 };
+    // register for stdin and for the next exit before answering, so a start that follows at once is seen
+    const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
+    const stdinP: Promise<Socket | undefined> | undefined = wantStdin
+      ? (running ? Promise.resolve(d.supervisor.openStdin(rec)) : d.supervisor.waitForStdin(rec.Id))
+      : undefined;
+    const { entries, position } = await readExisting(rec.LogPath, { ...o, tail: -1 });
+    const sock = acceptHijack(ctx, streamContentType(tty, ctx.version));
+    const write = entryWriter((b) => sock.write(b), tty, false);
+    if (qbool(ctx.query, 'logs')) for (const e of entries) write(e);
+    if (stdinP) pipeStdin(sock, ctx.upgrade?.head, stdinP);
+    if (!qbool(ctx.query, 'stream', true)) { sock.end(); return; }
+    await follow(rec.LogPath, position, o, write, d, rec.Id, sock, true);
+    sock.end();
+  };
+  r.post(/^\/containers\/(?<id>[^/]+)\/attach$/, attach);
+
+  r.post(/^\/containers\/(?<id>[^/]+)\/resize$/, async (ctx) => {
+    const rec = get(ctx);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
+    d.supervisor.resize(rec, qint(ctx.query, 'h', 0), qint(ctx.query, 'w', 0));
+    sendNoContent(ctx.res, 200);
+  });
+
+  r.get(/^\/containers\/(?<id>[^/]+)\/top$/, async (ctx) => {
+    const rec = get(ctx);
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not running`);
+    const args = (ctx.query.get('ps_args') || '-ef').split(/\s+/).filter(Boolean);
+    sendJson(ctx.res, 200, await top(d.supervisor.pids(rec), args));
+  });
+
+  r.post(/^\/containers\/prune$/, async (ctx) => {
+    const f = qfilters(ctx.query);
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of d.store.all()) {
+      if (c.State.Status !== 'exited' && c.State.Status !== 'created' && c.State.Status !== 'dead') continue;
+      if (!matchFilters(c, { label: f.label ?? [] }, d)) continue;
+      if (f.until?.length && Date.parse(c.Created) / 1000 >= parseTime(f.until[0])) continue;
+      reclaimed += await dirSize(d.supervisor.upperDir(c));
+      await d.supervisor.remove(c, { force: false, volumes: false });
+      deleted.push(c.Id);
+    }
+    sendJson(ctx.res, 200, { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
+  });
+}
+
+function logOptions(ctx: Ctx): LogReadOptions {
+  const tailRaw = ctx.query.get('tail');
+  const tail = !tailRaw || tailRaw === 'all' ? -1 : Number(tailRaw);
+  if (!Number.isInteger(tail)) throw badRequest(`invalid value for "tail": ${tailRaw}`);
+  return { stdout: qbool(ctx.query, 'stdout'), stderr: qbool(ctx.query, 'stderr'), since: parseTime(ctx.query.get('since')), until: parseTime(ctx.query.get('until')), tail };
+}
+
+function entryWriter(out: (b: Buffer) => void, tty: boolean, timestamps: boolean): (e: LogEntry) => void {
+  return (e) => {
+    const data = timestamps ? Buffer.concat([Buffer.from(toRfc3339Nano(e.time) + ' '), e.data]) : e.data;
+    out(tty ? data : frame(e.stream === 'stdout' ? STDOUT : STDERR, data));
+  };
+}
+
+/** conmon writes "+00:00" offsets; docker prints UTC with a Z. */
+function toRfc3339Nano(t: string): string {
+  const m = /^(.*T[\d:]+)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(t);
+  if (!m) return t;
+  if (m[3] === 'Z' || m[3] === '+00:00') return `${m[1]}${m[2] ?? ''}Z`;
+  const d = new Date(Date.parse(t));
+  return d.toISOString().replace(/\.\d+Z$/, `${m[2] ?? ''}Z`);
+}
+
+/** Follow a log until the container's next exit (or the client leaves). */
+function follow(path: string, position: { ino: number; offset: number }, o: LogReadOptions, write: (e: LogEntry) => void, d: ContainerRouteDeps, id: string, sink: Duplex | NodeJS.WritableStream & { on(ev: 'close', fn: () => void): unknown }, untilNextExit = false): Promise<void> {
+  return new Promise((resolve) => {
+    const follower = new LogFollower(path, position, o, (e) => { write(e); }, () => { off(); resolve(); });
+    const off = d.events.subscribe((e) => {
+      if (e.Type === 'container' && e.Actor.ID === id && (e.Action === 'die' || e.Action === 'destroy')) follower.finish();
+    });
+    (sink as Duplex).on('close', () => { follower.stop(); off(); resolve(); });
+    follower.start();
+    if (!untilNextExit) {
+      const rec = d.store.find(id);
+      if (!rec || (rec.State.Status !== 'running' && rec.State.Status !== 'paused' && rec.State.Status !== 'restarting')) follower.finish();
+    }
+  });
+}
+
+function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Socket | undefined>): void {
+  const pending: Buffer[] = head && head.length ? [head] : [];
+  let ended = false;
+  let sock: Socket | undefined;
+  const onData = (b: Buffer) => { if (sock) sock.write(b); else pending.push(b); };
+  client.on('data', onData);
+  client.on('end', () => { ended = true; sock?.end(); });
+  void target.then((s) => {
+    if (!s) return;
+    sock = s;
+    s.on('error', () => undefined);
+    s.on('data', () => undefined); // conmon echoes output here; the log is our source
+    for (const b of pending) s.write(b);
+    pending.length = 0;
+    if (ended) s.end();
+    client.on('close', () => s.destroy());
+  });
+}
+
+async function top(pids: number[], args: string[]): Promise<{ Titles: string[]; Processes: string[][] }> {
+  let out: string;
+  try {
+    ({ stdout: out } = await execFileP('ps', args, { maxBuffer: 32 << 20 }));
+  } catch (e) {
+    throw new ApiError(500, `ps: ${(e as Error).message}`);
+  }
+  const lines = out.split('\n').filter((l) => l.trim());
+  const titles = lines[0].trim().split(/\s+/);
+  const pidCol = titles.indexOf('PID');
+  if (pidCol < 0) throw new ApiError(500, `Couldn't find PID field in ps output`);
+  const want = new Set(pids);
+  const procs: string[][] = [];
+  for (const l of lines.slice(1)) {
+    const fields = l.trim().split(/\s+/);
+    if (!want.has(Number(fields[pidCol]))) continue;
+    // the last column (command) may contain spaces
+    procs.push([...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')]);
+  }
+  return { Titles: titles, Processes: procs };
+}
+
+function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: ContainerRouteDeps): boolean {
+  for (const [k, vals] of Object.entries(f)) {
+    if (vals.length === 0) continue;
+    const ok = vals.some((v) => {
+      switch (k) {
+        case 'status': return c.State.Status === v;
+        case 'name': try { return new RegExp(v).test(c.Name) || new RegExp(v).test(`/${c.Name}`); } catch { return c.Name.includes(v); }
+        case 'id': return c.Id.startsWith(v);
+        case 'label': {
+          const [lk, lv] = v.split('=', 2);
+          const labels = c.Config.Labels ?? {};
+          return lv === undefined ? lk in labels : labels[lk] === lv;
+        }
+        case 'ancestor': {
+          const img = d.images.resolve(v);
+          return (img && img.id === c.Image) || c.Config.Image === v || d.normalizeRef(c.Config.Image ?? '') === d.normalizeRef(v);
+        }
+        case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
+        case 'before': { const o = d.store.find(v); return !!o && Date.parse(c.Created) < Date.parse(o.Created); }
+        case 'since': { const o = d.store.find(v); return !!o && Date.parse(c.Created) > Date.parse(o.Created); }
+        default: throw badRequest(`invalid filter '${k}'`);
+      }
+    });
+    if (!ok) return false;
+  }
+  return true;
+}
+

@@ -1,0 +1,87 @@
+// tugd settings: command-line flags over /etc/tugboat/daemon.json (docker's keys) over defaults.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_LOG_LIMITS, logLimits, type LogLimits } from '../services/logs/rotate.js';
+
+export interface DaemonConfig {
+  socket: string;
+  dataRoot: string;
+  execRoot: string;
+  configFile: string;
+  group: string;
+  defaultRuntime: string;
+  runtimes: Record<string, string>;
+  conmon: string;
+  logLimits: LogLimits;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  raw: Record<string, unknown>;
+}
+
+export const DEFAULT_SOCKET = '/run/tugboat/tugboat.sock';
+
+function flagValue(argv: string[], names: string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    for (const n of names) {
+      if (argv[i] === n) return argv[i + 1];
+      if (argv[i].startsWith(`${n}=`)) return argv[i].slice(n.length + 1);
+    }
+  }
+  return undefined;
+}
+
+export const USAGE = `Usage: tugd [OPTIONS]
+
+A Docker-compatible container engine daemon
+
+Options:
+  -H, --host string          Daemon socket to listen on (default unix://${DEFAULT_SOCKET})
+      --data-root string     Root directory of persistent state (default /var/lib/tugboat)
+      --exec-root string     Root directory for runtime state (default <data-root>/run)
+      --config-file string   Daemon configuration file (default /etc/tugboat/daemon.json)
+      --default-runtime      Default OCI runtime for containers (default runc)
+      --group string         Group for the unix socket (default tugboat)
+  -l, --log-level string     Set the logging level (debug, info, warn, error) (default info)
+  -h, --help                 Print usage
+`;
+
+const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level']);
+
+export function parseConfig(argv: string[]): DaemonConfig {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '-h' || a === '--help') { process.stdout.write(USAGE); process.exit(0); }
+    const name = a.split('=')[0];
+    if (!KNOWN.has(name)) throw new Error(`unknown flag: ${a}\nSee 'tugd --help'.`);
+    if (!a.includes('=')) i++;
+  }
+  const configFile = flagValue(argv, ['--config-file']) ?? '/etc/tugboat/daemon.json';
+  let raw: Record<string, unknown> = {};
+  try {
+    raw = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new Error(`unable to configure the daemon with file ${configFile}: ${(e as Error).message}`);
+  }
+  const host = flagValue(argv, ['-H', '--host']) ?? (raw.hosts as string[] | undefined)?.[0] ?? `unix://${DEFAULT_SOCKET}`;
+  if (!host.startsWith('unix://')) throw new Error(`only unix:// sockets are served without TLS: ${host}`);
+  const dataRoot = flagValue(argv, ['--data-root']) ?? (raw['data-root'] as string | undefined) ?? '/var/lib/tugboat';
+  const execRoot = flagValue(argv, ['--exec-root']) ?? (raw['exec-root'] as string | undefined) ?? join(dataRoot, 'run');
+  const runtimes: Record<string, string> = { runc: '/usr/sbin/runc', crun: '/usr/bin/crun' };
+  for (const [name, v] of Object.entries((raw.runtimes as Record<string, { path: string }>) ?? {})) runtimes[name] = v.path;
+  const logOpts = (raw['log-opts'] as Record<string, string> | undefined) ?? {};
+  const level = (flagValue(argv, ['-l', '--log-level']) ?? (raw['log-level'] as string | undefined) ?? 'info') as DaemonConfig['logLevel'];
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new Error(`invalid log level: ${level}`);
+  return {
+    socket: host.slice('unix://'.length),
+    dataRoot,
+    execRoot,
+    configFile,
+    group: flagValue(argv, ['--group']) ?? (raw.group as string | undefined) ?? 'tugboat',
+    defaultRuntime: flagValue(argv, ['--default-runtime']) ?? (raw['default-runtime'] as string | undefined) ?? 'runc',
+    runtimes,
+    conmon: '/usr/bin/conmon',
+    logLimits: logLimits(logOpts, DEFAULT_LOG_LIMITS),
+    logLevel: level,
+    raw,
+  };
+}

@@ -1,0 +1,51 @@
+// tugd: serve the Engine API on a unix socket; containers outlive the daemon (conmon holds them).
+import { promises as fs, chownSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { createApiServer } from '../api/server.js';
+import { parseConfig } from './config.js';
+import { buildEngine } from './wiring.js';
+import { log, setLogLevel } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+
+function groupId(name: string): number | undefined {
+  try {
+    const line = execFileSync('getent', ['group', name], { encoding: 'utf8' }).trim();
+    return Number(line.split(':')[2]);
+  } catch { return undefined; }
+}
+
+async function main(): Promise<void> {
+  let cfg;
+  try { cfg = parseConfig(process.argv.slice(2)); } catch (e) { process.stderr.write(`tugd: ${errorMessage(e)}\n`); process.exit(125); }
+  setLogLevel(cfg.logLevel);
+  if (process.getuid?.() !== 0) log.warn('tugd is not running as root: containers will fail to start');
+  const engine = await buildEngine(cfg);
+  await fs.mkdir(dirname(cfg.socket), { recursive: true, mode: 0o755 });
+  await fs.rm(cfg.socket, { force: true });
+  const server = createApiServer(engine.router);
+  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cfg.socket, resolve); });
+  await fs.chmod(cfg.socket, 0o660);
+  const gid = groupId(cfg.group);
+  if (gid !== undefined) chownSync(cfg.socket, 0, gid);
+  log.info('API listening', { socket: cfg.socket, dataRoot: cfg.dataRoot, pid: process.pid });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down; containers keep running', { signal });
+    server.close();
+    server.closeAllConnections();
+    await engine.shutdown();
+    await fs.rm(cfg.socket, { force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e) => {
+  log.error('tugd failed', { error: errorMessage(e), stack: (e as Error).stack });
+  process.exit(1);
+});

@@ -1,0 +1,66 @@
+// Builds the services and the API router; every dependency is passed in here and nowhere else.
+import { join } from 'node:path';
+import { promises as fs } from 'node:fs';
+import { Router } from '../api/router.js';
+import { registerSystemRoutes } from '../api/routes/system.js';
+import { registerContainerRoutes } from '../api/routes/containers.js';
+import { registerImageRoutes } from '../api/routes/images.js';
+import { FileContentStore } from '../services/content/store.js';
+import { DirSnapshotStore } from '../services/snapshots/store.js';
+import { LocalImageService } from '../services/images/store.js';
+import { normalizeReference } from '../services/images/reference.js';
+import { ContainerStore } from '../services/containers/store.js';
+import { Supervisor } from '../services/containers/supervisor.js';
+import { ConmonDriver } from '../services/runtime/driver.js';
+import { makeSpecWriter } from '../services/runtime/bundle.js';
+import { EventBus } from '../services/events/bus.js';
+import { containerCgroup, removeCgroup } from '../sys/cgroups.js';
+import { readJson, writeJsonAtomic } from '../util/atomic.js';
+import { newId } from '../util/ids.js';
+import type { DaemonConfig } from './config.js';
+
+export interface Engine {
+  router: Router;
+  supervisor: Supervisor;
+  shutdown(): Promise<void>;
+}
+
+async function daemonId(root: string): Promise<string> {
+  const path = join(root, 'engine-id');
+  const existing = await readJson<{ id: string }>(path);
+  if (existing) return existing.id;
+  const id = newId().slice(0, 32);
+  await writeJsonAtomic(path, { id });
+  return id;
+}
+
+export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
+  await fs.mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  const events = new EventBus();
+  const content = new FileContentStore(join(cfg.dataRoot, 'content'));
+  const snapshots = new DirSnapshotStore(join(cfg.dataRoot, 'snapshots'));
+  const images = new LocalImageService({ root: join(cfg.dataRoot, 'images'), content, snapshots });
+  await images.load();
+  const store = new ContainerStore(join(cfg.dataRoot, 'containers'));
+  const { orphans } = await store.load();
+  const driver = new ConmonDriver({ conmon: cfg.conmon, runtimes: cfg.runtimes, execRoot: cfg.execRoot });
+  await driver.init();
+  const supervisor = new Supervisor({
+    store, images, events, driver,
+    writeSpec: makeSpecWriter(),
+    cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids() },
+    logDefaults: cfg.logLimits,
+  });
+  await supervisor.watchExits();
+  await supervisor.reconcile(orphans);
+
+  const router = new Router();
+  const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
+  registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
+  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef });
+  registerImageRoutes(router, {
+    images,
+    imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
+  });
+  return { router, supervisor, shutdown: () => supervisor.shutdown() };
+}

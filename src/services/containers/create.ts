@@ -1,0 +1,113 @@
+// Turns a POST /containers/create body into a container record: merge with the image config,
+// validate like docker (same messages), choose a name.
+import { cpus } from 'node:os';
+import type { Image } from '../images/types.js';
+import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
+import { badRequest } from '../../util/errors.js';
+import { newId } from '../../util/ids.js';
+import { logLimits } from '../logs/rotate.js';
+
+export interface CreateBody extends ContainerConfig {
+  HostConfig?: HostConfig;
+  NetworkingConfig?: unknown;
+}
+
+const MIN_MEMORY = 6 * 1024 * 1024;
+
+function mergeEnv(image: string[] = [], user: string[] = []): string[] {
+  const out = new Map<string, string>();
+  for (const e of [...image, ...user]) {
+    const k = e.split('=', 1)[0];
+    out.set(k, e);
+  }
+  if (![...out.keys()].includes('PATH')) out.set('PATH', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+  return [...out.values()];
+}
+
+export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
+  if (h.Memory && h.Memory > 0 && h.Memory < MIN_MEMORY) throw badRequest('Minimum memory limit allowed is 6MB');
+  if (h.MemorySwap && h.MemorySwap > 0) {
+    if (!h.Memory) throw badRequest('You should always set the Memory limit when using Memoryswap limit, see usage');
+    if (h.MemorySwap < h.Memory) throw badRequest('Minimum memoryswap limit should be larger than memory limit, see usage');
+  }
+  if (h.NanoCpus) {
+    const n = cpus().length;
+    if (h.NanoCpus < 0 || h.NanoCpus > n * 1e9) throw badRequest(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
+    if (h.CpuQuota || h.CpuPeriod) throw badRequest('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+  }
+  if (h.CpuShares && h.CpuShares < 0) throw badRequest('invalid CPU shares');
+  if (h.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(h.CpusetCpus)) throw badRequest(`Invalid value ${h.CpusetCpus} for cpuset cpus`);
+  const rp = h.RestartPolicy;
+  if (rp && rp.Name) {
+    if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(rp.Name)) throw badRequest(`invalid restart policy: unknown policy '${rp.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    if (rp.Name !== 'on-failure' && rp.MaximumRetryCount) throw badRequest(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    if ((rp.MaximumRetryCount ?? 0) < 0) throw badRequest('invalid restart policy: maximum retry count cannot be negative');
+    if (rp.Name !== 'no' && h.AutoRemove) throw badRequest(`can't create 'AutoRemove' container with restart policy`);
+  }
+  if (h.Runtime && !runtimes.includes(h.Runtime)) throw badRequest(`unknown or invalid runtime name: ${h.Runtime}`);
+  const lt = h.LogConfig?.Type;
+  if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);
+  try { logLimits(h.LogConfig?.Config); } catch (e) { throw badRequest((e as Error).message); }
+  const nm = h.NetworkMode;
+  if (nm && !['default', 'none', 'bridge', 'host'].includes(nm) && !nm.startsWith('container:')) {
+    throw badRequest(`network ${nm} not found`);
+  }
+}
+
+export function buildRecord(body: CreateBody, image: Image, name: string, imageRef: string, runtimes: string[], defaultRuntime: string, logRoot: (id: string) => string): ContainerRecord {
+  const host: HostConfig = { ...(body.HostConfig ?? {}) };
+  validateHostConfig(host, runtimes);
+  const ic = image.config.config ?? {};
+  const { HostConfig: _h, NetworkingConfig: _n, ...cfgIn } = body;
+  const cfg: ContainerConfig = { ...cfgIn };
+
+  const userEntrypoint = cfg.Entrypoint !== undefined && cfg.Entrypoint !== null;
+  const entrypoint = userEntrypoint ? (cfg.Entrypoint as string[]) : (ic.Entrypoint ?? []);
+  const entrypointCleared = userEntrypoint && entrypoint.length === 1 && entrypoint[0] === '';
+  const cmd = cfg.Cmd && cfg.Cmd.length > 0 ? cfg.Cmd : userEntrypoint ? [] : (ic.Cmd ?? []);
+  const argv = [...(entrypointCleared ? [] : entrypoint), ...cmd];
+  if (argv.length === 0) throw badRequest('No command specified');
+
+  const id = newId();
+  const merged: ContainerConfig = {
+    Hostname: cfg.Hostname || id.slice(0, 12),
+    Domainname: cfg.Domainname ?? '',
+    User: cfg.User ?? ic.User ?? '',
+    AttachStdin: !!cfg.AttachStdin,
+    AttachStdout: !!cfg.AttachStdout,
+    AttachStderr: !!cfg.AttachStderr,
+    ExposedPorts: cfg.ExposedPorts ?? ic.ExposedPorts ?? undefined,
+    Tty: !!cfg.Tty,
+    OpenStdin: !!cfg.OpenStdin,
+    StdinOnce: !!cfg.StdinOnce,
+    Env: mergeEnv(ic.Env ?? [], cfg.Env ?? []),
+    Cmd: cmd.length ? cmd : null,
+    Image: imageRef,
+    Volumes: cfg.Volumes ?? ic.Volumes ?? null,
+    WorkingDir: cfg.WorkingDir || ic.WorkingDir || '',
+    Entrypoint: entrypointCleared ? null : entrypoint.length ? entrypoint : null,
+    OnBuild: null,
+    Labels: { ...(ic.Labels ?? {}), ...(cfg.Labels ?? {}) },
+    StopSignal: cfg.StopSignal || ic.StopSignal || undefined,
+    StopTimeout: cfg.StopTimeout,
+    Healthcheck: cfg.Healthcheck ?? ic.Healthcheck,
+  };
+  host.RestartPolicy = host.RestartPolicy?.Name ? host.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
+  host.NetworkMode = host.NetworkMode || 'default';
+  host.Runtime = host.Runtime || defaultRuntime;
+  host.LogConfig = { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} };
+  return {
+    Id: id,
+    Name: name,
+    Created: new Date().toISOString(),
+    Path: argv[0],
+    Args: argv.slice(1),
+    Image: image.id,
+    Config: merged,
+    HostConfig: host,
+    State: { Status: 'created', Pid: 0, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' },
+    RestartCount: 0,
+    LogPath: logRoot(id),
+    Driver: 'overlay2',
+  };
+}

@@ -1,0 +1,85 @@
+// Container records: in memory for speed, each persisted atomically as JSON in its own directory.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { readJson, writeJsonAtomic } from '../../util/atomic.js';
+import { conflict, noSuchContainer, badRequest } from '../../util/errors.js';
+import { validName } from '../../util/ids.js';
+import type { ContainerRecord } from './types.js';
+
+const RECORD = 'config.v2.json';
+
+export class ContainerStore {
+  private byId = new Map<string, ContainerRecord>();
+  private byName = new Map<string, string>();
+
+  constructor(readonly root: string) {}
+
+  dir(id: string): string { return join(this.root, id); }
+
+  async load(): Promise<{ orphans: string[] }> {
+    await fs.mkdir(this.root, { recursive: true });
+    const orphans: string[] = [];
+    for (const id of await fs.readdir(this.root)) {
+      const rec = await readJson<ContainerRecord>(join(this.root, id, RECORD)).catch(() => undefined);
+      if (!rec) { orphans.push(id); continue; }
+      this.byId.set(rec.Id, rec);
+      this.byName.set(rec.Name, rec.Id);
+    }
+    return { orphans };
+  }
+
+  all(): ContainerRecord[] { return [...this.byId.values()]; }
+
+  /** Docker's lookup order: full ID, exact name, then unique ID prefix. */
+  find(ref: string): ContainerRecord | undefined {
+    const r = ref.replace(/^\//, '');
+    const exact = this.byId.get(r);
+    if (exact) return exact;
+    const named = this.byName.get(r);
+    if (named) return this.byId.get(named);
+    if (r.length === 0 || !/^[0-9a-f]+$/.test(r)) return undefined;
+    let hit: ContainerRecord | undefined;
+    for (const [id, rec] of this.byId) {
+      if (!id.startsWith(r)) continue;
+      if (hit) throw badRequest(`multiple IDs found with provided prefix: ${r}`);
+      hit = rec;
+    }
+    return hit;
+  }
+
+  get(ref: string): ContainerRecord {
+    const rec = this.find(ref);
+    if (!rec) throw noSuchContainer(ref);
+    return rec;
+  }
+
+  /** Claims a name for an ID; throws docker's 409 when taken and 400 when malformed. */
+  reserveName(name: string, id: string): void {
+    const n = name.replace(/^\//, '');
+    if (!validName(n)) throw badRequest(`Invalid container name (${n}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const owner = this.byName.get(n);
+    if (owner && owner !== id) {
+      throw conflict(`Conflict. The container name "/${n}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`);
+    }
+    this.byName.set(n, id);
+  }
+
+  releaseName(name: string): void { this.byName.delete(name.replace(/^\//, '')); }
+
+  async add(rec: ContainerRecord): Promise<void> {
+    await fs.mkdir(this.dir(rec.Id), { recursive: true, mode: 0o710 });
+    this.byId.set(rec.Id, rec);
+    this.byName.set(rec.Name, rec.Id);
+    await this.save(rec);
+  }
+
+  async save(rec: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec);
+  }
+
+  async remove(rec: ContainerRecord): Promise<void> {
+    this.byId.delete(rec.Id);
+    if (this.byName.get(rec.Name) === rec.Id) this.byName.delete(rec.Name);
+    await fs.rm(this.dir(rec.Id), { recursive: true, force: true });
+  }
+}

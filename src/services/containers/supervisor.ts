@@ -1,0 +1,358 @@
+// Container lifecycle: start, stop, kill, pause, exit handling, restart policies, removal, and
+// reconciliation after a daemon restart. conmon reports exits by writing <exitDir>/<id>.
+import { promises as fs, watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
+import { constants as osConstants } from 'node:os';
+import type { ContainerRecord } from './types.js';
+import type { ContainerStore } from './store.js';
+import type { ImageService } from '../images/types.js';
+import type { EventBus } from '../events/bus.js';
+import type { ConmonDriver } from '../runtime/driver.js';
+import { mountRootfs, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
+import { resolveUser, type ResolvedUser } from './user.js';
+import { logLimits, rotateIfNeeded, removeLogs, type LogLimits } from '../logs/rotate.js';
+import { ApiError, conflict, errorMessage } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import { connectSeqpacket } from '../../sys/seqpacket.js';
+import type { Socket } from 'node:net';
+
+export interface SpecRequest {
+  rec: ContainerRecord;
+  rootfs: string;
+  user: ResolvedUser;
+  etcMounts: Array<{ source: string; destination: string }>;
+  cgroupsPath: string;
+}
+
+export interface SupervisorDeps {
+  store: ContainerStore;
+  images: ImageService;
+  events: EventBus;
+  driver: ConmonDriver;
+  writeSpec: (bundle: string, req: SpecRequest) => Promise<void>;
+  cgroups: { remove(path: string): Promise<void>; pids(path: string): number[] };
+  logDefaults: LogLimits;
+}
+
+const cgroupsPathOf = (id: string) => `/tugboat/${id}`;
+
+export function signalNumber(sig: string | number | undefined, dflt: number): number {
+  if (sig === undefined || sig === '') return dflt;
+  if (typeof sig === 'number' || /^\d+$/.test(sig)) {
+    const n = Number(sig);
+    if (n <= 0 || n > 64) throw new ApiError(400, `Invalid signal: ${sig}`);
+    return n;
+  }
+  const name = sig.toUpperCase().startsWith('SIG') ? sig.toUpperCase() : `SIG${sig.toUpperCase()}`;
+  const n = (osConstants.signals as Record<string, number>)[name];
+  if (!n) throw new ApiError(400, `Invalid signal: ${sig}`);
+  return n;
+}
+
+export class Supervisor {
+  private watcher?: FSWatcher;
+  private rotateTimer?: NodeJS.Timeout;
+  private stdinHolders = new Map<string, Array<(sock: Socket | undefined) => void>>();
+  private restartTimers = new Map<string, NodeJS.Timeout>();
+  private exiting = new Set<string>();
+
+  constructor(private readonly d: SupervisorDeps) {}
+
+  // ---- start ----
+
+  async start(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') return;
+    if (rec.State.Status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
+    const timer = this.restartTimers.get(rec.Id);
+    if (timer) { clearTimeout(timer); this.restartTimers.delete(rec.Id); }
+    const dir = this.d.store.dir(rec.Id);
+    const image = this.d.images.resolve(rec.Image);
+    if (!image) throw new ApiError(404, `No such image: ${rec.Config.Image}`);
+    const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
+    try {
+      const user = resolveUser(rootfs, rec.Config.User);
+      const etcMounts = await writeEtcFiles(dir, rec);
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id) });
+      const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
+      await this.d.driver.clearExit(rec.Id);
+      const { pid, conmonPid } = await this.d.driver.start({
+        id: rec.Id, name: rec.Name, bundle: dir, runtime: rec.HostConfig.Runtime ?? 'runc',
+        logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? limits.maxSize * 2 : 0,
+        stdin: !!rec.Config.OpenStdin, leaveStdinOpen: !!rec.Config.OpenStdin && !rec.Config.StdinOnce,
+        tty: !!rec.Config.Tty,
+        beforeStart: async () => this.connectStdin(rec),
+      });
+      rec.State = { ...rec.State, Status: 'running', Pid: pid, ConmonPid: conmonPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
+      rec.ManuallyStopped = false;
+      await this.d.store.save(rec);
+      this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
+      // the container may already have exited before we looked
+      if (this.d.driver.exitCode(rec.Id) !== undefined) void this.handleExit(rec.Id);
+    } catch (e) {
+      this.dropStdin(rec.Id);
+      await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
+      await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+      try { unmountRootfs(dir); } catch { /* best effort */ }
+      rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', Error: errorMessage(e), ExitCode: exitCodeForStartError(errorMessage(e)), Pid: 0 };
+      await this.d.store.save(rec);
+      throw e instanceof ApiError ? e : new ApiError(500, errorMessage(e));
+    }
+  }
+
+  /** An attach with stdin registers here before start; conmon's attach socket is connected between create and start. */
+  waitForStdin(id: string): Promise<Socket | undefined> {
+    return new Promise((resolve) => {
+      const list = this.stdinHolders.get(id) ?? [];
+      list.push(resolve);
+      this.stdinHolders.set(id, list);
+    });
+  }
+
+  private async connectStdin(rec: ContainerRecord): Promise<void> {
+    const waiters = this.stdinHolders.get(rec.Id);
+    if (!waiters || waiters.length === 0) return;
+    this.stdinHolders.delete(rec.Id);
+    for (const w of waiters) {
+      try { w(connectSeqpacket(this.d.driver.attachSocketPath(rec.Id))); } catch (e) { log.warn('attach socket', { id: rec.Id, error: errorMessage(e) }); w(undefined); }
+    }
+  }
+
+  /** Connect to a running container's stdin now. */
+  openStdin(rec: ContainerRecord): Socket {
+    return connectSeqpacket(this.d.driver.attachSocketPath(rec.Id));
+  }
+
+  private dropStdin(id: string): void {
+    for (const w of this.stdinHolders.get(id) ?? []) w(undefined);
+    this.stdinHolders.delete(id);
+  }
+
+  // ---- signals ----
+
+  private assertRunning(rec: ContainerRecord): void {
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not running`);
+  }
+
+  async kill(rec: ContainerRecord, signal?: string): Promise<void> {
+    const n = signalNumber(signal, osConstants.signals.SIGKILL);
+    this.assertRunning(rec);
+    const runtime = rec.HostConfig.Runtime ?? 'runc';
+    if (n === osConstants.signals.SIGKILL) rec.ManuallyStopped = true;
+    await this.d.driver.kill(runtime, rec.Id, n).catch((e: Error) => {
+      if (!/not running|container not running|process already finished/.test(e.message)) throw new ApiError(500, e.message);
+    });
+    this.d.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(n) });
+    // a paused container cannot act on signals: SIGKILL must thaw it
+    if (rec.State.Status === 'paused' && n === osConstants.signals.SIGKILL) await this.d.driver.resume(runtime, rec.Id).catch(() => undefined);
+  }
+
+  /** Docker's stop: the stop signal, then SIGKILL after the timeout. */
+  async stop(rec: ContainerRecord, timeoutSec?: number, signal?: string): Promise<boolean> {
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') {
+      const t = this.restartTimers.get(rec.Id);
+      if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); rec.ManuallyStopped = true; await this.d.store.save(rec); return true; }
+      return false;
+    }
+    rec.ManuallyStopped = true;
+    await this.d.store.save(rec);
+    const timeout = timeoutSec ?? rec.Config.StopTimeout ?? 10;
+    const exited = this.waitFor(rec.Id, 'die');
+    const sig = signalNumber(signal ?? rec.Config.StopSignal, osConstants.signals.SIGTERM);
+    if (timeout !== 0) {
+      await this.kill(rec, String(sig)).catch(() => undefined);
+      if (timeout < 0) { await exited; return true; }
+      const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeout * 1000))]);
+      if (done) return true;
+    }
+    await this.kill(rec, 'SIGKILL').catch(() => undefined);
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
+    return true;
+  }
+
+  async pause(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is already paused`);
+    this.assertRunning(rec);
+    await this.d.driver.pause(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+    rec.State.Status = 'paused';
+    await this.d.store.save(rec);
+    this.d.events.publish('container', 'pause', rec.Id, this.attrs(rec));
+  }
+
+  async unpause(rec: ContainerRecord): Promise<void> {
+    if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
+    await this.d.driver.resume(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+    rec.State.Status = 'running';
+    await this.d.store.save(rec);
+    this.d.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
+  }
+
+  async restart(rec: ContainerRecord, timeoutSec?: number, signal?: string): Promise<void> {
+    await this.stop(rec, timeoutSec, signal);
+    await this.start(rec);
+    rec.ManuallyStopped = false;
+    this.d.events.publish('container', 'restart', rec.Id, this.attrs(rec));
+  }
+
+  // ---- exits ----
+
+  /** Resolves when the container next emits `action` (die, destroy…). */
+  waitFor(id: string, action: string): Promise<void> {
+    return new Promise((resolve) => {
+      const off = this.d.events.subscribe((e) => {
+        if (e.Type === 'container' && e.Actor.ID === id && e.Action === action) { off(); resolve(); }
+      });
+    });
+  }
+
+  async handleExit(id: string): Promise<void> {
+    const rec = this.d.store.find(id);
+    const code = this.d.driver.exitCode(id);
+    if (!rec || code === undefined || this.exiting.has(id)) return;
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') { await this.d.driver.clearExit(id); return; }
+    this.exiting.add(id);
+    try {
+      const dir = this.d.store.dir(id);
+      const oom = this.d.driver.oomKilled(dir);
+      await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
+      await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
+      try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
+      await this.d.driver.clearExit(id);
+      const startedAt = Date.parse(rec.State.StartedAt);
+      rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
+      await this.d.store.save(rec);
+      if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
+      this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
+      if (rec.HostConfig.AutoRemove) { await this.remove(rec, { force: true, volumes: true }); return; }
+      this.applyRestartPolicy(rec, Date.now() - startedAt);
+    } finally {
+      this.exiting.delete(id);
+    }
+  }
+
+  private applyRestartPolicy(rec: ContainerRecord, ranMs: number): void {
+    const p = rec.HostConfig.RestartPolicy;
+    if (!p || rec.ManuallyStopped) return;
+    const failed = rec.State.ExitCode !== 0;
+    const should = p.Name === 'always' || p.Name === 'unless-stopped' ||
+      (p.Name === 'on-failure' && failed && (!p.MaximumRetryCount || rec.RestartCount < p.MaximumRetryCount));
+    if (!should) return;
+    // docker's back-off: 100ms doubling, reset when the container ran for 10s
+    const attempt = ranMs > 10000 ? 0 : Math.min(rec.RestartCount, 10);
+    const delay = Math.min(100 * 2 ** attempt, 60000);
+    const t = setTimeout(() => {
+      this.restartTimers.delete(rec.Id);
+      if (!this.d.store.find(rec.Id) || rec.ManuallyStopped) return;
+      rec.RestartCount++;
+      this.start(rec).catch((e) => log.warn('restart failed', { id: rec.Id, error: errorMessage(e) }));
+    }, delay);
+    this.restartTimers.set(rec.Id, t);
+  }
+
+  // ---- removal ----
+
+  async remove(rec: ContainerRecord, o: { force: boolean; volumes: boolean }): Promise<void> {
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') {
+      if (!o.force) {
+        throw conflict(`cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
+      }
+      rec.ManuallyStopped = true;
+      const died = this.waitFor(rec.Id, 'die');
+      await this.kill(rec, 'SIGKILL').catch(() => undefined);
+      await Promise.race([died, new Promise((r) => setTimeout(r, 10000))]);
+    }
+    if (rec.State.Status === 'removing') return;
+    const t = this.restartTimers.get(rec.Id);
+    if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); }
+    rec.State.Status = 'removing';
+    const dir = this.d.store.dir(rec.Id);
+    await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
+    try { unmountRootfs(dir); } catch { /* not mounted */ }
+    await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+    await removeLogs(rec.LogPath);
+    await this.d.store.remove(rec);
+    this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
+  }
+
+  // ---- daemon start and background work ----
+
+  async watchExits(): Promise<void> {
+    await fs.mkdir(this.d.driver.exitDir, { recursive: true });
+    this.watcher = watch(this.d.driver.exitDir, (_ev, name) => { if (name && !String(name).startsWith('.')) void this.handleExit(String(name)); });
+    this.rotateTimer = setInterval(() => void this.rotateLogs(), 1000);
+    this.rotateTimer.unref();
+  }
+
+  /** After a daemon restart: learn what happened to every container while we were away. */
+  async reconcile(orphans: string[]): Promise<void> {
+    for (const id of orphans) {
+      const dir = this.d.store.dir(id);
+      try { unmountRootfs(dir); } catch { /* ignore */ }
+      for (const r of this.d.driver.runtimeNames()) await this.d.driver.delete(r, id).catch(() => undefined);
+      await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
+      await fs.rm(dir, { recursive: true, force: true });
+      log.info('removed leftovers of a removed container', { id });
+    }
+    for (const rec of this.d.store.all()) {
+      if (rec.State.Status === 'removing') { await this.remove(rec, { force: true, volumes: false }); continue; }
+      if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') continue;
+      if (this.d.driver.exitCode(rec.Id) !== undefined) { await this.handleExit(rec.Id); continue; }
+      const st = await this.d.driver.state(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+      if (st && (st.status === 'running' || st.status === 'paused')) {
+        rec.State.Status = st.status;
+        continue;
+      }
+      // neither running nor an exit recorded: conmon died with it
+      rec.State = { ...rec.State, Status: 'exited', ExitCode: 255, Pid: 0, FinishedAt: new Date().toISOString(), Error: 'container supervisor disappeared' };
+      await this.d.store.save(rec);
+      this.d.events.publish('container', 'die', rec.Id, { ...this.attrs(rec), exitCode: '255' });
+    }
+    // restart policies after a daemon (re)start
+    for (const rec of this.d.store.all()) {
+      if (rec.State.Status !== 'exited' && rec.State.Status !== 'created') continue;
+      const p = rec.HostConfig.RestartPolicy?.Name;
+      const restart = (p === 'always' && (rec.State.Status === 'exited' || rec.RestartCount > 0)) || (p === 'unless-stopped' && !rec.ManuallyStopped && rec.State.Status === 'exited');
+      if (restart && !(p === 'always' && rec.ManuallyStopped)) {
+        this.start(rec).catch((e) => log.warn('restart on daemon start failed', { id: rec.Id, error: errorMessage(e) }));
+      }
+    }
+  }
+
+  private async rotateLogs(): Promise<void> {
+    for (const rec of this.d.store.all()) {
+      if (rec.State.Status !== 'running') continue;
+      try {
+        if (await rotateIfNeeded(rec.LogPath, logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults))) this.d.driver.reopenLog(this.d.store.dir(rec.Id));
+      } catch (e) { log.warn('log rotation', { id: rec.Id, error: errorMessage(e) }); }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    this.watcher?.close();
+    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    for (const t of this.restartTimers.values()) clearTimeout(t);
+  }
+
+  pids(rec: ContainerRecord): number[] {
+    return this.d.cgroups.pids(cgroupsPathOf(rec.Id));
+  }
+
+  resize(rec: ContainerRecord, height: number, width: number): void {
+    this.d.driver.resize(this.d.store.dir(rec.Id), height, width);
+  }
+
+  upperDir(rec: ContainerRecord): string { return rootfsPaths(this.d.store.dir(rec.Id)).upper; }
+
+  attrs(rec: ContainerRecord): Record<string, string> {
+    return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? '', name: rec.Name };
+  }
+
+  logPathOf(rec: ContainerRecord): string { return rec.LogPath; }
+  logDirOf(rec: ContainerRecord): string { return join(this.d.store.dir(rec.Id)); }
+}
+
+/** Docker's CLI maps start errors to 126 (cannot invoke) and 127 (not found); the state records the same. */
+export function exitCodeForStartError(msg: string): number {
+  if (/executable file not found|no such file or directory/.test(msg)) return 127;
+  if (/permission denied/.test(msg)) return 126;
+  return 128;
+}

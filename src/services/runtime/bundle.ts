@@ -1,0 +1,38 @@
+// Writes a container's OCI config.json from its record (the spec builder does the policy).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../util/atomic.js';
+import { buildSpec } from './spec.js';
+import { cgroupLayout, swapAccounting } from '../../sys/cgroups.js';
+import type { SpecRequest } from '../containers/supervisor.js';
+
+const INIT_CANDIDATES = ['/usr/bin/tini-static', '/usr/bin/docker-init'];
+
+export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<void> {
+  const initPath = INIT_CANDIDATES.find((p) => existsSync(p));
+  const layout = cgroupLayout();
+  const swap = swapAccounting();
+  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath }) => {
+    const nm = rec.HostConfig.NetworkMode ?? 'default';
+    const net = nm === 'host' ? false : nm.startsWith('container:') ? true : true;
+    if (rec.HostConfig.Init && !initPath) throw new Error('--init needs tini (apt-get install tini)');
+    const spec = buildSpec({
+      id: rec.Id,
+      rootfs,
+      args: [rec.Path, ...rec.Args],
+      env: [...(rec.Config.Env ?? []), ...(rec.Config.Env?.some((e) => e.startsWith('HOME=')) ? [] : [`HOME=${user.home}`]), ...(rec.Config.Tty && !rec.Config.Env?.some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : [])],
+      cwd: rec.Config.WorkingDir || '/',
+      user,
+      tty: !!rec.Config.Tty,
+      hostname: rec.Config.Hostname,
+      domainname: rec.Config.Domainname,
+      hostConfig: rec.HostConfig,
+      cgroupsPath,
+      etcMounts,
+      initPath,
+      namespaces: { net, cgroup: layout === 'v2' },
+      swapAccounting: swap,
+    });
+    await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
+  };
+}

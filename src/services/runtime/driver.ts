@@ -1,0 +1,192 @@
+// Runs OCI bundles with runc (or crun) under conmon. conmon holds stdio, writes the log and the exit
+// code, and keeps the container alive while tugd restarts; runc is only called for verbs.
+import { spawn, execFile } from 'node:child_process';
+import { promises as fs, existsSync, readFileSync, openSync, writeSync, closeSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { ApiError } from '../../util/errors.js';
+
+const execFileP = promisify(execFile);
+
+export interface RuntimePaths {
+  conmon: string;
+  runtimes: Record<string, string>;
+  /** Per-daemon runtime state (runc --root), exit files and attach sockets. */
+  execRoot: string;
+}
+
+export interface StartOptions {
+  id: string;
+  name: string;
+  bundle: string;
+  runtime: string;
+  logPath: string;
+  logSizeMax: number;
+  stdin: boolean;
+  /** Keep the container's stdin open after an attached client leaves (docker -i without StdinOnce). */
+  leaveStdinOpen: boolean;
+  tty: boolean;
+  /** Called after `runtime create` and before `runtime start` (e.g. to connect stdin). */
+  beforeStart?: (pid: number) => Promise<void>;
+}
+
+export interface RuntimeState { status: 'created' | 'running' | 'paused' | 'stopped'; pid: number }
+
+export class ConmonDriver {
+  readonly exitDir: string;
+  readonly socketDir: string;
+  constructor(private readonly paths: RuntimePaths) {
+    this.exitDir = join(paths.execRoot, 'exits');
+    this.socketDir = join(paths.execRoot, 's');
+  }
+
+  async init(): Promise<void> {
+    await Promise.all([this.exitDir, this.socketDir, this.stateRoot('runc'), this.stateRoot('crun')].map((d) => fs.mkdir(d, { recursive: true })));
+  }
+
+  runtimeNames(): string[] { return Object.keys(this.paths.runtimes); }
+
+  private binary(runtime: string): string {
+    const b = this.paths.runtimes[runtime];
+    if (!b) throw new ApiError(400, `unknown or invalid runtime name: ${runtime}`);
+    return b;
+  }
+  private stateRoot(runtime: string): string { return join(this.paths.execRoot, runtime); }
+
+  private async runtimeCmd(runtime: string, args: string[]): Promise<string> {
+    try {
+      const { stdout } = await execFileP(this.binary(runtime), ['--root', this.stateRoot(runtime), ...args], { maxBuffer: 16 << 20 });
+      return stdout;
+    } catch (e) {
+      const err = e as { stderr?: string; message: string };
+      throw new Error(cleanRuntimeError(err.stderr || err.message));
+    }
+  }
+
+  /** Path of conmon's attach socket for a container (conmon shortens it to fit sun_path). */
+  attachSocketPath(id: string): string {
+    const base = join(this.socketDir, id);
+    // conmon truncates the symlink name so that "<base>/attach" fits in 108 bytes
+    const maxBase = 107 - '/attach'.length;
+    return `${base.length > maxBase ? base.slice(0, maxBase) : base}/attach`;
+  }
+
+  /** Start conmon, which runs `runtime create`; then `runtime start`. Resolves with the container's pid. */
+  async start(o: StartOptions): Promise<{ pid: number; conmonPid: number }> {
+    const conmonPidFile = join(o.bundle, 'conmon.pid');
+    await fs.rm(join(this.exitDir, o.id), { force: true });
+    await fs.rm(join(o.bundle, 'oom'), { force: true });
+    const args = [
+      '--api-version', '1', '-c', o.id, '-u', o.id, '-n', o.name,
+      '-r', this.binary(o.runtime), '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(o.runtime),
+      '-b', o.bundle, '-p', join(o.bundle, 'pidfile'), '-P', conmonPidFile,
+      '-l', `k8s-file:${o.logPath}`, '--exit-dir', this.exitDir, '--socket-dir-path', this.socketDir,
+      '--log-level', 'error', '--syslog',
+    ];
+    if (o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
+    if (o.stdin) args.push('-i');
+    if (o.leaveStdinOpen) args.push('--leave-stdin-open');
+    if (o.tty) args.push('-t');
+    const child = spawn(this.paths.conmon, args, {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      detached: true,
+    });
+    const sync = child.stdio[3] as NodeJS.ReadableStream;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const msg = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
+      let buf = '';
+      sync.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const nl = buf.indexOf('\n');
+        const text = nl >= 0 ? buf.slice(0, nl) : buf;
+        try { resolve(JSON.parse(text)); } catch { /* wait for more */ }
+      });
+      sync.on('end', () => {
+        try { resolve(JSON.parse(buf)); } catch { reject(new Error(`conmon failed: ${stderr.trim() || 'no answer on sync pipe'}`)); }
+      });
+      child.on('error', reject);
+    });
+    child.unref();
+    (sync as unknown as { destroy(): void }).destroy();
+    if (msg.data < 0) throw new ApiError(400, cleanRuntimeError(msg.message ?? 'container create failed'));
+    const pid = msg.data;
+    const conmonPid = Number(readFileSync(conmonPidFile, 'utf8'));
+    try {
+      if (o.beforeStart) await o.beforeStart(pid);
+      await this.runtimeCmd(o.runtime, ['start', o.id]);
+    } catch (e) {
+      await this.delete(o.runtime, o.id).catch(() => undefined);
+      throw new ApiError(400, (e as Error).message);
+    }
+    return { pid, conmonPid };
+  }
+
+  async kill(runtime: string, id: string, signal: string | number, all = false): Promise<void> {
+    await this.runtimeCmd(runtime, ['kill', ...(all ? ['--all'] : []), id, String(signal)]);
+  }
+  async pause(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['pause', id]); }
+  async resume(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['resume', id]); }
+
+  async delete(runtime: string, id: string): Promise<void> {
+    await this.runtimeCmd(runtime, ['delete', '--force', id]).catch((e: Error) => {
+      if (!/does not exist|not exist/.test(e.message)) throw e;
+    });
+  }
+
+  async state(runtime: string, id: string): Promise<RuntimeState | undefined> {
+    try {
+      const s = JSON.parse(await this.runtimeCmd(runtime, ['state', id])) as { status: RuntimeState['status']; pid: number };
+      return { status: s.status, pid: s.pid };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The exit code conmon recorded, if the container has exited. */
+  exitCode(id: string): number | undefined {
+    try {
+      const t = readFileSync(join(this.exitDir, id), 'utf8').trim();
+      return t === '' ? undefined : Number(t);
+    } catch {
+      return undefined;
+    }
+  }
+  async clearExit(id: string): Promise<void> { await fs.rm(join(this.exitDir, id), { force: true }); }
+
+  oomKilled(bundle: string): boolean { return existsSync(join(bundle, 'oom')); }
+
+  /** Ask conmon to reopen the log file (after the daemon rotated it away). */
+  reopenLog(bundle: string): void { writeCtl(bundle, '2 0 0\n'); }
+
+  resize(bundle: string, height: number, width: number): void { writeCtl(bundle, `1 ${height} ${width}\n`); }
+}
+
+/** Non-blocking open: a ctl fifo whose conmon is gone has no reader, and a blocking open would hang. */
+function writeCtl(bundle: string, line: string): void {
+  try {
+    const fd = openSync(join(bundle, 'ctl'), constants.O_WRONLY | constants.O_NONBLOCK);
+    try { writeSync(fd, line); } finally { closeSync(fd); }
+  } catch { /* conmon gone */ }
+}
+
+/** runc errors arrive wrapped in logrus JSON or prefixed text; keep the message a user can act on. */
+export function cleanRuntimeError(text: string): string {
+  const lines = text.trim().split('\n').map((l) => {
+    try {
+      const j = JSON.parse(l) as { msg?: string };
+      return j.msg ?? l;
+    } catch {
+      return l.replace(/^time="[^"]*" level=\w+ msg="(.*)"$/, '$1').replace(/\\"/g, '"');
+    }
+  }).filter((l) => l.trim() !== '');
+  return lines.join('\n') || 'runtime error';
+}
+
+export function isExecNotFound(msg: string): boolean {
+  return /executable file not found|no such file or directory/.test(msg);
+}
+export function isExecDenied(msg: string): boolean {
+  return /permission denied/.test(msg);
+}
