@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine (root, Node 20 and npm already there) to build, test and run
+# tugboat: the host tools tugd drives, the npm dependencies, the dist/ bundles.
+# Idempotent and quiet when there is nothing to do: apt-get runs only for missing packages,
+# npm ci only when node_modules does not match package-lock.json. Safe with CI=true, no stdin.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+
+# Host packages, and why tugd needs each:
+#   runc, crun                      OCI runtimes (runc is the default, crun with --runtime crun)
+#   conmon                          supervises each container: stdio, log, exit code
+#   iptables                        NAT and port publishing for the CNI bridge
+#   containernetworking-plugins     CNI bridge, host-local, portmap, firewall, loopback
+#   busybox-static                  the local busybox and hello-world images (scripts/make-images.sh)
+#   tini                            /usr/bin/tini-static, bind-mounted for `run --init`
+#   tmux                            interactive (-it) tests drive a real terminal
+#   procps                          ps, pgrep, pkill for tests and `top`
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps)
+
+[[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
+command -v node >/dev/null || die "node is missing: Node.js 20 or newer is required"
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+((node_major >= 20)) || die "Node.js $(node --version) is too old: 20 or newer is required"
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qx installed; then
+    missing+=("$pkg")
+  fi
+done
+
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+  apt-get "${apt_opts[@]}" update -qq </dev/null
+  apt-get "${apt_opts[@]}" install -y -qq "${missing[@]}" </dev/null >/dev/null
+fi
+
+[[ -x /usr/bin/tini-static ]] || log "warning: /usr/bin/tini-static is missing: run --init will not work"
+[[ -x /usr/bin/busybox ]] || die "/usr/bin/busybox is missing after installing busybox-static"
+
+# npm dependencies: reinstall when package-lock.json, package.json or node changed since the
+# last successful install (a stamp inside node_modules records what it was made from).
+stamp=node_modules/.tugboat-setup-stamp
+want=$( { cat package-lock.json package.json; node --version; } | sha256sum | cut -d' ' -f1)
+if [[ ! -d node_modules || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error </dev/null
+  printf '%s\n' "$want" >"$stamp"
+fi
+
+log "npm run build"
+npm run --silent build </dev/null
+log "ready"
