@@ -100,3 +100,6 @@ export function normalizeRef(s: string): string {
 export function tryParseReference(s: string): Reference | undefined {
   try { return parseReference(s); } catch { return undefined; }
 }
+
+/** Alias of normalizeRef (the name the daemon wiring uses). */
+export const normalizeReference = normalizeRef;
