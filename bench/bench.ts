@@ -198,7 +198,9 @@ async function startTugd(): Promise<Tugd> {
   const dataRoot = join(tmp, 'data');
   const log = join(tmpdir(), `${runId}.tugd.log`);
   const fd = openSync(log, 'w');
-  const proc = spawn(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), '-H', `unix://${sock}`, '--data-root', dataRoot, ...TUGD_EXTRA], {
+  const proc = spawn(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), '-H', `unix://${sock}`, '--data-root', dataRoot,
+    // defaults, not this host's /etc/tugboat/daemon.json; runtime state under the temp dir too
+    '--config-file', join(tmp, 'daemon.json'), '--exec-root', join(tmp, 'exec'), ...TUGD_EXTRA], {
     stdio: ['ignore', fd, fd],
     detached: true, // its own process group, so that stray children can be ended together
   });
