@@ -10,7 +10,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ConmonDriver } from '../runtime/driver.js';
 import { mountRootfs, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user.js';
-import { logLimits, rotateIfNeeded, removeLogs, type LogLimits } from '../logs/rotate.js';
+import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
@@ -51,12 +51,18 @@ export function signalNumber(sig: string | number | undefined, dflt: number): nu
 
 export class Supervisor {
   private watcher?: FSWatcher;
-  private rotateTimer?: NodeJS.Timeout;
+  private readonly rotator: LogRotator;
   private stdinHolders = new Map<string, Array<(sock: Socket | undefined) => void>>();
   private restartTimers = new Map<string, NodeJS.Timeout>();
   private exiting = new Set<string>();
 
-  constructor(private readonly d: SupervisorDeps) {}
+  constructor(private readonly d: SupervisorDeps) {
+    this.rotator = new LogRotator((id) => this.d.driver.reopenLog(this.d.store.dir(id)));
+  }
+
+  private watchLog(rec: ContainerRecord): void {
+    this.rotator.watch(rec.Id, this.d.store.dir(rec.Id), rec.LogPath, logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults));
+  }
 
   // ---- start ----
 
@@ -77,7 +83,7 @@ export class Supervisor {
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
         id: rec.Id, name: rec.Name, bundle: dir, runtime: rec.HostConfig.Runtime ?? 'runc',
-        logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? limits.maxSize * 2 : 0,
+        logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? Math.max(limits.maxSize * 4, 16 << 20) : 0,
         stdin: !!rec.Config.OpenStdin, leaveStdinOpen: !!rec.Config.OpenStdin && !rec.Config.StdinOnce,
         tty: !!rec.Config.Tty,
         beforeStart: async () => this.connectStdin(rec),
@@ -85,6 +91,7 @@ export class Supervisor {
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ConmonPid: conmonPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
       rec.ManuallyStopped = false;
       await this.d.store.save(rec);
+      this.watchLog(rec);
       this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
       // the container may already have exited before we looked
       if (this.d.driver.exitCode(rec.Id) !== undefined) void this.handleExit(rec.Id);
@@ -213,6 +220,7 @@ export class Supervisor {
     try {
       const dir = this.d.store.dir(id);
       const oom = this.d.driver.oomKilled(dir);
+      this.rotator.unwatch(id);
       await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
@@ -278,8 +286,6 @@ export class Supervisor {
   async watchExits(): Promise<void> {
     await fs.mkdir(this.d.driver.exitDir, { recursive: true });
     this.watcher = watch(this.d.driver.exitDir, (_ev, name) => { if (name && !String(name).startsWith('.')) void this.handleExit(String(name)); });
-    this.rotateTimer = setInterval(() => void this.rotateLogs(), 1000);
-    this.rotateTimer.unref();
   }
 
   /** After a daemon restart: learn what happened to every container while we were away. */
@@ -299,6 +305,7 @@ export class Supervisor {
       const st = await this.d.driver.state(rec.HostConfig.Runtime ?? 'runc', rec.Id);
       if (st && (st.status === 'running' || st.status === 'paused')) {
         rec.State.Status = st.status;
+        this.watchLog(rec);
         continue;
       }
       // neither running nor an exit recorded: conmon died with it
@@ -317,18 +324,9 @@ export class Supervisor {
     }
   }
 
-  private async rotateLogs(): Promise<void> {
-    for (const rec of this.d.store.all()) {
-      if (rec.State.Status !== 'running') continue;
-      try {
-        if (await rotateIfNeeded(rec.LogPath, logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults))) this.d.driver.reopenLog(this.d.store.dir(rec.Id));
-      } catch (e) { log.warn('log rotation', { id: rec.Id, error: errorMessage(e) }); }
-    }
-  }
-
   async shutdown(): Promise<void> {
     this.watcher?.close();
-    if (this.rotateTimer) clearInterval(this.rotateTimer);
+    this.rotator.close();
     for (const t of this.restartTimers.values()) clearTimeout(t);
   }
 

@@ -1,6 +1,7 @@
 // Docker-style log rotation (max-size, max-file) for conmon-written logs: shift the files, then ask
 // conmon to reopen. conmon's own --log-size-max stays as a hard cap while the daemon is down.
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch } from 'node:fs';
+import { basename } from 'node:path';
 import { parseBytes } from '../../util/units.js';
 
 export interface LogLimits { maxSize: number; maxFile: number }
@@ -36,4 +37,48 @@ export async function rotateIfNeeded(path: string, l: LogLimits): Promise<boolea
 export async function removeLogs(path: string, maxFiles = 10): Promise<void> {
   await fs.rm(path, { force: true });
   for (let i = 1; i <= maxFiles; i++) await fs.rm(`${path}.${i}`, { force: true });
+}
+
+/**
+ * Watches running containers' log directories and rotates a log as soon as it passes max-size
+ * (inotify, throttled), so a fast writer overshoots by little and followers keep up.
+ */
+export class LogRotator {
+  private watchers = new Map<string, { close(): void }>();
+
+  constructor(private readonly reopen: (id: string) => void) {}
+
+  watch(id: string, dir: string, path: string, limits: LogLimits): void {
+    this.unwatch(id);
+    if (limits.maxSize <= 0) return;
+    let pending: NodeJS.Timeout | undefined;
+    let busy = false;
+    const check = () => {
+      pending = undefined;
+      if (busy) return;
+      busy = true;
+      rotateIfNeeded(path, limits)
+        .then((rotated) => { if (rotated) this.reopen(id); })
+        .catch(() => undefined)
+        .finally(() => { busy = false; });
+    };
+    try {
+      const w = watch(dir, (_ev, name) => {
+        if (name !== basename(path) || pending) return;
+        pending = setTimeout(check, 20);
+      });
+      w.on('error', () => undefined);
+      this.watchers.set(id, { close: () => { w.close(); if (pending) clearTimeout(pending); } });
+    } catch { /* directory gone */ }
+  }
+
+  unwatch(id: string): void {
+    this.watchers.get(id)?.close();
+    this.watchers.delete(id);
+  }
+
+  close(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
 }

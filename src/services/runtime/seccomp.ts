@@ -63,11 +63,11 @@ const BASE: readonly string[] = [
   'utimensat', 'utimensat_time64', 'utimes', 'vmsplice', 'write', 'writev',
   // extended attributes
   'fgetxattr', 'flistxattr', 'fremovexattr', 'fsetxattr', 'getxattr', 'lgetxattr', 'listxattr', 'llistxattr',
-  'lremovexattr', 'lsetxattr', 'removexattr', 'setxattr',
+  'lremovexattr', 'lsetxattr', 'removexattr', 'setxattr', 'getxattrat', 'listxattrat', 'removexattrat', 'setxattrat',
   // polling, events, notifications
   'epoll_create', 'epoll_create1', 'epoll_ctl', 'epoll_ctl_old', 'epoll_pwait', 'epoll_pwait2', 'epoll_wait',
   'epoll_wait_old', 'eventfd', 'eventfd2', 'fanotify_mark', 'inotify_add_watch', 'inotify_init',
-  'inotify_init1', 'inotify_rm_watch', 'pause', 'poll', 'ppoll', 'ppoll_time64', 'pselect6',
+  'inotify_init1', 'inotify_rm_watch', 'pause', 'pipe', 'pipe2', 'poll', 'ppoll', 'ppoll_time64', 'pselect6',
   'pselect6_time64', 'select', '_newselect', 'signalfd', 'signalfd4', 'timerfd_create', 'timerfd_gettime',
   'timerfd_gettime64', 'timerfd_settime', 'timerfd_settime64',
   // asynchronous I/O (io_uring stays off: too much kernel surface)
@@ -76,7 +76,7 @@ const BASE: readonly string[] = [
   // memory
   'brk', 'cachestat', 'madvise', 'map_shadow_stack', 'membarrier', 'memfd_create', 'memfd_secret', 'mincore',
   'mlock', 'mlock2', 'mlockall', 'mmap', 'mmap2', 'mprotect', 'mremap', 'msync', 'munlock', 'munlockall',
-  'munmap', 'pkey_alloc', 'pkey_free', 'pkey_mprotect', 'remap_file_pages',
+  'munmap', 'mseal', 'pkey_alloc', 'pkey_free', 'pkey_mprotect', 'remap_file_pages',
   // processes and threads
   'arch_prctl', 'capget', 'capset', 'execve', 'execveat', 'exit', 'exit_group', 'fork', 'getcpu', 'getpgid',
   'getpgrp', 'getpid', 'getppid', 'getpriority', 'get_robust_list', 'getrusage', 'getsid', 'get_thread_area',
@@ -99,7 +99,8 @@ const BASE: readonly string[] = [
   // futexes
   'futex', 'futex_requeue', 'futex_time64', 'futex_wait', 'futex_waitv', 'futex_wake',
   // time
-  'alarm', 'clock_getres', 'clock_getres_time64', 'clock_gettime', 'clock_gettime64', 'clock_nanosleep',
+  // adjtimex/clock_adjtime only read the clock without CAP_SYS_TIME (the kernel checks writes)
+  'adjtimex', 'alarm', 'clock_adjtime', 'clock_adjtime64', 'clock_getres', 'clock_getres_time64', 'clock_gettime', 'clock_gettime64', 'clock_nanosleep',
   'clock_nanosleep_time64', 'getitimer', 'gettimeofday', 'nanosleep', 'setitimer', 'time', 'timer_create',
   'timer_delete', 'timer_getoverrun', 'timer_gettime', 'timer_gettime64', 'timer_settime', 'timer_settime64',
   'times',
@@ -129,7 +130,7 @@ const BY_CAPABILITY: Readonly<Record<string, readonly string[]>> = {
   CAP_SYS_PACCT: ['acct'],
   CAP_SYS_PTRACE: ['kcmp', 'pidfd_getfd', 'process_madvise', 'process_vm_readv', 'process_vm_writev', 'userfaultfd'],
   CAP_SYS_RAWIO: ['iopl', 'ioperm'],
-  CAP_SYS_TIME: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64', 'clock_adjtime', 'clock_adjtime64', 'adjtimex'],
+  CAP_SYS_TIME: ['settimeofday', 'stime', 'clock_settime', 'clock_settime64'],
   CAP_SYS_TTY_CONFIG: ['vhangup'],
   CAP_SYS_NICE: ['get_mempolicy', 'mbind', 'set_mempolicy', 'set_mempolicy_home_node', 'move_pages', 'migrate_pages'],
   CAP_SYSLOG: ['syslog'],

@@ -1,6 +1,6 @@
 // Builds the OCI runtime config.json for a container from docker's HostConfig and the resolved process.
 // Pure apart from reading host device nodes (for --device and --privileged).
-import { readdirSync, lstatSync, statSync } from 'node:fs';
+import { readdirSync, lstatSync, statSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostConfig } from '../containers/types.js';
 import { badRequest } from '../../util/errors.js';
@@ -118,6 +118,10 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: OciLinux;
   annotations?: Record<string, string>;
+  /** What --privileged / --cap-add ALL grant; default hostCapabilities() (the daemon's bounding set). */
+  availableCapabilities?: readonly string[];
+  /** RLIMIT_NOFILE (soft = hard) when Ulimits does not set one; default defaultNofile(). */
+  defaultNofile?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,14 +203,36 @@ function normalizeCapabilities(list: string[] | null | undefined, field: string)
   return out;
 }
 
+let hostCaps: string[] | undefined;
+
+/**
+ * The capabilities this daemon can hand out: the known ones in its own bounding set
+ * (what --privileged and --cap-add ALL mean; a sandboxed daemon may lack some).
+ */
+export function hostCapabilities(): string[] {
+  if (hostCaps) return hostCaps;
+  let caps = [...ALL_CAPABILITIES];
+  try {
+    const bnd = /^CapBnd:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    if (bnd) {
+      const mask = BigInt('0x' + bnd);
+      caps = ALL_CAPABILITIES.filter((_, i) => ((mask >> BigInt(i)) & 1n) === 1n);
+    }
+  } catch {
+    // not Linux: assume everything
+  }
+  hostCaps = caps;
+  return caps;
+}
+
 /** The capability set after --privileged, --cap-add and --cap-drop, sorted by capability number. */
-export function resolveCapabilities(hc: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'Privileged'>): string[] {
-  if (hc.Privileged) return [...ALL_CAPABILITIES];
+export function resolveCapabilities(hc: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'Privileged'>, available: readonly string[] = hostCapabilities()): string[] {
+  if (hc.Privileged) return ALL_CAPABILITIES.filter((c) => available.includes(c));
   const add = normalizeCapabilities(hc.CapAdd, 'CapAdd');
   const drop = normalizeCapabilities(hc.CapDrop, 'CapDrop');
   let caps: Set<string>;
   if (add.includes('ALL')) {
-    caps = new Set(ALL_CAPABILITIES.filter((c) => !drop.includes(c)));
+    caps = new Set(ALL_CAPABILITIES.filter((c) => available.includes(c) && !drop.includes(c)));
   } else if (drop.includes('ALL')) {
     caps = new Set(add);
   } else {
@@ -436,8 +462,33 @@ const ULIMITS: Record<string, string> = {
 
 export const DEFAULT_NOFILE = 1048576;
 
-function rlimits(hc: HostConfig): OciRlimit[] {
-  const byType = new Map<string, OciRlimit>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', soft: DEFAULT_NOFILE, hard: DEFAULT_NOFILE }]]);
+let nofileCeiling: number | undefined;
+
+/**
+ * The RLIMIT_NOFILE containers get by default: docker's 1048576, lowered to what this daemon may grant
+ * (fs.nr_open, or its own hard limit when it lacks CAP_SYS_RESOURCE, as in some sandboxes).
+ */
+export function defaultNofile(): number {
+  if (nofileCeiling !== undefined) return nofileCeiling;
+  let limit = DEFAULT_NOFILE;
+  try {
+    const nrOpen = Number(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    if (nrOpen > 0) limit = Math.min(limit, nrOpen);
+    const capEff = /^CapEff:\s*([0-9a-f]+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    const CAP_SYS_RESOURCE = 24n;
+    if (capEff && ((BigInt('0x' + capEff) >> CAP_SYS_RESOURCE) & 1n) === 0n) {
+      const m = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+      if (m && m[1] !== 'unlimited') limit = Math.min(limit, Number(m[1]));
+    }
+  } catch {
+    // not Linux, or /proc unreadable: keep docker's value
+  }
+  nofileCeiling = limit;
+  return limit;
+}
+
+function rlimits(hc: HostConfig, nofile: number): OciRlimit[] {
+  const byType = new Map<string, OciRlimit>([['RLIMIT_NOFILE', { type: 'RLIMIT_NOFILE', soft: nofile, hard: nofile }]]);
   for (const u of hc.Ulimits ?? []) {
     const type = ULIMITS[String(u.Name).toLowerCase()];
     if (!type) throw badRequest(`invalid ulimit type: ${u.Name}`);
@@ -559,7 +610,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   if (input.args.length === 0) throw badRequest('No command specified');
   const privileged = hc.Privileged === true;
   const sec = parseSecurityOpts(hc.SecurityOpt);
-  const caps = resolveCapabilities(hc);
+  const caps = resolveCapabilities(hc, input.availableCapabilities ?? hostCapabilities());
   const ns = input.namespaces ?? {};
   const namespaces = namespaceList(ns);
   const owns = (t: OciNamespaceType) => namespaces.some((n) => n.type === t && !n.path);
@@ -576,7 +627,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     env: [...input.env],
     cwd: input.cwd || '/',
     capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
-    rlimits: rlimits(hc),
+    rlimits: rlimits(hc, input.defaultNofile ?? defaultNofile()),
     noNewPrivileges: sec.noNewPrivileges,
     oomScoreAdj: 0,
   };

@@ -1,0 +1,82 @@
+// Import accepts tar archives raw or compressed, recognised by their magic bytes like `docker import`.
+// gzip is decoded in-process; bzip2/xz/zstd go through the host's tools (rare, and not a hot path).
+import { spawn } from 'node:child_process';
+import { PassThrough, Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { badRequest } from '../../util/errors.js';
+
+export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
+
+export function detectCompression(head: Buffer): Compression {
+  const starts = (...b: number[]) => b.every((x, i) => head[i] === x);
+  if (starts(0x1f, 0x8b)) return 'gzip';
+  if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return 'zstd';
+  return 'none';
+}
+
+/** Reads the first `n` bytes (fewer at end of stream) and returns them with a stream that replays everything. */
+export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < n) {
+    const r = await it.next();
+    if (r.done) { done = true; break; }
+    chunks.push(r.value);
+    len += r.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      if (head.length) yield head;
+      while (!done) {
+        const r = await it.next();
+        if (r.done) break;
+        yield r.value;
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { head: head.subarray(0, n), stream: Readable.from(replay(), { objectMode: false }) };
+}
+
+const TOOLS: Record<string, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
+
+function viaTool(tool: string, input: Readable): Readable {
+  const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const out = new PassThrough();
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+  child.on('error', (e: NodeJS.ErrnoException) => {
+    out.destroy(e.code === 'ENOENT' ? badRequest(`${tool}-compressed archives need the ${tool} tool on the daemon host`) : e);
+  });
+  input.on('error', (e) => { child.kill(); out.destroy(e); });
+  child.stdin.on('error', () => { /* the tool exited early; its exit status reports why */ });
+  input.pipe(child.stdin);
+  child.stdout.pipe(out, { end: false });
+  child.on('close', (code) => {
+    if (code === 0) out.end();
+    else out.destroy(badRequest(`${tool}: ${stderr.trim() || `exit status ${code}`}`));
+  });
+  // A consumer that gives up must not leave the tool running.
+  out.on('close', () => { if (child.exitCode === null) child.kill(); });
+  return out;
+}
+
+/** Detects the format and returns the uncompressed byte stream (empty input is an error). */
+export async function decompressed(input: Readable): Promise<{ format: Compression; stream: Readable }> {
+  const { head, stream } = await peek(input, 6);
+  if (head.length === 0) throw badRequest('empty archive: expected a tar stream');
+  const format = detectCompression(head);
+  if (format === 'none') return { format, stream };
+  if (format === 'gzip') {
+    const gunzip = createGunzip();
+    stream.on('error', (e) => gunzip.destroy(e));
+    return { format, stream: stream.pipe(gunzip) };
+  }
+  return { format, stream: viaTool(TOOLS[format], stream) };
+}

@@ -1,0 +1,136 @@
+// A real tugd for integration tests: its own data root, socket and runtime state, cleaned up after.
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync, readFileSync, createReadStream } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+const TUGD = join(REPO, 'dist/tugd.js');
+const TUG = join(REPO, 'dist/tug.js');
+export const DOCKER = '/usr/local/bin/docker';
+
+export interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; json<T = unknown>(): T }
+export interface Run { code: number; stdout: string; stderr: string }
+
+export class TestDaemon {
+  proc?: ChildProcess;
+  readonly dir: string;
+  readonly root: string;
+  readonly socket: string;
+  logs = '';
+
+  constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'tugtest-'));
+    this.root = join(this.dir, 'root');
+    this.socket = join(this.dir, 'tugd.sock');
+  }
+
+  get host(): string { return `unix://${this.socket}`; }
+
+  async start(extra: string[] = []): Promise<void> {
+    this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc.stderr?.on('data', (d: Buffer) => { this.logs += d.toString(); });
+    const deadline = Date.now() + 15000;
+    while (Date.now() < deadline) {
+      if (this.proc.exitCode !== null) throw new Error(`tugd exited: ${this.logs}`);
+      try { if ((await this.req('GET', '/_ping')).status === 200) return; } catch { /* not yet */ }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`tugd did not answer: ${this.logs}`);
+  }
+
+  /** Stop the daemon process only (containers keep running under conmon). */
+  async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill(signal);
+    await exited;
+  }
+
+  req(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res> {
+    return new Promise((resolvePromise, reject) => {
+      const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(JSON.stringify(body));
+      const r = request({ socketPath: this.socket, method, path, headers: { ...(payload && !Buffer.isBuffer(body) ? { 'Content-Type': 'application/json' } : {}), ...headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const b = Buffer.concat(chunks);
+          resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: b, json: <T>() => JSON.parse(b.toString()) as T });
+        });
+      });
+      r.on('error', reject);
+      r.end(payload);
+    });
+  }
+
+  /** Run the tug CLI against this daemon. */
+  tug(args: string[], input?: string | Buffer, env: Record<string, string> = {}): Run {
+    const r = spawnSync(process.execPath, [TUG, '-H', this.host, ...args], { input, encoding: 'buffer', timeout: 60000, env: { ...process.env, ...env } });
+    return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  /** Run the real docker CLI against this daemon. */
+  docker(args: string[], input?: string | Buffer): Run {
+    const r = spawnSync(DOCKER, args, { input, encoding: 'buffer', timeout: 60000, env: { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') } });
+    return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+  }
+
+  /** busybox:latest and hello-world:latest, built by the project's own image script. */
+  async makeImages(): Promise<void> {
+    for (const name of ['busybox', 'hello-world']) {
+      const tar = join(this.dir, `${name}.tar`);
+      execFileSync('bash', [join(REPO, 'scripts/make-images.sh'), '--tar', name, tar]);
+      const changes = name === 'busybox' ? ['CMD ["sh"]'] : ['CMD ["/hello"]'];
+      const q = new URLSearchParams({ fromSrc: '-', repo: name, tag: 'latest' });
+      for (const c of changes) q.append('changes', c);
+      const res = await this.reqStream('POST', `/images/create?${q}`, tar);
+      if (res.status !== 200) throw new Error(`import ${name}: ${res.status} ${res.body}`);
+    }
+  }
+
+  reqStream(method: string, path: string, file: string): Promise<Res> {
+    return new Promise((resolvePromise, reject) => {
+      const r = request({ socketPath: this.socket, method, path, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => { const b = Buffer.concat(chunks); resolvePromise({ status: res.statusCode ?? 0, headers: res.headers, body: b, json: <T>() => JSON.parse(b.toString()) as T }); });
+      });
+      r.on('error', reject);
+      createReadStream(file).pipe(r);
+    });
+  }
+
+  /** Remove every container, stop the daemon, and leave no mount, cgroup or file behind. */
+  async cleanup(): Promise<void> {
+    try {
+      if (this.proc && this.proc.exitCode === null) {
+        const list = (await this.req('GET', '/containers/json?all=1')).json<Array<{ Id: string }>>();
+        await Promise.all(list.map((c) => this.req('DELETE', `/containers/${c.Id}?force=1&v=1`)));
+      }
+    } catch { /* daemon gone */ }
+    await this.kill();
+    // containers left by a test that killed the daemon: kill their conmon and runc state
+    if (existsSync(join(this.root, 'run/runc'))) spawnSync('sh', ['-c', `for id in $(ls ${join(this.root, 'run/runc')}); do runc --root ${join(this.root, 'run/runc')} delete -f $id; done`]);
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(this.dir));
+    for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+    spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tugboat /sys/fs/cgroup/tugboat; do [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -empty -newer ${this.dir} -exec rmdir {} + 2>/dev/null; done; true`]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function withDaemon<T>(fn: (d: TestDaemon) => Promise<T>): Promise<T> {
+  const d = new TestDaemon();
+  await d.start();
+  try { return await fn(d); } finally { await d.cleanup(); }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function eventually<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs = 10000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let v = await fn();
+  while (!ok(v) && Date.now() < deadline) { await sleep(50); v = await fn(); }
+  return v;
+}

@@ -1,0 +1,84 @@
+// What a container can and cannot see or do: namespaces, hardening, and cgroup limits.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
+import { TestDaemon } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+before(async () => { await d.start(); await d.makeImages(); });
+after(async () => { await d.cleanup(); });
+
+const sh = (script: string, ...flags: string[]) => d.tug(['run', '--rm', ...flags, 'busybox', 'sh', '-c', script]);
+
+test('own hostname, PID 1 is the container process, host processes and mounts invisible', () => {
+  const r = sh('hostname; echo $$; ps -o pid,comm | wc -l; cat /proc/mounts | grep -c " / " ; ls /proc | grep -c "^[0-9]"');
+  assert.equal(r.code, 0, r.stderr);
+  const [host, pid, , , procs] = r.stdout.trim().split('\n');
+  assert.notEqual(host, hostname());
+  assert.match(host, /^[0-9a-f]{12}$/);
+  assert.equal(pid, '1');
+  assert.ok(Number(procs) <= 4, `only the container's own processes are visible (${procs})`);
+  const mounts = sh('cat /proc/self/mountinfo').stdout;
+  assert.doesNotMatch(mounts, /\/work\/|tugtest-/, 'host paths are not visible');
+});
+
+test('/proc/sys read-only, masked paths empty, no CAP_SYS_ADMIN', () => {
+  const ro = sh('echo 1 > /proc/sys/kernel/panic 2>&1; echo rc=$?');
+  assert.match(ro.stdout, /rc=[1-9]/);
+  assert.equal(sh('cat /proc/kcore | wc -c').stdout.trim(), '0');
+  assert.equal(sh('ls /sys/firmware | wc -l').stdout.trim(), '0');
+  const caps = sh('grep CapEff /proc/self/status').stdout;
+  const eff = BigInt('0x' + caps.trim().split(/\s+/)[1]);
+  assert.equal(eff & (1n << 21n), 0n, 'CAP_SYS_ADMIN absent');
+  assert.equal(eff, 0xa80425fbn, 'docker default capability set');
+  const mount = sh('mount -t tmpfs none /mnt 2>&1; echo rc=$?');
+  assert.match(mount.stdout, /rc=[1-9]/);
+  const privileged = sh('grep CapEff /proc/self/status', '--privileged').stdout;
+  assert.notEqual(BigInt('0x' + privileged.trim().split(/\s+/)[1]) & (1n << 21n), 0n);
+  const dropped = sh('grep CapEff /proc/self/status', '--cap-drop', 'ALL', '--cap-add', 'NET_RAW').stdout;
+  assert.equal(BigInt('0x' + dropped.trim().split(/\s+/)[1]), 1n << 13n);
+});
+
+test('device rules: a block device made with mknod cannot be read', () => {
+  const r = sh('mknod /tmp/sda b 8 0 && head -c 1 /tmp/sda >/dev/null 2>&1; echo rc=$?');
+  assert.match(r.stdout, /rc=[1-9]/);
+  assert.equal(sh('head -c 4 /dev/zero | wc -c').stdout.trim(), '4', 'standard devices work');
+});
+
+test('read-only rootfs and no-new-privileges', () => {
+  const ro = sh('touch /x 2>&1; echo rc=$?', '--read-only');
+  assert.match(ro.stdout, /rc=[1-9]/);
+  const nnp = sh('grep NoNewPrivs /proc/self/status', '--security-opt', 'no-new-privileges');
+  assert.match(nnp.stdout, /NoNewPrivs:\s+1/);
+});
+
+test('a memory hog is OOM-killed at its limit: exit 137 and OOMKilled', () => {
+  const id = d.tug(['run', '-d', '-m', '32m', '--memory-swap', '32m', 'busybox', 'sh', '-c', 'x=a; while true; do x="$x$x"; done']).stdout.trim();
+  const code = d.tug(['wait', id]).stdout.trim();
+  assert.equal(code, '137');
+  assert.equal(d.tug(['inspect', '-f', '{{.State.OOMKilled}}', id]).stdout.trim(), 'true');
+  d.tug(['rm', id]);
+});
+
+test('a fork bomb is stopped by --pids-limit', async () => {
+  const id = d.tug(['run', '-d', '--pids-limit', '20', 'busybox', 'sh', '-c', 'bomb() { bomb & bomb & wait; }; bomb 2>/dev/null']).stdout.trim();
+  await new Promise((r) => setTimeout(r, 1500));
+  const top = d.tug(['top', id]);
+  assert.equal(top.code, 0, top.stderr);
+  const count = top.stdout.trim().split('\n').length - 1;
+  assert.ok(count > 5 && count <= 20, `process count held at the limit: ${count}`);
+  assert.equal(d.tug(['rm', '-f', id]).code, 0);
+});
+
+test('--cpus 0.5 holds CPU use near half a core', async () => {
+  const id = d.tug(['run', '-d', '--cpus', '0.5', 'busybox', 'sh', '-c', 'while true; do :; done']).stdout.trim();
+  const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+  const { readFileSync } = await import('node:fs');
+  const ticks = () => { const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return Number(f[11]) + Number(f[12]); };
+  await new Promise((r) => setTimeout(r, 500));
+  const t0 = ticks(); const w0 = Date.now();
+  await new Promise((r) => setTimeout(r, 3000));
+  const used = (ticks() - t0) / 100 / ((Date.now() - w0) / 1000);
+  d.tug(['rm', '-f', id]);
+  assert.ok(used > 0.3 && used < 0.65, `cpu share ${used.toFixed(2)} near 0.5`);
+});

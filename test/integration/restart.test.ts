@@ -1,0 +1,49 @@
+// Containers outlive the daemon: kill -9 tugd, start it again, and everything is accounted for.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon, eventually, sleep } from '../helpers/daemon.ts';
+
+test('kill -9 tugd: running containers survive, exits are recorded, restart policy acts', async () => {
+  const d = new TestDaemon();
+  await d.start();
+  try {
+    await d.makeImages();
+    const keep = d.tug(['run', '-d', '--name', 'keeper', 'busybox', 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
+    const quitter = d.tug(['run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 1; exit 9']).stdout.trim();
+    const phoenix = d.tug(['run', '-d', '--name', 'phoenix', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1.5; exit 2']).stdout.trim();
+    const pidBefore = d.tug(['inspect', '-f', '{{.State.Pid}}', keep]).stdout.trim();
+    await d.kill('SIGKILL');
+    await sleep(2500); // quitter and phoenix exit while tugd is gone
+    process.kill(Number(pidBefore), 0); // still alive without the daemon
+    await d.start();
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', keep]).stdout.trim(), `running ${pidBefore}`);
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', quitter]).stdout.trim(), 'exited 9');
+    const rc = await eventually(() => d.tug(['inspect', '-f', '{{.RestartCount}} {{.State.Running}}', phoenix]).stdout.trim(), (s) => Number(s.split(' ')[0]) >= 1);
+    assert.ok(Number(rc.split(' ')[0]) >= 1, `restart policy acted: ${rc}`);
+    // logs still flow for the survivor
+    const n1 = d.tug(['logs', keep]).stdout.split('\n').length;
+    await sleep(800);
+    assert.ok(d.tug(['logs', keep]).stdout.split('\n').length > n1, 'the survivor is still logging');
+    assert.equal(d.tug(['stop', '-t', '0', keep]).code, 0);
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', keep]).stdout.trim(), 'exited');
+  } finally {
+    await d.cleanup();
+  }
+});
+
+test('SIGTERM stops tugd cleanly and leaves containers running', async () => {
+  const d = new TestDaemon();
+  await d.start();
+  try {
+    await d.makeImages();
+    const id = d.tug(['run', '-d', 'busybox', 'sleep', '60']).stdout.trim();
+    const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    await d.kill('SIGTERM');
+    assert.equal(d.proc?.exitCode, 0);
+    process.kill(pid, 0);
+    await d.start();
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Running}}', id]).stdout.trim(), 'true');
+  } finally {
+    await d.cleanup();
+  }
+});
