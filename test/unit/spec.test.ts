@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, resolveCapabilities, tmpfsOptions, DEFAULT_CAPABILITIES, ALL_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../src/services/runtime/spec.ts';
+import { buildSpec, defaultNofile, hostCapabilities, resolveCapabilities, tmpfsOptions, DEFAULT_CAPABILITIES, ALL_CAPABILITIES, MASKED_PATHS, READONLY_PATHS, type SpecInput } from '../../src/services/runtime/spec.ts';
 import { defaultSeccomp, seccompFromProfile, CLONE_NAMESPACE_FLAGS } from '../../src/services/runtime/seccomp.ts';
 import type { HostConfig } from '../../src/services/containers/types.ts';
 
@@ -16,6 +16,8 @@ function input(hc: HostConfig = {}, extra: Partial<SpecInput> = {}): SpecInput {
     hostname: 'abc123',
     hostConfig: hc,
     cgroupsPath: '/tugboat/abc',
+    defaultNofile: 1048576,
+    availableCapabilities: ALL_CAPABILITIES,
     ...extra,
   };
 }
@@ -46,11 +48,15 @@ test('cap-add and cap-drop accept names with or without CAP_, and ALL', () => {
   caps = resolveCapabilities({ CapDrop: ['ALL'], CapAdd: ['NET_BIND_SERVICE'] });
   assert.deepEqual(caps, ['CAP_NET_BIND_SERVICE']);
 
-  caps = resolveCapabilities({ CapAdd: ['ALL'], CapDrop: ['SYS_ADMIN'] });
+  caps = resolveCapabilities({ CapAdd: ['ALL'], CapDrop: ['SYS_ADMIN'] }, ALL_CAPABILITIES);
   assert.equal(caps.length, ALL_CAPABILITIES.length - 1);
   assert.ok(!caps.includes('CAP_SYS_ADMIN'));
 
   assert.throws(() => resolveCapabilities({ CapAdd: ['NOT_A_CAP'] }), /unknown capability: "CAP_NOT_A_CAP"/);
+  // privileged / ALL only grant what the daemon itself holds
+  assert.deepEqual(resolveCapabilities({ Privileged: true }, ['CAP_CHOWN', 'CAP_SYS_ADMIN']), ['CAP_CHOWN', 'CAP_SYS_ADMIN']);
+  assert.deepEqual(resolveCapabilities({ CapAdd: ['ALL'], CapDrop: ['CHOWN'] }, ['CAP_CHOWN', 'CAP_KILL']), ['CAP_KILL']);
+  assert.ok(hostCapabilities().includes('CAP_CHOWN'));
 });
 
 test('privileged: all caps, no masks, no seccomp, all devices, /sys rw', () => {
@@ -190,6 +196,12 @@ test('sysctls are validated against the namespaces the container owns', () => {
   assert.throws(() => buildSpec(input({ Sysctls: { 'net.ipv4.ip_forward': '1' } }, { namespaces: { net: false } })), /network namespace/);
 });
 
+test('default nofile is docker\'s, capped by what the daemon may grant', () => {
+  const n = defaultNofile();
+  assert.ok(n > 0 && n <= 1048576);
+  assert.deepEqual(buildSpec(input({}, { defaultNofile: undefined })).process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: n, hard: n }]);
+});
+
 test('ulimits override the default nofile', () => {
   const s = buildSpec(input({ Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 100, Hard: 100 }] }));
   assert.deepEqual(s.process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }, { type: 'RLIMIT_NPROC', soft: 100, hard: 100 }]);
@@ -203,7 +215,7 @@ test('seccomp: default shape, EPERM, x86 arches', () => {
   if (process.arch === 'x64') assert.deepEqual(p.architectures, ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
   const allow = new Set(p.syscalls!.filter((s) => s.action === 'SCMP_ACT_ALLOW' && !s.args).flatMap((s) => s.names));
   assert.ok(allow.size > 250, `only ${allow.size} syscalls allowed`);
-  for (const n of ['read', 'write', 'openat', 'execve', 'mmap', 'futex', 'epoll_wait', 'socket', 'chroot', 'exit_group']) assert.ok(allow.has(n), n);
+  for (const n of ['read', 'write', 'pipe', 'pipe2', 'openat', 'execve', 'mmap', 'futex', 'epoll_wait', 'socket', 'chroot', 'exit_group']) assert.ok(allow.has(n), n);
   for (const n of ['mount', 'umount2', 'unshare', 'setns', 'init_module', 'kexec_load', 'reboot', 'keyctl', 'add_key', 'swapon', 'bpf', 'clone', 'clone3', 'io_uring_setup', 'open_by_handle_at', 'process_vm_readv']) assert.ok(!allow.has(n), n);
   const clone = p.syscalls!.find((s) => s.names.includes('clone'))!;
   assert.deepEqual(clone.args, [{ index: 0, value: CLONE_NAMESPACE_FLAGS, valueTwo: 0, op: 'SCMP_CMP_MASKED_EQ' }]);

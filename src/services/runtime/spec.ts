@@ -118,10 +118,6 @@ export interface OciSpec {
   mounts: OciMount[];
   linux: OciLinux;
   annotations?: Record<string, string>;
-  /** What --privileged / --cap-add ALL grant; default hostCapabilities() (the daemon's bounding set). */
-  availableCapabilities?: readonly string[];
-  /** RLIMIT_NOFILE (soft = hard) when Ulimits does not set one; default defaultNofile(). */
-  defaultNofile?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -165,6 +161,10 @@ export interface SpecInput {
   /** Whether the host's memory cgroup accounts swap (see cgroups.swapAccounting()); default true. */
   swapAccounting?: boolean;
   annotations?: Record<string, string>;
+  /** What --privileged / --cap-add ALL grant; default hostCapabilities() (the daemon's bounding set). */
+  availableCapabilities?: readonly string[];
+  /** RLIMIT_NOFILE (soft = hard) when Ulimits does not set one; default defaultNofile(). */
+  defaultNofile?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
