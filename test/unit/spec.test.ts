@@ -202,6 +202,11 @@ test('default nofile is docker\'s, capped by what the daemon may grant', () => {
   assert.deepEqual(buildSpec(input({}, { defaultNofile: undefined })).process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: n, hard: n }]);
 });
 
+test('oom score adj defaults to 0 and is range-checked', () => {
+  assert.equal(buildSpec(input({ OomScoreAdj: 500 })).process.oomScoreAdj, 500);
+  assert.throws(() => buildSpec(input({ OomScoreAdj: 2000 })), /oom score adj/);
+});
+
 test('ulimits override the default nofile', () => {
   const s = buildSpec(input({ Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 2048 }, { Name: 'nproc', Soft: 100, Hard: 100 }] }));
   assert.deepEqual(s.process.rlimits, [{ type: 'RLIMIT_NOFILE', soft: 1024, hard: 2048 }, { type: 'RLIMIT_NPROC', soft: 100, hard: 100 }]);

@@ -586,6 +586,13 @@ function validateSysctls(sysctls: Record<string, string>, ownIpc: boolean, ownNe
 
 // ---------------------------------------------------------------------------------------------
 
+function oomScoreAdj(hc: HostConfig): number {
+  const v = hc.OomScoreAdj;
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -1000 || v > 1000) throw badRequest(`Invalid value ${String(v)}, range for oom score adj is [-1000, 1000]`);
+  return v;
+}
+
 export const INIT_PATH_IN_CONTAINER = '/sbin/docker-init';
 
 function namespaceList(ns: SpecNamespaces): OciNamespace[] {
@@ -629,7 +636,7 @@ export function buildSpec(input: SpecInput): OciSpec {
     capabilities: { bounding: [...caps], effective: [...caps], permitted: [...caps] },
     rlimits: rlimits(hc, input.defaultNofile ?? defaultNofile()),
     noNewPrivileges: sec.noNewPrivileges,
-    oomScoreAdj: 0,
+    oomScoreAdj: oomScoreAdj(hc),
   };
   if (sec.apparmor && sec.apparmor !== 'unconfined') proc.apparmorProfile = sec.apparmor;
 
