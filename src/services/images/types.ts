@@ -45,6 +45,8 @@ export interface Image {
   chainIds: string[];
   /** Sum of the layers' unpacked sizes. */
   size: number;
+  /** Unpacked size of each layer, bottom first (for history). */
+  layerSizes?: number[];
   parent?: string;
   /** When the image landed in this store (ISO). */
   loaded: string;
