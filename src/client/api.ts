@@ -1,0 +1,181 @@
+// A typed Engine API client: one method per endpoint the CLI uses. Transport details live in transport.ts.
+import type { Readable } from 'node:stream';
+import { jsonMessages, type JsonMessage } from './jsonstream.js';
+import { Transport, type Hijacked, type Query, type RawResponse } from './transport.js';
+import type {
+  ContainerCreateBody, ContainerInspect, ContainerSummary, Filters, ImageDeleteItem, ImageSummary,
+  PruneResult, TopResult, VersionInfo, WaitResult,
+} from './types.js';
+
+const enc = encodeURIComponent;
+
+export interface LogsOptions {
+  follow?: boolean;
+  timestamps?: boolean;
+  tail?: string;
+  since?: string;
+  until?: string;
+  stdout?: boolean;
+  stderr?: boolean;
+}
+
+export interface AttachOptions { stdin?: boolean; stdout?: boolean; stderr?: boolean; logs?: boolean; detachKeys?: string }
+
+/** A wait whose response headers have arrived (so the daemon is watching); `result` settles at exit. */
+export interface PendingWait { result: Promise<WaitResult> }
+
+function filtersOrUndefined(f?: Filters): Filters | undefined {
+  return f && Object.keys(f).length ? f : undefined;
+}
+
+export class EngineClient {
+  readonly t: Transport;
+
+  constructor(host: string, version?: string) {
+    this.t = new Transport(host, version);
+  }
+
+  get host(): string {
+    return this.t.endpoint.display;
+  }
+
+  async ping(): Promise<string> {
+    const r = await this.t.buffer('GET', '/_ping', { unversioned: true });
+    return r.body.toString();
+  }
+
+  version(): Promise<VersionInfo> { return this.t.json('GET', '/version'); }
+  info(): Promise<Record<string, unknown>> { return this.t.json('GET', '/info'); }
+
+  // ---- containers ----
+  containerList(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Filters } = {}): Promise<ContainerSummary[]> {
+    return this.t.json('GET', '/containers/json', {
+      query: { all: opts.all || undefined, limit: opts.limit, size: opts.size || undefined, filters: filtersOrUndefined(opts.filters) },
+    });
+  }
+
+  containerCreate(body: ContainerCreateBody, name?: string, platform?: string): Promise<{ Id: string; Warnings?: string[] | null }> {
+    return this.t.json('POST', '/containers/create', { query: { name: name || undefined, platform: platform || undefined }, body });
+  }
+
+  containerInspect(id: string, size = false): Promise<ContainerInspect> {
+    return this.t.json('GET', `/containers/${enc(id)}/json`, { query: { size: size || undefined } });
+  }
+
+  async containerStart(id: string): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/start`);
+  }
+
+  async containerStop(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/stop`, { query: { t: opts.timeout, signal: opts.signal } });
+  }
+
+  async containerRestart(id: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/restart`, { query: { t: opts.timeout, signal: opts.signal } });
+  }
+
+  async containerKill(id: string, signal?: string): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/kill`, { query: { signal } });
+  }
+
+  async containerRemove(id: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
+    await this.t.buffer('DELETE', `/containers/${enc(id)}`, { query: { force: opts.force || undefined, v: opts.volumes || undefined, link: opts.link || undefined } });
+  }
+
+  async containerRename(id: string, name: string): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/rename`, { query: { name } });
+  }
+
+  async containerPause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/pause`); }
+  async containerUnpause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/unpause`); }
+
+  containerTop(id: string, psArgs?: string): Promise<TopResult> {
+    return this.t.json('GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs || undefined } });
+  }
+
+  containerPrune(filters?: Filters): Promise<PruneResult> {
+    return this.t.json('POST', '/containers/prune', { query: { filters: filtersOrUndefined(filters) } });
+  }
+
+  async containerResize(id: string, h: number, w: number): Promise<void> {
+    await this.t.buffer('POST', `/containers/${enc(id)}/resize`, { query: { h, w } });
+  }
+
+  /** POST /containers/{id}/wait: resolves once the headers arrive; the body (the exit status) comes at exit. */
+  async containerWait(id: string, condition?: 'not-running' | 'next-exit' | 'removed'): Promise<PendingWait> {
+    const r = await this.t.raw('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
+    const result = (async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of r.body) chunks.push(c as Buffer);
+      const text = Buffer.concat(chunks).toString().trim();
+      if (!text) throw new Error('the daemon closed the wait request without an exit status');
+      return JSON.parse(text) as WaitResult;
+    })();
+    result.catch(() => undefined); // observed by the caller; avoid an unhandled rejection before then
+    return { result };
+  }
+
+  /** POST /containers/{id}/attach, hijacked. */
+  containerAttach(id: string, o: AttachOptions): Promise<Hijacked> {
+    return this.t.hijack('POST', `/containers/${enc(id)}/attach`, {
+      query: { stream: true, stdin: o.stdin || undefined, stdout: o.stdout || undefined, stderr: o.stderr || undefined, logs: o.logs || undefined, detachKeys: o.detachKeys },
+    });
+  }
+
+  containerLogs(id: string, o: LogsOptions): Promise<RawResponse> {
+    return this.t.raw('GET', `/containers/${enc(id)}/logs`, {
+      query: {
+        stdout: o.stdout ?? true, stderr: o.stderr ?? true, follow: o.follow || undefined, timestamps: o.timestamps || undefined,
+        tail: o.tail, since: o.since, until: o.until,
+      },
+    });
+  }
+
+  // ---- exec ----
+  execCreate(id: string, body: Record<string, unknown>): Promise<{ Id: string }> {
+    return this.t.json('POST', `/containers/${enc(id)}/exec`, { body });
+  }
+
+  execStart(execId: string, body: { Detach?: boolean; Tty?: boolean }): Promise<Hijacked> {
+    return this.t.hijack('POST', `/exec/${enc(execId)}/start`, { body });
+  }
+
+  execInspect(execId: string): Promise<{ ExitCode: number | null; Running: boolean; Pid?: number }> {
+    return this.t.json('GET', `/exec/${enc(execId)}/json`);
+  }
+
+  // ---- images ----
+  imageList(opts: { all?: boolean; filters?: Filters; digests?: boolean } = {}): Promise<ImageSummary[]> {
+    return this.t.json('GET', '/images/json', { query: { all: opts.all || undefined, filters: filtersOrUndefined(opts.filters), digests: opts.digests || undefined } });
+  }
+
+  imageInspect(name: string): Promise<Record<string, unknown>> {
+    return this.t.json('GET', `/images/${name}/json`);
+  }
+
+  async imageTag(source: string, repo: string, tag?: string): Promise<void> {
+    await this.t.buffer('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } });
+  }
+
+  imageRemove(name: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<ImageDeleteItem[]> {
+    return this.t.json('DELETE', `/images/${name}`, { query: { force: opts.force || undefined, noprune: opts.noprune || undefined } });
+  }
+
+  /** POST /images/create?fromSrc=…: import a tarball (stream body, or a URL in fromSrc). */
+  async imageImport(
+    source: Readable | undefined,
+    opts: { fromSrc: string; repo?: string; tag?: string; message?: string; changes?: string[]; platform?: string },
+  ): Promise<AsyncGenerator<JsonMessage>> {
+    const query: Query = { fromSrc: opts.fromSrc, repo: opts.repo, tag: opts.tag, message: opts.message, changes: opts.changes, platform: opts.platform };
+    const r = await this.t.raw('POST', '/images/create', {
+      query, body: source, headers: source ? { 'Content-Type': 'application/x-tar' } : undefined,
+    });
+    return jsonMessages(r.body);
+  }
+
+  /** POST /images/create?fromImage=…: pull, as a stream of progress messages. */
+  async imagePull(fromImage: string, tag?: string, platform?: string): Promise<AsyncGenerator<JsonMessage>> {
+    const r = await this.t.raw('POST', '/images/create', { query: { fromImage, tag, platform } });
+    return jsonMessages(r.body);
+  }
+}

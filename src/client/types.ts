@@ -1,0 +1,119 @@
+// The subset of Engine API shapes the CLI reads and writes (v1.44 field names).
+export interface PortBinding { HostIp?: string; HostPort?: string }
+
+export interface ContainerCreateBody {
+  Hostname?: string;
+  Domainname?: string;
+  User?: string;
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  ExposedPorts?: Record<string, Record<string, never>>;
+  Tty?: boolean;
+  OpenStdin?: boolean;
+  StdinOnce?: boolean;
+  Env?: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  Image: string;
+  Labels?: Record<string, string>;
+  Volumes?: Record<string, Record<string, never>>;
+  WorkingDir?: string;
+  StopSignal?: string;
+  StopTimeout?: number;
+  HostConfig: {
+    Binds?: string[];
+    PortBindings?: Record<string, PortBinding[]>;
+    NetworkMode?: string;
+    RestartPolicy?: { Name: string; MaximumRetryCount?: number };
+    AutoRemove?: boolean;
+    CapAdd?: string[];
+    CapDrop?: string[];
+    Privileged?: boolean;
+    ReadonlyRootfs?: boolean;
+    SecurityOpt?: string[];
+    Init?: boolean;
+    Runtime?: string;
+    LogConfig?: { Type: string; Config: Record<string, string> };
+    Memory?: number;
+    MemorySwap?: number;
+    NanoCpus?: number;
+    CpuShares?: number;
+    CpusetCpus?: string;
+    PidsLimit?: number;
+    Tmpfs?: Record<string, string>;
+    ExtraHosts?: string[];
+    Dns?: string[];
+    ShmSize?: number;
+    [k: string]: unknown;
+  };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> };
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  ImageID: string;
+  Command: string;
+  Created: number;
+  Ports: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }>;
+  SizeRw?: number;
+  SizeRootFs?: number;
+  Labels: Record<string, string> | null;
+  State: string;
+  Status: string;
+  Mounts?: Array<{ Name?: string; Source?: string; Destination?: string }>;
+  NetworkSettings?: { Networks?: Record<string, unknown> };
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  Image: string;
+  State: { Status: string; Running: boolean; Paused: boolean; Pid: number; ExitCode: number; Error?: string; StartedAt: string; FinishedAt: string };
+  Config: { Tty?: boolean; OpenStdin?: boolean; Image?: string; [k: string]: unknown };
+  HostConfig: { AutoRemove?: boolean; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface ImageSummary {
+  Id: string;
+  ParentId: string;
+  RepoTags: string[] | null;
+  RepoDigests: string[] | null;
+  Created: number;
+  Size: number;
+  SharedSize?: number;
+  VirtualSize?: number;
+  Labels: Record<string, string> | null;
+  Containers: number;
+}
+
+export interface WaitResult { StatusCode: number; Error?: { Message?: string } | null }
+
+export interface PruneResult { ContainersDeleted?: string[] | null; SpaceReclaimed?: number }
+
+export interface ImageDeleteItem { Untagged?: string; Deleted?: string }
+
+export interface TopResult { Titles: string[]; Processes: string[][] }
+
+export interface VersionInfo {
+  Platform?: { Name: string };
+  Components?: Array<{ Name: string; Version: string; Details?: Record<string, string> }>;
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion?: string;
+  GitCommit?: string;
+  GoVersion?: string;
+  Os: string;
+  Arch: string;
+  KernelVersion?: string;
+  BuildTime?: string;
+  Experimental?: boolean;
+}
+
+export type Filters = Record<string, string[]>;
