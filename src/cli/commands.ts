@@ -1,0 +1,312 @@
+// The command tree: docker's command names and flags. Only commander is loaded up front; each command
+// group's module is imported when one of its commands runs.
+import { Command, CommanderError, Option } from 'commander';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+export interface Globals { host?: string; debug?: boolean; logLevel?: string }
+
+/** `tug container run` → "tug container run"; used in usage hints. */
+function fullName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Arguments count messages like docker's ("requires at least 1 argument"). */
+function argsHint(cmd: Command): string {
+  const reg = cmd.registeredArguments;
+  const required = reg.filter((a) => a.required).length;
+  const variadic = reg.some((a) => a.variadic);
+  const name = fullName(cmd);
+  if (!variadic && required === reg.length) return `'${name}' requires exactly ${required} argument${required === 1 ? '' : 's'}`;
+  if (required) return `'${name}' requires at least ${required} argument${required === 1 ? '' : 's'}`;
+  return `'${name}' accepts no arguments`;
+}
+
+function usageBlock(cmd: Command): string {
+  return `Usage:  ${fullName(cmd)} ${cmd.usage()}`;
+}
+
+function onCommanderError(cmd: Command, err: CommanderError): never {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(0);
+  const name = fullName(cmd);
+  let msg = err.message.replace(/^error: /, '');
+  let code = 125;
+  let hint = `Run '${name} --help' for more information`;
+  let body = `${msg}\n\n${usageBlock(cmd)}`;
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const m = /'([^']+)'/.exec(msg);
+      const flag = m ? m[1] : msg;
+      msg = flag.startsWith('--') ? `unknown flag: ${flag}` : `unknown shorthand flag: '${flag.slice(1, 2)}' in ${flag}`;
+      body = `${msg}\n\n${usageBlock(cmd)}`;
+      break;
+    }
+    case 'commander.optionMissingArgument': {
+      const m = /option '([^']+)'/.exec(msg);
+      const flag = (m ? m[1] : '').split(/[ ,]+/).filter((x) => x.startsWith('-')).pop() ?? '';
+      body = `flag needs an argument: ${flag.startsWith('--') ? `--${flag.slice(2)}` : `'${flag.slice(1)}' in ${flag}`}\n\n${usageBlock(cmd)}`;
+      break;
+    }
+    case 'commander.invalidArgument':
+      body = `${msg}\n\n${usageBlock(cmd)}`;
+      break;
+    case 'commander.missingArgument':
+    case 'commander.excessArguments':
+      code = 1;
+      hint = `See '${name} --help' for more information`;
+      body = `tug: ${argsHint(cmd)}\n\n${usageBlock(cmd)}`;
+      break;
+    case 'commander.unknownCommand': {
+      const m = /'([^']+)'/.exec(msg);
+      process.stderr.write(`tug: unknown command: ${name} ${m ? m[1] : ''}\n\nRun '${name} --help' for more information\n`);
+      process.exit(1);
+    }
+  }
+  process.stderr.write(`${body}\n\n${hint}\n`);
+  process.exit(code);
+}
+
+type Action = (cmd: Command, args: unknown[]) => Promise<void>;
+
+/** Run an action with the CLI's error handling: docker's messages and exit codes. */
+function act(fn: Action) {
+  return async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const args = a.slice(0, -2);
+    try {
+      await fn(cmd, args);
+    } catch (e) {
+      const { reportError } = await import('./run-error.js');
+      process.exit(reportError(e, fullName(cmd), cmd.name() === 'run' || cmd.name() === 'create', usageBlock(cmd)));
+    }
+  };
+}
+
+export function globals(cmd: Command): Globals {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root.opts() as Globals;
+}
+
+const container = () => import('./container.js');
+const image = () => import('./image.js');
+const system = () => import('./system.js');
+
+function runFlags(c: Command): Command {
+  return c
+    .helpOption('--help', 'Print usage')
+    .option('-d, --detach', 'Run container in background and print container ID')
+    .option('--rm', 'Automatically remove the container and its associated anonymous volumes when it exits')
+    .option('--name <string>', 'Assign a name to the container')
+    .option('-e, --env <list>', 'Set environment variables', collect)
+    .option('--env-file <list>', 'Read in a file of environment variables', collect)
+    .option('-w, --workdir <string>', 'Working directory inside the container')
+    .option('-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")')
+    .option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
+    .option('-h, --hostname <string>', 'Container host name')
+    .option('-l, --label <list>', 'Set meta data on a container', collect)
+    .option('--init', 'Run an init inside the container that forwards signals and reaps processes')
+    .option('-i, --interactive', 'Keep STDIN open even if not attached')
+    .option('-t, --tty', 'Allocate a pseudo-TTY')
+    .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect)
+    .option('-m, --memory <bytes>', 'Memory limit')
+    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    .option('--cpus <decimal>', 'Number of CPUs')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('--cap-add <list>', 'Add Linux capabilities', collect)
+    .option('--cap-drop <list>', 'Drop Linux capabilities', collect)
+    .option('--privileged', 'Give extended privileges to this container')
+    .option('--read-only', "Mount the container's root filesystem as read only")
+    .option('--security-opt <list>', 'Security Options', collect)
+    .option('--restart <string>', 'Restart policy to apply when a container exits', undefined)
+    .option('--runtime <string>', 'Runtime to use for this container')
+    .option('--log-driver <string>', 'Logging driver for the container')
+    .option('--log-opt <list>', 'Log driver options', collect)
+    .option('--stop-signal <string>', 'Signal to stop the container')
+    .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
+    .option('-p, --publish <list>', "Publish a container's port(s) to the host", collect)
+    .option('--expose <list>', 'Expose a port or a range of ports', collect)
+    .option('-v, --volume <list>', 'Bind mount a volume', collect)
+    .option('--network <network>', 'Connect a container to a network')
+    .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
+    .option('--dns <list>', 'Set custom DNS servers', collect)
+    .option('--shm-size <bytes>', 'Size of /dev/shm')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--sig-proxy', 'Proxy received signals to the process', true)
+    .addOption(new Option('--no-sig-proxy').hideHelp())
+    .passThroughOptions()
+    .argument('<image>')
+    .argument('[command...]');
+}
+
+type Def = (parent: Command, name: string, aliases?: string[]) => Command;
+
+const defs: Record<string, Def> = {
+  run: (p, n) => runFlags(p.command(n).description('Create and run a new container from an image').usage('[OPTIONS] IMAGE [COMMAND] [ARG...]'))
+    .action(act(async (cmd, [img, rest]) => (await container()).run(cmd, img as string, rest as string[]))),
+  create: (p, n) => runFlags(p.command(n).description('Create a new container').usage('[OPTIONS] IMAGE [COMMAND] [ARG...]'))
+    .action(act(async (cmd, [img, rest]) => (await container()).create(cmd, img as string, rest as string[]))),
+  start: (p, n) => p.command(n).description('Start one or more stopped containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-a, --attach', 'Attach STDOUT/STDERR and forward signals')
+    .option('-i, --interactive', "Attach container's STDIN")
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).start(cmd, ids as string[]))),
+  ps: (p, n, aliases = []) => p.command(n).aliases(aliases).description('List containers').usage('[OPTIONS]')
+    .option('-a, --all', 'Show all containers (default shows just running)')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-n, --last <int>', 'Show n last created containers (includes all states)', '-1')
+    .option('-l, --latest', 'Show the latest created container (includes all states)')
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only display container IDs')
+    .option('-s, --size', 'Display total file sizes')
+    .action(act(async (cmd) => (await container()).ps(cmd))),
+  logs: (p, n) => p.command(n).description('Fetch the logs of a container').usage('[OPTIONS] CONTAINER')
+    .option('--details', 'Show extra details provided to logs')
+    .option('-f, --follow', 'Follow log output')
+    .option('--since <string>', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)')
+    .option('-n, --tail <string>', 'Number of lines to show from the end of the logs', 'all')
+    .option('-t, --timestamps', 'Show timestamps')
+    .option('--until <string>', 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)')
+    .argument('<container>')
+    .action(act(async (cmd, [id]) => (await container()).logs(cmd, id as string))),
+  stop: (p, n) => p.command(n).description('Stop one or more running containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-s, --signal <string>', 'Signal to send to the container')
+    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
+    .addOption(new Option('--time <int>').hideHelp())
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).stop(cmd, ids as string[], 'stop'))),
+  restart: (p, n) => p.command(n).description('Restart one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-s, --signal <string>', 'Signal to send to the container')
+    .option('-t, --timeout <int>', 'Seconds to wait before killing the container')
+    .addOption(new Option('--time <int>').hideHelp())
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).stop(cmd, ids as string[], 'restart'))),
+  kill: (p, n) => p.command(n).description('Kill one or more running containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-s, --signal <string>', 'Signal to send to the container')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).kill(cmd, ids as string[]))),
+  rm: (p, n, aliases = []) => p.command(n).aliases(aliases).description('Remove one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-f, --force', 'Force the removal of a running container (uses SIGKILL)')
+    .option('-l, --link', 'Remove the specified link')
+    .option('-v, --volumes', 'Remove anonymous volumes associated with the container')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).rm(cmd, ids as string[]))),
+  wait: (p, n) => p.command(n).description('Block until one or more containers stop, then print their exit codes').usage('CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).wait(cmd, ids as string[]))),
+  rename: (p, n) => p.command(n).description('Rename a container').usage('CONTAINER NEW_NAME')
+    .argument('<container>').argument('<new_name>')
+    .action(act(async (cmd, [id, name]) => (await container()).rename(cmd, id as string, name as string))),
+  top: (p, n) => p.command(n).description('Display the running processes of a container').usage('CONTAINER [ps OPTIONS]')
+    .passThroughOptions()
+    .argument('<container>').argument('[ps_args...]')
+    .action(act(async (cmd, [id, psArgs]) => (await container()).top(cmd, id as string, psArgs as string[]))),
+  pause: (p, n) => p.command(n).description('Pause all processes within one or more containers').usage('CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).pause(cmd, ids as string[], true))),
+  unpause: (p, n) => p.command(n).description('Unpause all processes within one or more containers').usage('CONTAINER [CONTAINER...]')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await container()).pause(cmd, ids as string[], false))),
+  containerInspect: (p, n) => p.command(n).description('Display detailed information on one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-s, --size', 'Display total file sizes')
+    .argument('<container...>')
+    .action(act(async (cmd, [ids]) => (await system()).inspect(cmd, ids as string[], 'container'))),
+  containerPrune: (p, n) => p.command(n).description('Remove all stopped containers').usage('[OPTIONS]')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(act(async (cmd) => (await container()).prune(cmd))),
+  images: (p, n, aliases = []) => p.command(n).aliases(aliases).description('List images').usage('[OPTIONS] [REPOSITORY[:TAG]]')
+    .option('-a, --all', 'Show all images (default hides intermediate images)')
+    .option('--digests', 'Show digests')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <string>', 'Format output using a custom template')
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only show image IDs')
+    .argument('[repository]')
+    .action(act(async (cmd, [repo]) => (await image()).images(cmd, repo as string | undefined))),
+  imageInspect: (p, n) => p.command(n).description('Display detailed information on one or more images').usage('[OPTIONS] IMAGE [IMAGE...]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .argument('<image...>')
+    .action(act(async (cmd, [ids]) => (await system()).inspect(cmd, ids as string[], 'image'))),
+  tag: (p, n) => p.command(n).description('Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE').usage('SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]')
+    .argument('<source>').argument('<target>')
+    .action(act(async (cmd, [s, t]) => (await image()).tag(cmd, s as string, t as string))),
+  rmi: (p, n, aliases = []) => p.command(n).aliases(aliases).description('Remove one or more images').usage('[OPTIONS] IMAGE [IMAGE...]')
+    .option('-f, --force', 'Force removal of the image')
+    .option('--no-prune', 'Do not delete untagged parents')
+    .argument('<image...>')
+    .action(act(async (cmd, [ids]) => (await image()).rmi(cmd, ids as string[]))),
+  import: (p, n) => p.command(n).description('Import the contents from a tarball to create a filesystem image').usage('[OPTIONS] file|URL|- [REPOSITORY[:TAG]]')
+    .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect)
+    .option('-m, --message <string>', 'Set commit message for imported image')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .argument('<source>').argument('[reference]')
+    .action(act(async (cmd, [src, ref]) => (await image()).importImage(cmd, src as string, ref as string | undefined))),
+  version: (p, n) => p.command(n).description('Show the tugboat version information').usage('[OPTIONS]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(act(async (cmd) => (await system()).version(cmd))),
+  info: (p, n) => p.command(n).description('Display system-wide information').usage('[OPTIONS]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(act(async (cmd) => (await system()).info(cmd))),
+  inspect: (p, n) => p.command(n).description('Return low-level information on Docker objects').usage('[OPTIONS] NAME|ID [NAME|ID...]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-s, --size', 'Display total file sizes if the type is container')
+    .option('--type <string>', 'Return JSON for specified type')
+    .argument('<name...>')
+    .action(act(async (cmd, [ids]) => (await system()).inspect(cmd, ids as string[], cmd.opts().type as string | undefined))),
+};
+
+export function buildProgram(): Command {
+  const program = new Command('tug');
+  program
+    .description('A self-sufficient runtime for containers')
+    .usage('[OPTIONS] COMMAND')
+    .enablePositionalOptions()
+    .option('-H, --host <host>', 'Daemon socket to connect to')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-l, --log-level <string>', 'Set the logging level ("debug", "info", "warn", "error", "fatal")', 'info')
+    .version(`tug version ${process.env.TUG_VERSION ?? '0.1.0'}`, '-v, --version', 'Print version information and quit')
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(false);
+
+  // top-level commands (docker's short forms)
+  for (const n of ['run', 'create', 'start', 'logs', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  defs.ps(program, 'ps');
+  defs.rm(program, 'rm');
+  defs.images(program, 'images');
+  defs.rmi(program, 'rmi');
+
+  const c = program.command('container').description('Manage containers').usage('COMMAND');
+  for (const n of ['run', 'create', 'start', 'logs', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+  defs.ps(c, 'ls', ['ps', 'list']);
+  defs.rm(c, 'rm', ['remove']);
+  defs.containerInspect(c, 'inspect');
+  defs.containerPrune(c, 'prune');
+
+  const i = program.command('image').description('Manage images').usage('COMMAND');
+  defs.images(i, 'ls', ['list']);
+  defs.rmi(i, 'rm', ['remove']);
+  defs.imageInspect(i, 'inspect');
+  defs.tag(i, 'tag');
+  defs.import(i, 'import');
+
+  const s = program.command('system').description('Manage tugboat').usage('COMMAND');
+  defs.info(s, 'info');
+
+  // commander's errors become docker's messages and exit codes, for every command
+  const wire = (cmd: Command) => {
+    cmd.exitOverride((err) => onCommanderError(cmd, err));
+    cmd.configureOutput({ outputError: () => undefined });
+    cmd.commands.forEach(wire);
+  };
+  wire(program);
+  return program;
+}
+

@@ -1,0 +1,335 @@
+// Container commands: run, create, start, ps, logs, stop/restart/kill, rm, wait, rename, top, pause, prune.
+import type { Command } from 'commander';
+import type { Duplex } from 'node:stream';
+import { createInterface } from 'node:readline';
+import type { EngineClient } from '../client/api.js';
+import { EngineError, isNotFound } from '../client/errors.js';
+import { Demuxer, STDERR, SYSTEMERR } from '../client/stdcopy.js';
+import type { Filters } from '../client/types.js';
+import { clientFor } from './connect.js';
+import { ExitError, FlagError } from './errors.js';
+import {
+  containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
+} from './format.js';
+import { buildCreateRequest, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+/** `--filter a=b --filter c=d` → {a:["b"], c:["d"]}. */
+export function parseFilters(list: string[] | undefined): Filters {
+  const f: Filters = {};
+  for (const item of list ?? []) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new ExitError(1, `invalid filter '${item}'`);
+    (f[item.slice(0, i).trim().toLowerCase()] ??= []).push(item.slice(i + 1));
+  }
+  return f;
+}
+
+// ---- run / create ----
+
+async function createContainer(client: EngineClient, req: CreateRequest, image: string): Promise<string> {
+  try {
+    const r = await client.containerCreate(req.body, req.name, req.platform);
+    for (const w of r.Warnings ?? []) err(`WARNING: ${w}\n`);
+    return r.Id;
+  } catch (e) {
+    if (isNotFound(e) && /^No such image/i.test(e.message)) {
+      err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
+    }
+    throw e;
+  }
+}
+
+export async function create(cmd: Command, image: string, args: string[]): Promise<void> {
+  const f = cmd.opts() as RunFlags;
+  const req = buildCreateRequest(image, args, { ...f, detach: true });
+  const id = await createContainer(clientFor(cmd), req, image);
+  out(`${id}\n`);
+}
+
+/** docker's exit status for a start that failed: 127 command not found, 126 cannot execute, else 125. */
+export function startFailureCode(message: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/i.test(message)) return 127;
+  if (/permission denied|cannot execute|exec format error/i.test(message)) return 126;
+  return 125;
+}
+
+const forwardedSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+interface AttachedSession { done: Promise<void>; cleanup: () => void }
+
+/**
+ * Relay a hijacked attach stream: output demultiplexed (or raw for a TTY) to our stdout/stderr; our stdin piped in
+ * when asked, with a half-close at EOF so the process sees end of input while its output keeps coming.
+ */
+export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boolean; rawTty: boolean }): AttachedSession {
+  let sysErr = '';
+  const demux = new Demuxer((stream, payload) => {
+    if (stream === STDERR) process.stderr.write(payload);
+    else if (stream === SYSTEMERR) sysErr += payload.toString();
+    else process.stdout.write(payload);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    socket.on('data', (c: Buffer) => (opts.multiplexed ? demux.push(c) : process.stdout.write(c)));
+    const finish = () => (sysErr ? reject(new Error(sysErr.trim())) : resolve());
+    socket.on('end', finish);
+    socket.on('close', finish);
+    socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? finish() : reject(e)));
+  });
+  let restoreRaw = false;
+  if (opts.stdin) {
+    if (opts.rawTty && process.stdin.isTTY) { process.stdin.setRawMode(true); restoreRaw = true; }
+    process.stdin.on('data', (c: Buffer) => { if (!socket.destroyed) socket.write(c); });
+    process.stdin.on('end', () => { if (!socket.destroyed) socket.end(); });
+    process.stdin.on('error', () => { if (!socket.destroyed) socket.end(); });
+    process.stdin.resume();
+  }
+  const cleanup = () => {
+    if (restoreRaw) { try { process.stdin.setRawMode(false); } catch { /* not a tty any more */ } }
+    if (opts.stdin) process.stdin.pause();
+  };
+  return { done, cleanup };
+}
+
+function proxySignals(client: EngineClient, id: string): () => void {
+  const handler = (sig: NodeJS.Signals) => { client.containerKill(id, sig).catch(() => undefined); };
+  for (const s of forwardedSignals) process.on(s, handler);
+  return () => { for (const s of forwardedSignals) process.off(s, handler); };
+}
+
+function watchResize(client: EngineClient, id: string): () => void {
+  if (!process.stdout.isTTY) return () => undefined;
+  const resize = () => { client.containerResize(id, process.stdout.rows, process.stdout.columns).catch(() => undefined); };
+  resize();
+  process.stdout.on('resize', resize);
+  return () => process.stdout.off('resize', resize);
+}
+
+/** Attach → wait → start → relay → exit status; shared by `run` and `start -a`. */
+async function attachAndStart(
+  client: EngineClient, id: string,
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; autoRemove: boolean; sigProxy: boolean; startErrorPrefix: string; commandName: string },
+): Promise<number> {
+  const h = await client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr });
+  const wait = await client.containerWait(id, o.autoRemove ? 'removed' : 'next-exit');
+  try {
+    await client.containerStart(id);
+  } catch (e) {
+    h.socket.destroy();
+    if (e instanceof EngineError) {
+      err(`${o.startErrorPrefix}Error response from daemon: ${e.message}\n\nRun '${o.commandName} --help' for more information\n`);
+      throw new ExitError(startFailureCode(e.message));
+    }
+    throw e;
+  }
+  const multiplexed = h.contentType ? h.multiplexed : !o.tty;
+  const session = relay(h.socket, { multiplexed, stdin: o.stdin, rawTty: o.tty });
+  const stopResize = o.tty ? watchResize(client, id) : () => undefined;
+  const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, id) : () => undefined;
+  try {
+    await session.done;
+    const status = await wait.result;
+    if (status.Error?.Message) throw new ExitError(125, `${o.startErrorPrefix}${status.Error.Message}`);
+    return status.StatusCode;
+  } finally {
+    session.cleanup();
+    stopResize();
+    stopSignals();
+  }
+}
+
+export async function run(cmd: Command, image: string, args: string[]): Promise<void> {
+  const f = cmd.opts() as RunFlags & { sigProxy?: boolean };
+  const req = buildCreateRequest(image, args, f);
+  if (!f.detach && f.tty && req.body.AttachStdin && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+  const client = clientFor(cmd);
+  const id = await createContainer(client, req, image);
+  const name = cmd.parent?.parent ? 'tug container run' : 'tug run';
+  if (f.detach) {
+    try {
+      await client.containerStart(id);
+    } catch (e) {
+      if (e instanceof EngineError) {
+        err(`tug: Error response from daemon: ${e.message}\n\nRun '${name} --help' for more information\n`);
+        throw new ExitError(startFailureCode(e.message));
+      }
+      throw e;
+    }
+    out(`${id}\n`);
+    return;
+  }
+  const b = req.body;
+  const code = await attachAndStart(client, id, {
+    stdin: !!b.AttachStdin, stdout: !!b.AttachStdout, stderr: !!b.AttachStderr, tty: !!b.Tty,
+    autoRemove: !!b.HostConfig.AutoRemove, sigProxy: f.sigProxy !== false, startErrorPrefix: 'tug: ', commandName: name,
+  });
+  throw new ExitError(code);
+}
+
+export async function start(cmd: Command, ids: string[]): Promise<void> {
+  const o = cmd.opts() as { attach?: boolean; interactive?: boolean };
+  const client = clientFor(cmd);
+  if (o.attach || o.interactive) {
+    if (ids.length > 1) throw new ExitError(1, 'you cannot start and attach multiple containers at once');
+    const c = await client.containerInspect(ids[0]);
+    const tty = !!c.Config.Tty;
+    const stdin = !!o.interactive && !!c.Config.OpenStdin;
+    const code = await attachAndStart(client, c.Id, {
+      stdin, stdout: true, stderr: true, tty, autoRemove: !!c.HostConfig.AutoRemove, sigProxy: !tty, startErrorPrefix: '', commandName: 'tug start',
+    });
+    throw new ExitError(code);
+  }
+  await eachContainer(ids, (id) => client.containerStart(id), 'start');
+}
+
+/** Apply an operation to each argument: print the argument on success, the error on failure; exit 1 if any failed. */
+async function eachContainer(ids: string[], op: (id: string) => Promise<void>, verb?: string, print = true): Promise<void> {
+  const failed: string[] = [];
+  for (const id of ids) {
+    try {
+      await op(id);
+      if (print) out(`${id}\n`);
+    } catch (e) {
+      failed.push(id);
+      err(e instanceof EngineError ? `Error response from daemon: ${e.message}\n` : `${(e as Error).message}\n`);
+    }
+  }
+  if (failed.length) throw new ExitError(1, verb === 'start' ? `Error: failed to start containers: ${failed.join(', ')}` : '');
+}
+
+// ---- ps ----
+
+export async function ps(cmd: Command): Promise<void> {
+  const o = cmd.opts() as { all?: boolean; filter?: string[]; format?: string; last?: string; latest?: boolean; trunc?: boolean; quiet?: boolean; size?: boolean };
+  const client = clientFor(cmd);
+  let limit = Number(o.last ?? -1);
+  if (!Number.isInteger(limit)) throw new FlagError(`invalid argument "${o.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${o.last}": invalid syntax`);
+  if (o.latest) limit = 1;
+  const spec = parseFormat(o.format, defaultPsTable);
+  const wantSize = !!o.size || (!o.quiet && /\.Size\b/.test(spec.template));
+  const list = await client.containerList({ all: !!o.all || limit > 0, limit: limit > 0 ? limit : undefined, size: wantSize, filters: parseFilters(o.filter) });
+  const trunc = o.trunc !== false;
+  if (o.quiet) {
+    out(list.map((c) => `${trunc ? truncId(c.Id) : c.Id}\n`).join(''));
+    return;
+  }
+  let tpl = spec;
+  if (o.size && spec.kind === 'table' && !/\.Size\b/.test(spec.template)) tpl = { ...spec, template: `${spec.template}\t{{.Size}}` };
+  out(renderRows(tpl, list.map((c) => containerRow(c, { trunc })), containerHeaders));
+}
+
+// ---- logs ----
+
+export async function logs(cmd: Command, id: string): Promise<void> {
+  const o = cmd.opts() as { follow?: boolean; since?: string; tail?: string; timestamps?: boolean; until?: string; details?: boolean };
+  const client = clientFor(cmd);
+  const c = await client.containerInspect(id);
+  let since: string | undefined;
+  let until: string | undefined;
+  try {
+    if (o.since) since = parseTimestamp(o.since);
+    if (o.until) until = parseTimestamp(o.until);
+  } catch (e) {
+    throw new ExitError(1, (e as Error).message);
+  }
+  const r = await client.containerLogs(c.Id, { follow: o.follow, timestamps: o.timestamps, tail: o.tail, since, until });
+  const ct = String(r.headers['content-type'] ?? '');
+  const multiplexed = ct.includes('multiplexed') || (!ct.includes('raw-stream') && !c.Config.Tty);
+  await new Promise<void>((resolve, reject) => {
+    const d = new Demuxer((s, p) => (s === STDERR ? process.stderr.write(p) : process.stdout.write(p)));
+    r.body.on('data', (chunk: Buffer) => (multiplexed ? d.push(chunk) : process.stdout.write(chunk)));
+    r.body.on('end', resolve);
+    r.body.on('error', reject);
+    const stop = () => { r.body.destroy(); resolve(); };
+    process.once('SIGINT', stop);
+  });
+}
+
+// ---- stop / restart / kill / rm / pause / wait / rename / top / prune ----
+
+export async function stop(cmd: Command, ids: string[], verb: 'stop' | 'restart'): Promise<void> {
+  const o = cmd.opts() as { signal?: string; timeout?: string; time?: string };
+  const t = o.timeout ?? o.time;
+  let timeout: number | undefined;
+  if (t !== undefined) {
+    if (!/^-?\d+$/.test(t)) throw new FlagError(`invalid argument "${t}" for "-t, --timeout" flag: strconv.ParseInt: parsing "${t}": invalid syntax`);
+    timeout = Number(t);
+  }
+  const client = clientFor(cmd);
+  await eachContainer(ids, (id) => (verb === 'stop' ? client.containerStop(id, { timeout, signal: o.signal }) : client.containerRestart(id, { timeout, signal: o.signal })));
+}
+
+export async function kill(cmd: Command, ids: string[]): Promise<void> {
+  const o = cmd.opts() as { signal?: string };
+  const client = clientFor(cmd);
+  await eachContainer(ids, (id) => client.containerKill(id, o.signal));
+}
+
+export async function rm(cmd: Command, ids: string[]): Promise<void> {
+  const o = cmd.opts() as { force?: boolean; volumes?: boolean; link?: boolean };
+  const client = clientFor(cmd);
+  await eachContainer(ids, async (id) => {
+    try {
+      await client.containerRemove(id, { force: o.force, volumes: o.volumes, link: o.link });
+    } catch (e) {
+      // like docker: `rm -f` of something that does not exist is not an error
+      if (o.force && isNotFound(e)) return;
+      throw e;
+    }
+  });
+}
+
+export async function pause(cmd: Command, ids: string[], on: boolean): Promise<void> {
+  const client = clientFor(cmd);
+  await eachContainer(ids, (id) => (on ? client.containerPause(id) : client.containerUnpause(id)));
+}
+
+export async function wait(cmd: Command, ids: string[]): Promise<void> {
+  const client = clientFor(cmd);
+  await eachContainer(ids, async (id) => {
+    const w = await client.containerWait(id);
+    const r = await w.result;
+    if (r.Error?.Message) throw new Error(r.Error.Message);
+    out(`${r.StatusCode}\n`);
+  }, undefined, false);
+}
+
+export async function rename(cmd: Command, id: string, name: string): Promise<void> {
+  const client = clientFor(cmd);
+  try {
+    await client.containerRename(id, name);
+  } catch (e) {
+    if (e instanceof EngineError) throw new ExitError(1, `Error response from daemon: ${e.message}\nError: failed to rename container named ${id}`);
+    throw e;
+  }
+}
+
+export async function top(cmd: Command, id: string, psArgs: string[]): Promise<void> {
+  const client = clientFor(cmd);
+  const r = await client.containerTop(id, psArgs.join(' '));
+  out(tabulate([r.Titles, ...r.Processes], 20, 3));
+}
+
+async function confirm(question: string): Promise<boolean> {
+  out(question);
+  if (!process.stdin.readable) return false;
+  const rl = createInterface({ input: process.stdin });
+  const answer = await new Promise<string>((resolve) => {
+    rl.once('line', resolve);
+    rl.once('close', () => resolve(''));
+  });
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}
+
+export async function prune(cmd: Command): Promise<void> {
+  const o = cmd.opts() as { force?: boolean; filter?: string[] };
+  const filters = parseFilters(o.filter);
+  if (!o.force && !(await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] '))) return;
+  const r = await clientFor(cmd).containerPrune(filters);
+  const deleted = r.ContainersDeleted ?? [];
+  if (deleted.length) out(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
+  out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+}

@@ -1,0 +1,247 @@
+// Output formatting as the docker CLI prints it: tabwriter tables, "3 minutes ago", sizes, ports,
+// plus the --format handling (table/json/Go templates) shared by ps, images and friends.
+import { humanDuration, humanSize } from '../util/units.js';
+import { goString, parseTemplate, execute } from './template.js';
+import type { ContainerSummary, ImageSummary } from '../client/types.js';
+
+const width = (s: string) => [...s].length;
+
+/**
+ * Go's text/tabwriter as docker configures it (minwidth, tabwidth 1, padding, blanks): every cell but the
+ * last on a line is padded to its column's width; the last cell is printed as is.
+ */
+export function tabulate(rows: string[][], minWidth = 10, padding = 3): string {
+  const widths: number[] = [];
+  for (const r of rows) {
+    r.slice(0, -1).forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, width(c) + padding, minWidth); });
+  }
+  return rows.map((r) => r.map((c, i) => (i < r.length - 1 ? c + ' '.repeat(widths[i] - width(c)) : c)).join('')).join('\n') + (rows.length ? '\n' : '');
+}
+
+/** docker's formatter.Ellipsis: cut to maxWidth display cells, the last one an ellipsis. */
+export function ellipsis(s: string, max: number): string {
+  const chars = [...s];
+  if (chars.length <= max) return s;
+  if (max <= 0) return '';
+  return chars.slice(0, max - 1).join('') + '…';
+}
+
+export function truncId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** "5 seconds ago" for a unix timestamp (seconds) relative to now. */
+export function ago(unixSeconds: number, nowMs = Date.now()): string {
+  return `${humanDuration(Math.max(0, Math.floor(nowMs / 1000 - unixSeconds)))} ago`;
+}
+
+export { humanSize, humanDuration };
+
+/** docker's container size column: "0B (virtual 4.26MB)". */
+export function sizeColumn(rw?: number, rootFs?: number): string {
+  const s = humanSize(rw ?? 0);
+  return rootFs ? `${s} (virtual ${humanSize(rootFs)})` : s;
+}
+
+type Port = ContainerSummary['Ports'][number];
+
+/** Ports as `docker ps` shows them: "0.0.0.0:8080->80/tcp, :::8080->80/tcp, 443/tcp", with consecutive ranges merged. */
+export function formatPorts(ports: Port[] | null | undefined): string {
+  if (!ports || !ports.length) return '';
+  const groups = new Map<string, Port[]>();
+  const order: string[] = [];
+  for (const p of ports) {
+    const ip = p.IP ?? '';
+    const key = p.PublicPort ? `${ip}/${p.Type}/pub` : `/${p.Type}/priv`;
+    if (!groups.has(key)) { groups.set(key, []); order.push(key); }
+    groups.get(key)!.push(p);
+  }
+  const out: string[] = [];
+  for (const key of order) {
+    const list = groups.get(key)!.slice().sort((a, b) => a.PrivatePort - b.PrivatePort);
+    let i = 0;
+    while (i < list.length) {
+      let j = i;
+      while (j + 1 < list.length && list[j + 1].PrivatePort === list[j].PrivatePort + 1
+        && (!list[i].PublicPort || list[j + 1].PublicPort === (list[j].PublicPort ?? 0) + 1)) j++;
+      const a = list[i];
+      const b = list[j];
+      const priv = a.PrivatePort === b.PrivatePort ? `${a.PrivatePort}` : `${a.PrivatePort}-${b.PrivatePort}`;
+      if (a.PublicPort) {
+        const pub = a.PublicPort === b.PublicPort ? `${a.PublicPort}` : `${a.PublicPort}-${b.PublicPort}`;
+        const host = (a.IP ?? '').includes(':') ? `[${a.IP}]` : a.IP ?? '';
+        out.push(`${host}:${pub}->${priv}/${a.Type}`);
+      } else out.push(`${priv}/${a.Type}`);
+      i = j + 1;
+    }
+  }
+  return out.join(', ');
+}
+
+// ---- row contexts for --format (field names as docker's templates know them) ----
+
+export interface FormatSpec { kind: 'table' | 'raw' | 'json'; template: string }
+
+/** Decode --format: "table …", "json", or a raw template; `\t` and `\n` typed in the shell become real ones. */
+export function parseFormat(format: string | undefined, defaultTable: string): FormatSpec {
+  const f = (format ?? '').trim();
+  const unescape = (s: string) => s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  if (!f || f === 'table') return { kind: 'table', template: unescape(defaultTable) };
+  if (f === 'json') return { kind: 'json', template: '{{json .}}' };
+  if (f.startsWith('table ')) return { kind: 'table', template: unescape(f.slice(6).trim()) };
+  return { kind: 'raw', template: unescape(f) };
+}
+
+/**
+ * Render rows: for a table, the header comes from running the same template over `headers`, and cells are
+ * split on tabs and aligned; for a raw template each row is one line.
+ */
+export function renderRows(spec: FormatSpec, rows: Array<Record<string, unknown>>, headers: Record<string, unknown>): string {
+  if (spec.kind === 'json') {
+    return rows.map((r) => JSON.stringify(plain(r)) + '\n').join('');
+  }
+  const t = parseTemplate(spec.template);
+  if (spec.kind === 'raw') return rows.map((r) => execute(t, r) + '\n').join('');
+  const lines = [execute(t, headers), ...rows.map((r) => execute(t, r))];
+  return tabulate(lines.map((l) => l.split('\t')));
+}
+
+function plain(r: Record<string, unknown>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) if (typeof v !== 'function') o[k] = v;
+  return o;
+}
+
+export const containerHeaders: Record<string, unknown> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
+  LocalVolumes: 'LOCAL VOLUMES', Platform: 'PLATFORM', Label: () => 'LABEL',
+};
+
+export const defaultPsTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
+
+/** Go's time.Time String() for a unix timestamp, in local time: "2024-05-01 10:11:12 +0000 UTC". */
+export function goTime(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+  const off = -d.getTimezoneOffset();
+  const sign = off >= 0 ? '+' : '-';
+  const tz = Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
+  const zone = off === 0 ? 'UTC' : tz;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)} ${zone}`;
+}
+
+export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: number }): Record<string, unknown> {
+  const trunc = opts.trunc;
+  let names = (c.Names ?? []).map((n) => n.replace(/^\//, ''));
+  if (trunc) names = names.filter((n) => !n.includes('/')); // link aliases look like "other/alias"
+  let image = c.Image || '<no image>';
+  if (trunc) {
+    if (image.startsWith('sha256:') || truncId(c.ImageID ?? '') === truncId(image)) image = truncId(image);
+    image = image.replace(/@sha256:[0-9a-f]{64}$/, '');
+  }
+  const command = trunc ? ellipsis(c.Command ?? '', 20) : c.Command ?? '';
+  const labels = c.Labels ?? {};
+  return {
+    ID: trunc ? truncId(c.Id) : c.Id,
+    Image: image,
+    Command: `"${command}"`,
+    CreatedAt: goTime(c.Created),
+    RunningFor: ago(c.Created, opts.now),
+    Ports: formatPorts(c.Ports),
+    State: c.State,
+    Status: c.Status,
+    Size: sizeColumn(c.SizeRw, c.SizeRootFs),
+    Names: names.join(','),
+    Labels: Object.keys(labels).map((k) => `${k}=${labels[k]}`).join(','),
+    Label: (k: unknown) => labels[String(k)] ?? '',
+    Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
+    Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+    LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Name).length),
+  };
+}
+
+export const imageHeaders: Record<string, unknown> = {
+  ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
+  Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+};
+
+export const defaultImagesTable = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+
+/** One row per repo:tag (dangling images get one `<none>` row), like `docker images`. */
+export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digests?: boolean; now?: number }): Array<Record<string, unknown>> {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const im of images) {
+    const base = {
+      ID: opts.trunc ? truncId(im.Id) : im.Id,
+      CreatedSince: ago(im.Created, opts.now),
+      CreatedAt: goTime(im.Created),
+      Size: humanSize(im.Size),
+      VirtualSize: humanSize(im.VirtualSize ?? im.Size),
+      SharedSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.SharedSize),
+      UniqueSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.Size - im.SharedSize),
+      Containers: im.Containers === undefined || im.Containers < 0 ? 'N/A' : String(im.Containers),
+    };
+    const digestOf = (repo: string) => (im.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';
+    const tags = (im.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+    if (!tags.length) {
+      const d = (im.RepoDigests ?? []).filter((x) => x !== '<none>@<none>');
+      if (d.length) for (const rd of d) { const [repo, dg] = rd.split('@'); rows.push({ ...base, Repository: repo, Tag: '<none>', Digest: dg }); }
+      else rows.push({ ...base, Repository: '<none>', Tag: '<none>', Digest: '<none>' });
+      continue;
+    }
+    for (const t of tags) {
+      const i = t.lastIndexOf(':');
+      const repo = i > t.lastIndexOf('/') ? t.slice(0, i) : t;
+      const tag = i > t.lastIndexOf('/') ? t.slice(i + 1) : '<none>';
+      rows.push({ ...base, Repository: repo, Tag: tag, Digest: digestOf(repo) });
+    }
+  }
+  return rows;
+}
+
+export { goString };
+
+// ---- timestamps for --since/--until ----
+
+const durUnits: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Go's time.ParseDuration, in seconds; undefined when it is not a duration. */
+export function parseGoDuration(s: string): number | undefined {
+  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(s);
+  if (!m) return s === '0' ? 0 : undefined;
+  let total = 0;
+  for (const part of s.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += parseFloat(part[1]) * durUnits[part[2]];
+  return m[1] === '-' ? -total : total;
+}
+
+/**
+ * docker's --since/--until values: a Go duration relative to now ("10m", "1h30m"), a unix timestamp
+ * ("1700000000" or with fractional seconds), or an RFC3339-ish date ("2024-01-02", "2024-01-02T15:04:05Z",
+ * with or without zone: no zone means local time). Returns the API's "seconds.nanoseconds".
+ */
+export function parseTimestamp(value: string, nowMs = Date.now()): string {
+  const v = value.trim();
+  const dur = parseGoDuration(v);
+  if (dur !== undefined) return secondsString(nowMs / 1000 - dur);
+  if (/^\d+(\.\d{1,9})?$/.test(v)) return v.includes('.') ? v : v;
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
+  if (!m) throw new Error(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
+  const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;
+  let ms: number;
+  if (zone) {
+    const z = zone === 'Z' ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+    ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec}${z}`);
+  } else {
+    ms = new Date(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec)).getTime();
+  }
+  if (Number.isNaN(ms)) throw new Error(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
+  const nanos = frac ? frac.slice(1).padEnd(9, '0') : '000000000';
+  return `${Math.floor(ms / 1000)}.${nanos}`;
+}
+
+function secondsString(sec: number): string {
+  const whole = Math.floor(sec);
+  const nanos = Math.round((sec - whole) * 1e9);
+  return `${whole}.${String(Math.min(nanos, 999999999)).padStart(9, '0')}`;
+}
