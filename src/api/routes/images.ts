@@ -1,0 +1,217 @@
+// /images/*: maps the ImageService onto docker's ImageSummary / ImageInspect / history shapes.
+// Image names contain '/' and ':', so every {name} pattern is greedy and anchored on its suffix.
+import type { ServerResponse } from 'node:http';
+import { Router, qbool, qfilters, sendJson, type Ctx } from '../router.js';
+import type { Image, ImageService } from '../../services/images/types.js';
+import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
+
+export interface ImageRouteDeps {
+  images: ImageService;
+  /** ID of a container using the image, if any (rmi refuses without force). */
+  imageInUse: (imageId: string) => string | undefined;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) || 0 : 0);
+
+/** Docker's path.Match-style glob ('*' and '?' stop at '/'), anchored. */
+function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end < 0) throw badRequest(`invalid reference filter: ${glob}`);
+      re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
+      i = end;
+    } else if (c === '\\' && i + 1 < glob.length) re += '\\' + glob[++i];
+    else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+function matchesReference(img: Image, patterns: string[]): boolean {
+  const res = patterns.map(globToRegExp);
+  const names = [...img.repoTags, ...img.repoDigests].flatMap((t) => {
+    const repo = t.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
+    return [repo, t];
+  });
+  return res.some((re) => names.some((n) => re.test(n)));
+}
+
+function matchesLabels(img: Image, wanted: string[]): boolean {
+  const labels = img.config.config.Labels ?? {};
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    return eq < 0 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}
+
+const FILTERS = new Set(['reference', 'dangling', 'label', 'before', 'since']);
+
+function filterImages(images: ImageService, list: Image[], filters: Record<string, string[]>): Image[] {
+  for (const k of Object.keys(filters)) if (!FILTERS.has(k)) throw badRequest(`invalid filter '${k}'`);
+  let out = list;
+  const dangling = filters.dangling;
+  if (dangling?.length) {
+    const v = dangling[dangling.length - 1].toLowerCase();
+    if (!['true', 'false', '1', '0'].includes(v)) throw badRequest(`invalid filter 'dangling=${dangling[0]}'`);
+    const want = v === 'true' || v === '1';
+    out = out.filter((i) => (i.repoTags.length === 0) === want);
+  }
+  if (filters.reference?.length) out = out.filter((i) => matchesReference(i, filters.reference));
+  if (filters.label?.length) out = out.filter((i) => matchesLabels(i, filters.label));
+  for (const [key, keep] of [['before', (a: number, b: number) => a < b], ['since', (a: number, b: number) => a > b]] as const) {
+    for (const ref of filters[key] ?? []) {
+      const pivot = images.resolve(ref);
+      if (!pivot) throw noSuchImage(ref);
+      const t = Date.parse(pivot.config.created ?? '') || 0;
+      out = out.filter((i) => keep(Date.parse(i.config.created ?? '') || 0, t));
+    }
+  }
+  return out;
+}
+
+function summary(img: Image, version: number): Record<string, unknown> {
+  return {
+    Id: img.id,
+    ParentId: img.parent ?? '',
+    RepoTags: img.repoTags,
+    RepoDigests: img.repoDigests,
+    Created: unix(img.config.created),
+    Size: img.size,
+    SharedSize: -1,
+    ...(version < 1.44 ? { VirtualSize: img.size } : {}),
+    Labels: img.config.config.Labels ?? {},
+    Containers: -1,
+  };
+}
+
+/** The image's run config with the fields docker always shows (clients index into them). */
+function fullConfig(img: Image): Record<string, unknown> {
+  return {
+    Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+    WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+    ...img.config.config,
+  };
+}
+
+function inspect(img: Image, images: ImageService, version: number): Record<string, unknown> {
+  const dirs = images.lowerDirs(img);
+  const c = img.config as Image['config'] & { variant?: string };
+  return {
+    Id: img.id,
+    RepoTags: img.repoTags,
+    RepoDigests: img.repoDigests,
+    Parent: img.parent ?? '',
+    Comment: c.comment ?? '',
+    Created: c.created ?? ZERO_TIME,
+    ...(version < 1.45 ? { Container: '', ContainerConfig: fullConfig({ ...img, config: { ...c, config: {} } }) } : {}),
+    DockerVersion: '',
+    Author: c.author ?? '',
+    Config: fullConfig(img),
+    Architecture: c.architecture,
+    ...(c.variant ? { Variant: c.variant } : {}),
+    Os: c.os,
+    Size: img.size,
+    ...(version < 1.44 ? { VirtualSize: img.size } : {}),
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: { ...(dirs.length > 1 ? { LowerDir: dirs.slice(1).join(':') } : {}), ...(dirs.length ? { UpperDir: dirs[0] } : {}) },
+    },
+    RootFS: { Type: 'layers', Layers: c.rootfs.diff_ids },
+    Metadata: { LastTagTime: ZERO_TIME },
+  };
+}
+
+/** Newest first, like `docker history`; only the top entry carries the image ID and tags. */
+function history(img: Image): Array<Record<string, unknown>> {
+  const sizes = img.layerSizes ?? [];
+  let layer = 0;
+  const entries = img.config.history?.length ? img.config.history : [{ created: img.config.created }];
+  const rows = entries.map((h) => ({
+    Id: '<missing>',
+    Created: unix(h.created),
+    CreatedBy: h.created_by ?? '',
+    Tags: null as string[] | null,
+    Size: h.empty_layer ? 0 : (sizes[layer++] ?? 0),
+    Comment: h.comment ?? '',
+  }));
+  if (!img.config.history?.length) rows[0].Size = img.size;
+  rows.reverse();
+  rows[0].Id = img.id;
+  rows[0].Tags = img.repoTags.length ? img.repoTags : null;
+  return rows;
+}
+
+function writeStatusLine(res: ServerResponse, status: string): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ status }) + '\r\n');
+}
+
+export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
+  const { images } = deps;
+  const get = (name: string) => {
+    const img = images.resolve(name);
+    if (!img) throw noSuchImage(name);
+    return img;
+  };
+
+  r.get(/^\/images\/json$/, (ctx: Ctx) => {
+    let list = images.list();
+    if (!qbool(ctx.query, 'all')) {
+      // Untagged parents of other images are intermediate layers: hidden unless all=1.
+      const parents = new Set(list.map((i) => i.parent).filter(Boolean));
+      list = list.filter((i) => i.repoTags.length > 0 || !parents.has(i.id));
+    }
+    list = filterImages(images, list, qfilters(ctx.query));
+    list.sort((a, b) => unix(b.config.created) - unix(a.config.created));
+    sendJson(ctx.res, 200, list.map((i) => summary(i, ctx.version)));
+  });
+
+  r.post(/^\/images\/create$/, async (ctx: Ctx) => {
+    const q = ctx.query;
+    const fromImage = q.get('fromImage');
+    const fromSrc = q.get('fromSrc');
+    if (fromImage) {
+      const tag = q.get('tag');
+      throw notFound(`cannot pull ${fromImage}${tag ? `:${tag}` : ''}: pulling from a registry is not implemented yet`);
+    }
+    if (!fromSrc) throw badRequest('fromImage or fromSrc is required');
+    if (fromSrc !== '-') throw badRequest(`importing from ${fromSrc} is not supported: send the archive in the request body (fromSrc=-)`);
+    const repo = q.get('repo') || '';
+    const tag = q.get('tag') || '';
+    const img = await images.importTar(ctx.req, {
+      reference: repo ? (tag ? `${repo}:${tag}` : repo) : undefined,
+      changes: q.getAll('changes').filter((c) => c.trim() !== ''),
+      message: q.get('message') ?? undefined,
+      platform: q.get('platform') || undefined,
+    });
+    writeStatusLine(ctx.res, img.id);
+  });
+
+  r.get(/^\/images\/(?<name>.+)\/json$/, (ctx: Ctx) => {
+    sendJson(ctx.res, 200, inspect(get(ctx.params.name), images, ctx.version));
+  });
+
+  r.get(/^\/images\/(?<name>.+)\/history$/, (ctx: Ctx) => {
+    sendJson(ctx.res, 200, history(get(ctx.params.name)));
+  });
+
+  r.post(/^\/images\/(?<name>.+)\/tag$/, async (ctx: Ctx) => {
+    const repo = ctx.query.get('repo') || '';
+    const tag = ctx.query.get('tag') || '';
+    if (!repo) throw badRequest('repository name must have at least one component');
+    await images.tag(ctx.params.name, tag ? `${repo}:${tag}` : repo);
+    ctx.res.writeHead(201);
+    ctx.res.end();
+  });
+
+  r.delete(/^\/images\/(?<name>.+)$/, async (ctx: Ctx) => {
+    const res = await images.remove(ctx.params.name, { force: qbool(ctx.query, 'force'), noprune: qbool(ctx.query, 'noprune') }, deps.imageInUse);
+    sendJson(ctx.res, 200, res);
+  });
+}
