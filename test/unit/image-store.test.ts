@@ -122,7 +122,7 @@ test('rmi by name untags until the last tag, then deletes layers and blobs', wit
   assert.equal(content.has(sha(tar)), false);
   assert.equal(content.has(img.id), false);
   assert.deepEqual(readdirSync(join(base, 'images', 'meta')), []);
-  await assert.rejects(images.remove('a', { force: false, noprune: false }, none), (e: Error & { status?: number }) => e.status === 404 && e.message === 'No such image: a');
+  await assert.rejects(images.remove('a', { force: false, noprune: false }, none), (e: Error & { status?: number }) => e.status === 404 && e.message === 'No such image: a:latest');
 }));
 
 test('rmi by ID: multiple repositories need force', withEnv(async ({ images }) => {

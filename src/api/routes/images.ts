@@ -32,13 +32,16 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-function matchesReference(img: Image, patterns: string[]): boolean {
+/** The image narrowed to its references that match (docker lists only those), or undefined. */
+function matchReference(img: Image, patterns: string[]): Image | undefined {
   const res = patterns.map(globToRegExp);
-  const names = [...img.repoTags, ...img.repoDigests].flatMap((t) => {
+  const hit = (t: string) => {
     const repo = t.replace(/@.*$/, '').replace(/:[^:/]*$/, '');
-    return [repo, t];
-  });
-  return res.some((re) => names.some((n) => re.test(n)));
+    return res.some((re) => re.test(repo) || re.test(t));
+  };
+  const repoTags = img.repoTags.filter(hit);
+  const repoDigests = img.repoDigests.filter(hit);
+  return repoTags.length || repoDigests.length ? { ...img, repoTags, repoDigests } : undefined;
 }
 
 function matchesLabels(img: Image, wanted: string[]): boolean {
@@ -61,7 +64,7 @@ function filterImages(images: ImageService, list: Image[], filters: Record<strin
     const want = v === 'true' || v === '1';
     out = out.filter((i) => (i.repoTags.length === 0) === want);
   }
-  if (filters.reference?.length) out = out.filter((i) => matchesReference(i, filters.reference));
+  if (filters.reference?.length) out = out.flatMap((i) => matchReference(i, filters.reference) ?? []);
   if (filters.label?.length) out = out.filter((i) => matchesLabels(i, filters.label));
   for (const [key, keep] of [['before', (a: number, b: number) => a < b], ['since', (a: number, b: number) => a > b]] as const) {
     for (const ref of filters[key] ?? []) {

@@ -213,7 +213,8 @@ export class LocalImageService implements ImageService {
   async remove(ref: string, opts: { force: boolean; noprune: boolean }, inUse: (imageId: string) => string | undefined): Promise<RemoveResult[]> {
     return this.serial(async () => {
       const found = this.lookup(ref);
-      if (!found) throw noSuchImage(ref);
+      // docker names the normalised reference here ("No such image: x:latest").
+      if (!found) throw noSuchImage(tryParseReference(ref) ? normalizeRef(ref) : ref);
       const { image, key } = found;
       const short = shortId(image.id);
       const records: RemoveResult[] = [];
