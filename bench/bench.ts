@@ -143,10 +143,12 @@ function exec(cmd: Cmd, args: string[], timeoutMs = 120_000): RunResult {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: timeoutMs,
+    killSignal: 'SIGKILL', // a client may proxy SIGTERM to its container and keep waiting
     maxBuffer: 64 << 20,
   });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  const stderr = (r.stderr ?? '') + (r.error ? String(r.error) : '');
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT';
+  const stderr = (r.stderr ?? '') + (timedOut ? `timed out after ${timeoutMs / 1000} s` : r.error ? String(r.error) : '');
   return { ok: r.status === 0, ms, stdout: r.stdout ?? '', stderr, code: r.status };
 }
 
@@ -378,12 +380,13 @@ async function benchRunRm(engines: Engine[]): Promise<RunStats[]> {
       clients.push({ e, s, cmd: c.cmd });
     }
   }
-  const once = (c: (typeof clients)[number]) => exec(c.cmd, ['run', '--rm', ...c.e.runArgs, 'busybox', 'true'], 60_000);
+  const once = (c: (typeof clients)[number]) => exec(c.cmd, ['run', '--rm', ...c.e.runArgs, 'busybox', 'true'], 30_000);
   // warm up: caches, lazily loaded code, the first network setup
   for (const c of clients) {
     for (let i = 0; i < 2; i++) {
       const r = once(c);
       if (!r.ok) {
+        if (c.e.name === 'tugboat' && tugd) tugd.keepLog = true;
         c.s.failures++;
         c.s.lastError = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
       }
@@ -396,6 +399,7 @@ async function benchRunRm(engines: Engine[]): Promise<RunStats[]> {
       const r = once(c);
       if (r.ok) c.s.times.push(r.ms);
       else {
+        if (c.e.name === 'tugboat' && tugd) tugd.keepLog = true;
         c.s.failures++;
         c.s.lastError = r.stderr.trim().split('\n').slice(-1)[0] ?? '';
       }
@@ -425,10 +429,11 @@ async function benchDetached(e: Engine): Promise<DetachedStats> {
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < DETACHED; i++) {
     if (i % 10 === 0) await checkpoint();
-    const r = exec(e.cli, ['run', '-d', '--name', `${runId}-${i}`, ...e.runArgs, 'busybox', 'sleep', '1000'], 60_000);
+    const r = exec(e.cli, ['run', '-d', '--name', `${runId}-${i}`, ...e.runArgs, 'busybox', 'sleep', '1000'], 30_000);
     const id = r.stdout.trim().split('\n').pop()?.trim() ?? '';
     if (id) e.created.add(id);
     if (!r.ok || !/^[0-9a-f]{12,64}$/.test(id)) {
+      if (e.name === 'tugboat' && tugd) tugd.keepLog = true;
       error = `run -d #${i}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`;
       break;
     }
