@@ -21,7 +21,7 @@ export function parseFilters(list: string[] | undefined): Filters {
   const f: Filters = {};
   for (const item of list ?? []) {
     const i = item.indexOf('=');
-    if (i <= 0) throw new ExitError(1, `invalid filter '${item}'`);
+    if (i <= 0) throw new FlagError(`invalid argument "${item}" for "-f, --filter" flag: bad format of filter (expected name=value)`);
     (f[item.slice(0, i).trim().toLowerCase()] ??= []).push(item.slice(i + 1));
   }
   return f;
@@ -44,7 +44,8 @@ async function createContainer(client: EngineClient, req: CreateRequest, image: 
 
 export async function create(cmd: Command, image: string, args: string[]): Promise<void> {
   const f = cmd.opts() as RunFlags;
-  const req = buildCreateRequest(image, args, { ...f, detach: true });
+  // like docker create: stdout/stderr (and stdin with -i) marked attachable, for a later start -a
+  const req = buildCreateRequest(image, args, f);
   const id = await createContainer(clientFor(cmd), req, image);
   out(`${id}\n`);
 }
@@ -270,15 +271,19 @@ export async function kill(cmd: Command, ids: string[]): Promise<void> {
 export async function rm(cmd: Command, ids: string[]): Promise<void> {
   const o = cmd.opts() as { force?: boolean; volumes?: boolean; link?: boolean };
   const client = clientFor(cmd);
-  await eachContainer(ids, async (id) => {
+  const failed: string[] = [];
+  for (const id of ids) {
     try {
       await client.containerRemove(id, { force: o.force, volumes: o.volumes, link: o.link });
+      out(`${id}\n`);
     } catch (e) {
-      // like docker: `rm -f` of something that does not exist is not an error
-      if (o.force && isNotFound(e)) return;
-      throw e;
+      // like docker: `rm -f` of something that does not exist is silently fine
+      if (o.force && isNotFound(e)) continue;
+      failed.push(id);
+      err(e instanceof EngineError ? `Error response from daemon: ${e.message}\n` : `${(e as Error).message}\n`);
     }
-  });
+  }
+  if (failed.length) throw new ExitError(1);
 }
 
 export async function pause(cmd: Command, ids: string[], on: boolean): Promise<void> {

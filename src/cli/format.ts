@@ -45,38 +45,40 @@ export function sizeColumn(rw?: number, rootFs?: number): string {
 
 type Port = ContainerSummary['Ports'][number];
 
-/** Ports as `docker ps` shows them: "0.0.0.0:8080->80/tcp, :::8080->80/tcp, 443/tcp", with consecutive ranges merged. */
+/**
+ * Ports as `docker ps` shows them: sorted by container port; ports published on the same number (or not at all)
+ * merged into ranges per address and protocol ("443-444/tcp", "0.0.0.0:80-81->80-81/tcp"); mappings to a different
+ * host port listed after, one by one ("0.0.0.0:8080->80/tcp, [::]:8080->80/tcp").
+ */
 export function formatPorts(ports: Port[] | null | undefined): string {
   if (!ports || !ports.length) return '';
-  const groups = new Map<string, Port[]>();
-  const order: string[] = [];
-  for (const p of ports) {
+  const sorted = ports.slice().sort((a, b) => a.PrivatePort - b.PrivatePort || cmp(a.Type, b.Type) || cmp(a.IP ?? '', b.IP ?? '') || (a.PublicPort ?? 0) - (b.PublicPort ?? 0));
+  const hostPort = (ip: string, port: string) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
+  const groups = new Map<string, { ip: string; type: string; first: number; last: number }>();
+  const ranges: string[] = [];
+  const mappings: string[] = [];
+  const show = (g: { ip: string; type: string; first: number; last: number }) => {
+    const span = g.first === g.last ? `${g.first}` : `${g.first}-${g.last}`;
+    return g.ip ? `${hostPort(g.ip, span)}->${span}/${g.type}` : `${span}/${g.type}`;
+  };
+  for (const p of sorted) {
     const ip = p.IP ?? '';
-    const key = p.PublicPort ? `${ip}/${p.Type}/pub` : `/${p.Type}/priv`;
-    if (!groups.has(key)) { groups.set(key, []); order.push(key); }
-    groups.get(key)!.push(p);
-  }
-  const out: string[] = [];
-  for (const key of order) {
-    const list = groups.get(key)!.slice().sort((a, b) => a.PrivatePort - b.PrivatePort);
-    let i = 0;
-    while (i < list.length) {
-      let j = i;
-      while (j + 1 < list.length && list[j + 1].PrivatePort === list[j].PrivatePort + 1
-        && (!list[i].PublicPort || list[j + 1].PublicPort === (list[j].PublicPort ?? 0) + 1)) j++;
-      const a = list[i];
-      const b = list[j];
-      const priv = a.PrivatePort === b.PrivatePort ? `${a.PrivatePort}` : `${a.PrivatePort}-${b.PrivatePort}`;
-      if (a.PublicPort) {
-        const pub = a.PublicPort === b.PublicPort ? `${a.PublicPort}` : `${a.PublicPort}-${b.PublicPort}`;
-        const host = (a.IP ?? '').includes(':') ? `[${a.IP}]` : a.IP ?? '';
-        out.push(`${host}:${pub}->${priv}/${a.Type}`);
-      } else out.push(`${priv}/${a.Type}`);
-      i = j + 1;
+    if (ip && p.PublicPort !== p.PrivatePort) {
+      mappings.push(`${hostPort(ip, String(p.PublicPort ?? 0))}->${p.PrivatePort}/${p.Type}`);
+      continue;
     }
+    const key = ip ? `${ip}/${p.Type}` : p.Type;
+    const g = groups.get(key);
+    if (!g) { groups.set(key, { ip, type: p.Type, first: p.PrivatePort, last: p.PrivatePort }); continue; }
+    if (p.PrivatePort === g.last + 1) { g.last = p.PrivatePort; continue; }
+    ranges.push(show(g));
+    groups.set(key, { ip, type: p.Type, first: p.PrivatePort, last: p.PrivatePort });
   }
-  return out.join(', ');
+  for (const g of groups.values()) ranges.push(show(g));
+  return [...ranges, ...mappings].join(', ');
 }
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 // ---- row contexts for --format (field names as docker's templates know them) ----
 
@@ -86,7 +88,7 @@ export interface FormatSpec { kind: 'table' | 'raw' | 'json'; template: string }
 export function parseFormat(format: string | undefined, defaultTable: string): FormatSpec {
   const f = (format ?? '').trim();
   const unescape = (s: string) => s.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  if (!f || f === 'table') return { kind: 'table', template: unescape(defaultTable) };
+  if (!f || f === 'table') return parseFormat(defaultTable.startsWith('table ') ? defaultTable : `table ${defaultTable}`, defaultTable);
   if (f === 'json') return { kind: 'json', template: '{{json .}}' };
   if (f.startsWith('table ')) return { kind: 'table', template: unescape(f.slice(6).trim()) };
   return { kind: 'raw', template: unescape(f) };
@@ -98,7 +100,7 @@ export function parseFormat(format: string | undefined, defaultTable: string): F
  */
 export function renderRows(spec: FormatSpec, rows: Array<Record<string, unknown>>, headers: Record<string, unknown>): string {
   if (spec.kind === 'json') {
-    return rows.map((r) => JSON.stringify(plain(r)) + '\n').join('');
+    return rows.map((r) => goJson(plain(r)) + '\n').join('');
   }
   const t = parseTemplate(spec.template);
   if (spec.kind === 'raw') return rows.map((r) => execute(t, r) + '\n').join('');
@@ -108,8 +110,22 @@ export function renderRows(spec: FormatSpec, rows: Array<Record<string, unknown>
 
 function plain(r: Record<string, unknown>): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(r)) if (typeof v !== 'function') o[k] = v;
+  for (const k of Object.keys(r).sort()) if (typeof r[k] !== 'function') o[k] = r[k];
   return o;
+}
+
+/** JSON as Go's encoder writes it: HTML-sensitive characters escaped. */
+export function goJson(v: unknown): string {
+  return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** go-units HumanSizeWithPrecision (decimal units). */
+export function humanSizePrec(n: number, precision: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 export const containerHeaders: Record<string, unknown> = {
@@ -158,6 +174,7 @@ export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: 
     Mounts: (c.Mounts ?? []).map((m) => (m.Name ? (trunc ? ellipsis(m.Name, 15) : m.Name) : m.Source ?? '')).join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
     LocalVolumes: String((c.Mounts ?? []).filter((m) => m.Name).length),
+    Platform: null,
   };
 }
 
@@ -177,7 +194,7 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
       CreatedSince: ago(im.Created, opts.now),
       CreatedAt: goTime(im.Created),
       Size: humanSize(im.Size),
-      VirtualSize: humanSize(im.VirtualSize ?? im.Size),
+      VirtualSize: humanSizePrec(im.VirtualSize ?? im.Size, 4),
       SharedSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.SharedSize),
       UniqueSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.Size - im.SharedSize),
       Containers: im.Containers === undefined || im.Containers < 0 ? 'N/A' : String(im.Containers),

@@ -6,7 +6,7 @@ import { EngineError } from '../client/errors.js';
 import { clientFor } from './connect.js';
 import { parseFilters } from './container.js';
 import { ExitError } from './errors.js';
-import { defaultImagesTable, imageHeaders, imageRows, parseFormat, renderRows, truncId } from './format.js';
+import { defaultImagesTable, imageHeaders, imageRows, parseFormat, renderRows } from './format.js';
 import { displayProgress } from './progress.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -22,6 +22,18 @@ export function splitReference(ref: string): { repo: string; tag?: string } {
 
 const refPattern = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
 
+/** The reason docker gives for a bad reference. */
+export function referenceProblem(ref: string): string {
+  const { repo } = splitReference(ref);
+  if (repo !== repo.toLowerCase() && validReference(ref.toLowerCase())) {
+    const first = repo.split('/')[0];
+    const hasDomain = repo.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const full = hasDomain ? repo : repo.includes('/') ? repo : `library/${repo}`;
+    return `invalid reference format: repository name (${full}) must be lowercase`;
+  }
+  return 'invalid reference format';
+}
+
 export function validReference(ref: string): boolean {
   return refPattern.test(ref);
 }
@@ -31,11 +43,10 @@ export async function images(cmd: Command, repository?: string): Promise<void> {
   const filters = parseFilters(o.filter);
   if (repository) (filters.reference ??= []).push(repository);
   const list = await clientFor(cmd).imageList({ all: o.all, filters, digests: o.digests });
-  list.sort((a, b) => b.Created - a.Created);
   const trunc = o.trunc !== false;
   if (o.quiet) {
-    const ids = [...new Set(list.map((i) => (trunc ? truncId(i.Id) : i.Id)))];
-    out(ids.map((i) => `${i}\n`).join(''));
+    // one line per row, like docker (an image with two tags is listed twice)
+    out(imageRows(list, { trunc }).map((r) => `${String(r.ID)}\n`).join(''));
     return;
   }
   let spec = parseFormat(o.format, defaultImagesTable);
@@ -44,7 +55,7 @@ export async function images(cmd: Command, repository?: string): Promise<void> {
 }
 
 export async function tag(cmd: Command, source: string, target: string): Promise<void> {
-  if (!validReference(target)) throw new ExitError(1, `Error parsing reference: "${target}" is not a valid repository/tag: invalid reference format`);
+  if (!validReference(target)) throw new ExitError(1, `Error parsing reference: "${target}" is not a valid repository/tag: ${referenceProblem(target)}`);
   const { repo, tag: t } = splitReference(target);
   await clientFor(cmd).imageTag(source, repo, t ?? 'latest');
 }
@@ -73,7 +84,7 @@ export async function importImage(cmd: Command, source: string, reference?: stri
   let repo: string | undefined;
   let t: string | undefined;
   if (reference) {
-    if (!validReference(reference)) throw new ExitError(1, `invalid reference format`);
+    if (!validReference(reference)) throw new ExitError(1, referenceProblem(reference));
     ({ repo, tag: t } = splitReference(reference));
   }
   let body: Readable | undefined;

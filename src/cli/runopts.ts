@@ -81,13 +81,19 @@ export function parseEnvFile(text: string, env: NodeJS.ProcessEnv = process.env)
   return out;
 }
 
-/** A bare -e KEY takes the value from the CLI's environment, and is dropped when unset. */
-function envEntry(e: string, env: NodeJS.ProcessEnv): string | undefined {
+/** A bare -e KEY takes the value from the CLI's environment; when unset it is passed bare, as docker does. */
+function envEntry(e: string, env: NodeJS.ProcessEnv): string {
   if (e.includes('=')) {
     if (e.startsWith('=')) throw new UsageError(`invalid environment variable: ${e}`);
     return e;
   }
-  return env[e] !== undefined ? `${e}=${env[e]}` : undefined;
+  return env[e] !== undefined ? `${e}=${env[e]}` : e;
+}
+
+/** Capabilities as docker's CLI sends them: upper case with the CAP_ prefix ("ALL" stays). */
+export function normalizeCap(c: string): string {
+  const u = c.trim().toUpperCase();
+  return u === 'ALL' || u.startsWith('CAP_') ? u : `CAP_${u}`;
 }
 
 export function parseRestart(v: string): { Name: string; MaximumRetryCount?: number } {
@@ -182,7 +188,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
     envList.push(...parseEnvFile(text, env));
   }
-  for (const e of f.env ?? []) { const v = envEntry(e, env); if (v !== undefined) envList.push(v); }
+  for (const e of f.env ?? []) envList.push(envEntry(e, env));
 
   const labels: Record<string, string> = {};
   for (const l of f.label ?? []) {
@@ -202,8 +208,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.cpuShares !== undefined) hc.CpuShares = intFlag(f.cpuShares, '-c, --cpu-shares');
   if (f.cpusetCpus !== undefined) hc.CpusetCpus = f.cpusetCpus;
   if (f.pidsLimit !== undefined) hc.PidsLimit = intFlag(f.pidsLimit, '--pids-limit');
-  if (f.capAdd?.length) hc.CapAdd = f.capAdd;
-  if (f.capDrop?.length) hc.CapDrop = f.capDrop;
+  if (f.capAdd?.length) hc.CapAdd = f.capAdd.map(normalizeCap);
+  if (f.capDrop?.length) hc.CapDrop = f.capDrop.map(normalizeCap);
   if (f.privileged) hc.Privileged = true;
   if (f.readOnly) hc.ReadonlyRootfs = true;
   if (f.securityOpt?.length) hc.SecurityOpt = f.securityOpt;
@@ -221,7 +227,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     hc.LogConfig = { Type: f.logDriver ?? '', Config: cfg };
   }
   if (f.volume?.length) hc.Binds = f.volume.filter((v) => v.includes(':'));
-  if (f.network) hc.NetworkMode = f.network;
+  hc.NetworkMode = f.network || 'default';
   if (f.tmpfs?.length) {
     hc.Tmpfs = {};
     for (const t of f.tmpfs) { const i = t.indexOf(':'); hc.Tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }

@@ -33,13 +33,14 @@ function runTemplate(t: ReturnType<typeof parseTemplate>, data: unknown): string
 
 type Kind = 'container' | 'image';
 
+/** One object; with a --type the daemon's own error is reported, without one "No such object". */
 async function inspectOne(client: EngineClient, name: string, kind: Kind | undefined, size: boolean): Promise<unknown> {
   const kinds: Kind[] = kind ? [kind] : ['container', 'image'];
   for (const k of kinds) {
     try {
       return k === 'container' ? await client.containerInspect(name, size) : await client.imageInspect(name);
     } catch (e) {
-      if (!isNotFound(e)) throw e;
+      if (!isNotFound(e) || kind) throw e;
     }
   }
   return undefined;
@@ -47,7 +48,9 @@ async function inspectOne(client: EngineClient, name: string, kind: Kind | undef
 
 export async function inspect(cmd: Command, names: string[], kind?: string): Promise<void> {
   const o = cmd.opts() as { format?: string; size?: boolean };
-  if (kind !== undefined && kind !== 'container' && kind !== 'image') throw new ExitError(1, `"${kind}" is not a valid value for --type`);
+  if (kind !== undefined && kind !== 'container' && kind !== 'image') {
+    throw new ExitError(1, `unknown type: "${kind}": must be one of "container", "image"`);
+  }
   const client = clientFor(cmd);
   const tpl = o.format ? compileTemplate(o.format) : undefined;
   const found: unknown[] = [];
@@ -61,7 +64,7 @@ export async function inspect(cmd: Command, names: string[], kind?: string): Pro
       continue;
     }
     if (v === undefined) {
-      errors.push(`Error: No such ${kind ?? 'object'}: ${n}`);
+      errors.push(`Error: No such object: ${n}`);
       continue;
     }
     if (tpl) out(`${runTemplate(tpl, v)}\n`);

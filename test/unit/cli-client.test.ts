@@ -133,7 +133,7 @@ test('tug run: missing image → "Unable to find image" and 125; bad command →
 test('flag errors exit 125 with a usage hint; other daemon errors exit 1', async () => {
   let r = await tug(['run', '--bogus', 'busybox']);
   assert.equal(r.code, 125);
-  assert.match(r.stderr, /^unknown flag: --bogus\n\nUsage:  tug run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nRun 'tug run --help' for more information\n$/);
+  assert.match(r.stderr, /^unknown flag: --bogus\n\nUsage: {2}tug run \[OPTIONS\] IMAGE \[COMMAND\] \[ARG\.\.\.\]\n\nRun 'tug run --help' for more information\n$/);
   r = await tug(['ps', '--nope']);
   assert.equal(r.code, 125);
   r = await tug(['stop', 'ghost']);
@@ -156,7 +156,7 @@ test('tug logs demultiplexes; tug inspect -f renders templates', async () => {
   assert.equal(r.stderr, 'err line\n');
   r = await tug(['inspect', '-f', '{{.Name}} {{.State.ExitCode}} {{json .Config.Labels}}', Id]);
   assert.equal(r.stdout, '/logme 3 {"a":"b"}\n');
-  r = await tug(['logs', '--since', '10m', '--tail', '5', 'logme']);
+  await tug(['logs', '--since', '10m', '--tail', '5', 'logme']);
   const q = new URL(d.requests.at(-1)!.url, 'http://x').searchParams;
   assert.match(q.get('since')!, /^\d+\.\d{9}$/);
   assert.equal(q.get('tail'), '5');

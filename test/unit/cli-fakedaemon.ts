@@ -118,7 +118,7 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
       if (path === '/containers/json') return sendJson(res, 200, d.list);
       if (path === '/images/json') return sendJson(res, 200, d.images);
       if (path === '/version') return sendJson(res, 200, { Version: '0.1.0', ApiVersion: '1.44', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', Components: [] });
-      if (path === '/_ping') { res.writeHead(200); return res.end('OK'); }
+      if (path === '/_ping') { res.writeHead(200, { 'Api-Version': '1.44' }); return res.end('OK'); }
       sendJson(res, 404, { message: 'page not found' });
     });
   });
