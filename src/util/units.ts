@@ -16,7 +16,8 @@ export function humanSize(n: number): string {
 }
 
 /** "3 minutes ago"-style durations as docker prints them. */
-export function humanDuration(seconds: number): string {
+export function humanDuration(fractionalSeconds: number): string {
+  const seconds = Math.floor(fractionalSeconds); // whole seconds, like go-units (1.5 s is "1 second")
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
   if (seconds < 60) return `${Math.floor(seconds)} seconds`;
