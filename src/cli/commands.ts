@@ -207,6 +207,22 @@ const defs: Record<string, Def> = {
     .passThroughOptions()
     .argument('<container>').argument('[ps_args...]')
     .action(act(async (cmd, [id, psArgs]) => (await container()).top(cmd, id as string, psArgs as string[]))),
+  exec: (p, n) => p.command(n).description('Execute a command in a running container').usage('[OPTIONS] CONTAINER COMMAND [ARG...]')
+    .option('-d, --detach', 'Detached mode: run command in the background')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .option('-e, --env <list>', 'Set environment variables', collect)
+    .option('--env-file <list>', 'Read in a file of environment variables', collect)
+    .option('-i, --interactive', 'Keep STDIN open even if not attached')
+    .option('--privileged', 'Give extended privileges to the command')
+    .option('-t, --tty', 'Allocate a pseudo-TTY')
+    .option('-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")')
+    .option('-w, --workdir <string>', 'Working directory inside the container')
+    .passThroughOptions()
+    .argument('<container>').argument('<command...>')
+    .action(act(async (cmd, [id, rest]) => (await container()).exec(cmd, id as string, rest as string[]))),
+  port: (p, n) => p.command(n).description('List port mappings or a specific mapping for the container').usage('CONTAINER [PRIVATE_PORT[/PROTO]]')
+    .argument('<container>').argument('[private_port]')
+    .action(act(async (cmd, [id, pp]) => (await container()).port(cmd, id as string, pp as string | undefined))),
   pause: (p, n) => p.command(n).description('Pause all processes within one or more containers').usage('CONTAINER [CONTAINER...]')
     .argument('<container...>')
     .action(act(async (cmd, [ids]) => (await container()).pause(cmd, ids as string[], true))),
@@ -277,14 +293,14 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'logs', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
   defs.rmi(program, 'rmi');
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
-  for (const n of ['run', 'create', 'start', 'logs', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
   defs.ps(c, 'ls', ['ps', 'list']);
   defs.rm(c, 'rm', ['remove']);
   defs.containerInspect(c, 'inspect');

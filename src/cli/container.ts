@@ -1,17 +1,18 @@
 // Container commands: run, create, start, ps, logs, stop/restart/kill, rm, wait, rename, top, pause, prune.
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { EngineClient } from '../client/api.js';
 import { EngineError, isNotFound } from '../client/errors.js';
 import { Demuxer, STDERR, SYSTEMERR } from '../client/stdcopy.js';
 import type { Filters } from '../client/types.js';
 import { clientFor } from './connect.js';
-import { ExitError, FlagError } from './errors.js';
+import { ExitError, FlagError, UsageError } from './errors.js';
 import {
   containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
-import { buildCreateRequest, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
+import { buildCreateRequest, parseEnvFile, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -337,4 +338,64 @@ export async function prune(cmd: Command): Promise<void> {
   const deleted = r.ContainersDeleted ?? [];
   if (deleted.length) out(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
   out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+}
+
+// ---- exec / port ----
+
+export async function exec(cmd: Command, id: string, command: string[]): Promise<void> {
+  const o = cmd.opts() as { detach?: boolean; interactive?: boolean; tty?: boolean; env?: string[]; envFile?: string[]; workdir?: string; user?: string; privileged?: boolean; detachKeys?: string };
+  if (!command.length) throw new UsageError("'tug exec' requires at least 2 arguments", 1);
+  const client = clientFor(cmd);
+  const env = [...(o.envFile ?? []).flatMap((f) => parseEnvFile(readEnvFile(f))), ...(o.env ?? []).map((e) => (e.includes('=') || process.env[e] === undefined ? e : `${e}=${process.env[e]}`))];
+  if (!o.detach && o.tty && o.interactive && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+  const attached = !o.detach;
+  const ex = await client.execCreate(id, {
+    AttachStdin: attached && !!o.interactive, AttachStdout: attached, AttachStderr: attached, Tty: !!o.tty,
+    Env: env.length ? env : undefined, WorkingDir: o.workdir, User: o.user, Privileged: !!o.privileged, Cmd: command, DetachKeys: o.detachKeys,
+  });
+  if (o.detach) {
+    await client.t.buffer('POST', `/exec/${encodeURIComponent(ex.Id)}/start`, { body: { Detach: true, Tty: !!o.tty } });
+    return;
+  }
+  const h = await client.execStart(ex.Id, { Detach: false, Tty: !!o.tty });
+  const session = relay(h.socket, { multiplexed: h.contentType ? h.multiplexed : !o.tty, stdin: !!o.interactive, rawTty: !!o.tty });
+  let stopResize = () => undefined as void;
+  if (o.tty && process.stdout.isTTY) {
+    const resize = () => { client.t.buffer('POST', `/exec/${encodeURIComponent(ex.Id)}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => undefined); };
+    resize();
+    process.stdout.on('resize', resize);
+    stopResize = () => { process.stdout.off('resize', resize); };
+  }
+  try {
+    await session.done;
+  } finally {
+    session.cleanup();
+    stopResize();
+  }
+  const r = await client.execInspect(ex.Id);
+  throw new ExitError(r.ExitCode ?? 0);
+}
+
+function readEnvFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ExitError(1, `open ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+}
+
+/** `tug port CONTAINER [PRIVATE_PORT[/PROTO]]`: "80/tcp -> 0.0.0.0:8080". */
+export async function port(cmd: Command, id: string, which?: string): Promise<void> {
+  const c = await clientFor(cmd).containerInspect(id);
+  const ports = ((c.NetworkSettings as { Ports?: Record<string, Array<{ HostIp: string; HostPort: string }> | null> } | undefined)?.Ports) ?? {};
+  const fmt = (b: { HostIp: string; HostPort: string }) => `${b.HostIp.includes(':') ? `[${b.HostIp}]` : b.HostIp || '0.0.0.0'}:${b.HostPort}`;
+  if (which) {
+    const key = which.includes('/') ? which : `${which}/tcp`;
+    const bindings = ports[key];
+    if (!bindings || !bindings.length) throw new ExitError(1, `Error: No public port '${key}' published for ${id}`);
+    out(bindings.map((b) => `${fmt(b)}\n`).join(''));
+    return;
+  }
+  const keys = Object.keys(ports).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || (a < b ? -1 : 1));
+  for (const k of keys) for (const b of ports[k] ?? []) out(`${k} -> ${fmt(b)}\n`);
 }

@@ -161,3 +161,22 @@ test('tug logs demultiplexes; tug inspect -f renders templates', async () => {
   assert.match(q.get('since')!, /^\d+\.\d{9}$/);
   assert.equal(q.get('tail'), '5');
 });
+
+test('tug exec: create, hijacked start, exit code from exec inspect; tug port', async () => {
+  const c = new EngineClient(d.host);
+  await c.containerCreate({ Image: 'busybox', HostConfig: {} }, 'ex1');
+  const before = d.requests.length;
+  let r = await tug(['exec', '-e', 'A=1', '-w', '/tmp', 'ex1', 'ls', '-l']);
+  assert.equal(r.stdout, 'exec:ls -l\n');
+  assert.equal(r.code, 5);
+  const create = JSON.parse(d.requests[before].body);
+  assert.deepEqual(create.Cmd, ['ls', '-l']);
+  assert.deepEqual(create.Env, ['A=1']);
+  assert.equal(create.WorkingDir, '/tmp');
+  assert.equal(create.AttachStdin, false);
+  r = await tug(['port', 'ex1']);
+  assert.equal(r.stdout, '80/tcp -> 0.0.0.0:8080\n80/tcp -> [::]:8080\n');
+  r = await tug(['port', 'ex1', '9000']);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, "Error: No public port '9000/tcp' published for ex1\n");
+});

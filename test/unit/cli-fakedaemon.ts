@@ -42,6 +42,7 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
     close: () => new Promise((r) => { server.close(() => { rmSync(dir, { recursive: true, force: true }); r(); }); server.closeAllConnections?.(); }),
   };
   let n = 0;
+  const execs = new Map<string, { Cmd: string[] }>();
   const find = (ref: string) => [...containers.values()].find((c) => c.Id === ref || c.Name === ref || c.Id.startsWith(ref));
 
   const runProcess = (c: FakeContainer) => {
@@ -96,10 +97,19 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
         runProcess(c);
         return;
       }
+      if (req.method === 'POST' && (m = /^\/containers\/([^/]+)\/exec$/.exec(path))) {
+        const c = find(m[1]);
+        if (!c) return sendJson(res, 404, { message: `No such container: ${m[1]}` });
+        const id = `exec${++n}`;
+        execs.set(id, JSON.parse(body) as { Cmd: string[] });
+        return sendJson(res, 201, { Id: id });
+      }
+      if ((m = /^\/exec\/([^/]+)\/json$/.exec(path))) return sendJson(res, 200, { ExitCode: 5, Running: false });
       if ((m = /^\/containers\/([^/]+)\/json$/.exec(path))) {
         const c = find(m[1]);
         if (!c) return sendJson(res, 404, { message: `No such container: ${m[1]}` });
-        return sendJson(res, 200, { Id: c.Id, Name: `/${c.Name}`, State: { Status: 'exited', Pid: 0, ExitCode: 3 }, Config: { Tty: false, Image: 'busybox', Labels: { a: 'b' } }, HostConfig: {} });
+        return sendJson(res, 200, { Id: c.Id, Name: `/${c.Name}`, State: { Status: 'exited', Pid: 0, ExitCode: 3 }, Config: { Tty: false, Image: 'busybox', Labels: { a: 'b' } }, HostConfig: {},
+          NetworkSettings: { Ports: { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }], '9000/tcp': null } } });
       }
       if ((m = /^\/containers\/([^/]+)\/logs$/.exec(path))) {
         const c = find(m[1]);
@@ -126,6 +136,12 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
   server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
     const u = new URL(req.url ?? '/', 'http://x');
     d.requests.push({ method: req.method ?? '', url: req.url ?? '', body: '', headers: req.headers });
+    const ex = /\/exec\/([^/]+)\/start$/.exec(u.pathname);
+    if (ex) {
+      socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.multiplexed-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      socket.end(frame(1, `exec:${execs.get(ex[1])?.Cmd.join(' ')}\n`));
+      return;
+    }
     const m = /\/containers\/([^/]+)\/attach$/.exec(u.pathname);
     const c = m ? find(m[1]) : undefined;
     if (!c) {
