@@ -104,7 +104,7 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
         execs.set(id, JSON.parse(body) as { Cmd: string[] });
         return sendJson(res, 201, { Id: id });
       }
-      if ((m = /^\/exec\/([^/]+)\/json$/.exec(path))) return sendJson(res, 200, { ExitCode: 5, Running: false });
+      if (/^\/exec\/[^/]+\/json$/.test(path)) return sendJson(res, 200, { ExitCode: 5, Running: false });
       if ((m = /^\/containers\/([^/]+)\/json$/.exec(path))) {
         const c = find(m[1]);
         if (!c) return sendJson(res, 404, { message: `No such container: ${m[1]}` });
