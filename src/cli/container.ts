@@ -79,6 +79,7 @@ export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boole
     socket.on('end', finish);
     socket.on('close', finish);
     socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? finish() : reject(e)));
+    socket.resume();
   });
   let restoreRaw = false;
   if (opts.stdin) {

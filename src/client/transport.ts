@@ -136,7 +136,10 @@ export class Transport {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** Hijack the connection: `Connection: Upgrade`, `Upgrade: tcp`, expect 101; returns the raw duplex socket. */
+  /**
+   * Hijack the connection: `Connection: Upgrade`, `Upgrade: tcp`, expect 101; returns the raw duplex socket, paused
+   * (resume it once its data listeners are attached).
+   */
   hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
     const { req, send } = this.open(method, path, {
       ...opts,
@@ -144,6 +147,9 @@ export class Transport {
     });
     return new Promise<Hijacked>((resolve, reject) => {
       req.on('upgrade', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
+        // Paused: output that arrives before the caller listens (e.g. between start and relay) must wait, not be dropped.
+        // Call socket.resume() (or pipe it) once listening.
+        socket.pause();
         if (head && head.length) socket.unshift(head);
         const contentType = String(res.headers['content-type'] ?? '');
         resolve({ socket, contentType, multiplexed: contentType.includes('multiplexed') });

@@ -68,6 +68,7 @@ test('hijacked attach: demuxed output, stdin half-close, wait resolves after sta
   const out: string[] = [];
   const dm = new Demuxer((s, p) => out.push(`${s}:${p}`));
   h.socket.on('data', (b: Buffer) => dm.push(b));
+  h.socket.resume();
   h.socket.write('abc');
   h.socket.end(); // stdin EOF; output keeps flowing
   await new Promise((r) => h.socket.on('end', r));
