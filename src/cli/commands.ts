@@ -79,7 +79,7 @@ function act(fn: Action) {
       await fn(cmd, args);
     } catch (e) {
       const { reportError } = await import('./run-error.js');
-      process.exit(reportError(e, fullName(cmd), cmd.name() === 'run' || cmd.name() === 'create', usageBlock(cmd)));
+      process.exit(reportError(e, fullName(cmd), cmd.name() === 'run', usageBlock(cmd)));
     }
   };
 }

@@ -2,7 +2,7 @@
 import { EngineError } from '../client/errors.js';
 import { ExitError, UsageError } from './errors.js';
 
-/** Print the error as docker would and return the exit status. `runLike` = run/create (exit 125, "tug: " prefix). */
+/** Print the error as docker would and return the exit status. `runLike` = run (daemon errors exit 125 with a "tug: " prefix). */
 export function reportError(e: unknown, commandName: string, runLike: boolean, usage = '', err: NodeJS.WritableStream = process.stderr): number {
   if (e instanceof ExitError) {
     if (e.message) err.write(`${e.message}\n`);

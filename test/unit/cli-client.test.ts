@@ -126,6 +126,9 @@ test('tug run: missing image → "Unable to find image" and 125; bad command →
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^Unable to find image 'missing:latest' locally\n/);
   assert.match(r.stderr, /tug: Error response from daemon: No such image: missing:latest/);
+  r = await tug(['create', 'missing']);
+  assert.equal(r.code, 1, 'create reports daemon errors like other commands');
+  assert.equal(r.stderr, "Unable to find image 'missing:latest' locally\nError response from daemon: No such image: missing:latest\n");
   r = await tug(['run', 'busybox', 'nope']);
   assert.equal(r.code, 127);
   assert.match(r.stderr, /executable file not found/);
