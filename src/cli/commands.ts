@@ -137,6 +137,7 @@ function runFlags(c: Command): Command {
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--shm-size <bytes>', 'Size of /dev/shm')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('--sig-proxy', 'Proxy received signals to the process', true)
     .addOption(new Option('--no-sig-proxy').hideHelp())
     .passThroughOptions()
@@ -153,6 +154,7 @@ const defs: Record<string, Def> = {
     .action(act(async (cmd, [img, rest]) => (await container()).create(cmd, img as string, rest as string[]))),
   start: (p, n) => p.command(n).description('Start one or more stopped containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
     .option('-a, --attach', 'Attach STDOUT/STDERR and forward signals')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('-i, --interactive', "Attach container's STDIN")
     .argument('<container...>')
     .action(act(async (cmd, [ids]) => (await container()).start(cmd, ids as string[]))),

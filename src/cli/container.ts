@@ -12,6 +12,7 @@ import { ExitError, FlagError, UsageError } from './errors.js';
 import {
   containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
+import { DetachScanner, parseDetachKeys } from './detach.js';
 import { buildCreateRequest, parseEnvFile, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -60,20 +61,23 @@ export function startFailureCode(message: string): number {
 
 const forwardedSignals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-interface AttachedSession { done: Promise<void>; cleanup: () => void }
+interface AttachedSession { done: Promise<void>; cleanup: () => void; detached: () => boolean }
 
 /**
  * Relay a hijacked attach stream: output demultiplexed (or raw for a TTY) to our stdout/stderr; our stdin piped in
  * when asked, with a half-close at EOF so the process sees end of input while its output keeps coming.
  */
-export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boolean; rawTty: boolean }): AttachedSession {
+export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boolean; rawTty: boolean; detachKeys?: string }): AttachedSession {
   let sysErr = '';
   const demux = new Demuxer((stream, payload) => {
     if (stream === STDERR) process.stderr.write(payload);
     else if (stream === SYSTEMERR) sysErr += payload.toString();
     else process.stdout.write(payload);
   });
+  let detached = false;
+  let onDetach: () => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
+    onDetach = () => { detached = true; socket.destroy(); resolve(); };
     socket.on('data', (c: Buffer) => (opts.multiplexed ? demux.push(c) : process.stdout.write(c)));
     const finish = () => (sysErr ? reject(new Error(sysErr.trim())) : resolve());
     socket.on('end', finish);
@@ -84,7 +88,14 @@ export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boole
   let restoreRaw = false;
   if (opts.stdin) {
     if (opts.rawTty && process.stdin.isTTY) { process.stdin.setRawMode(true); restoreRaw = true; }
-    process.stdin.on('data', (c: Buffer) => { if (!socket.destroyed) socket.write(c); });
+    const scanner = opts.rawTty ? new DetachScanner(parseDetachKeys(opts.detachKeys || 'ctrl-p,ctrl-q')) : undefined;
+    process.stdin.on('data', (c: Buffer) => {
+      if (socket.destroyed) return;
+      if (!scanner) { socket.write(c); return; }
+      const r = scanner.feed(c);
+      if (r.forward.length) socket.write(r.forward);
+      if (r.detach) onDetach();
+    });
     process.stdin.on('end', () => { if (!socket.destroyed) socket.end(); });
     process.stdin.on('error', () => { if (!socket.destroyed) socket.end(); });
     process.stdin.resume();
@@ -93,7 +104,7 @@ export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boole
     if (restoreRaw) { try { process.stdin.setRawMode(false); } catch { /* not a tty any more */ } }
     if (opts.stdin) process.stdin.pause();
   };
-  return { done, cleanup };
+  return { done, cleanup, detached: () => detached };
 }
 
 function proxySignals(client: EngineClient, id: string): () => void {
@@ -113,9 +124,9 @@ function watchResize(client: EngineClient, id: string): () => void {
 /** Attach → wait → start → relay → exit status; shared by `run` and `start -a`. */
 async function attachAndStart(
   client: EngineClient, id: string,
-  o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; autoRemove: boolean; sigProxy: boolean; startErrorPrefix: string; commandName: string },
+  o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; autoRemove: boolean; sigProxy: boolean; startErrorPrefix: string; commandName: string; detachKeys?: string },
 ): Promise<number> {
-  const h = await client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr });
+  const h = await client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys });
   const wait = await client.containerWait(id, o.autoRemove ? 'removed' : 'next-exit');
   try {
     await client.containerStart(id);
@@ -128,11 +139,12 @@ async function attachAndStart(
     throw e;
   }
   const multiplexed = h.contentType ? h.multiplexed : !o.tty;
-  const session = relay(h.socket, { multiplexed, stdin: o.stdin, rawTty: o.tty });
+  const session = relay(h.socket, { multiplexed, stdin: o.stdin, rawTty: o.tty, detachKeys: o.detachKeys });
   const stopResize = o.tty ? watchResize(client, id) : () => undefined;
   const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, id) : () => undefined;
   try {
     await session.done;
+    if (session.detached()) return 0; // the container keeps running; like docker, leave without its status
     const status = await wait.result;
     if (status.Error?.Message) throw new ExitError(125, `${o.startErrorPrefix}${status.Error.Message}`);
     return status.StatusCode;
@@ -144,9 +156,13 @@ async function attachAndStart(
 }
 
 export async function run(cmd: Command, image: string, args: string[]): Promise<void> {
-  const f = cmd.opts() as RunFlags & { sigProxy?: boolean };
+  const f = cmd.opts() as RunFlags & { sigProxy?: boolean; detachKeys?: string };
   const req = buildCreateRequest(image, args, f);
+  if (f.detachKeys) {
+    try { parseDetachKeys(f.detachKeys); } catch (e) { throw new UsageError((e as Error).message); }
+  }
   if (!f.detach && f.tty && req.body.AttachStdin && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+  if (f.tty && process.stdout.isTTY) req.body.HostConfig.ConsoleSize = [process.stdout.rows, process.stdout.columns];
   const client = clientFor(cmd);
   const id = await createContainer(client, req, image);
   const name = cmd.parent?.parent ? 'tug container run' : 'tug run';
@@ -166,13 +182,13 @@ export async function run(cmd: Command, image: string, args: string[]): Promise<
   const b = req.body;
   const code = await attachAndStart(client, id, {
     stdin: !!b.AttachStdin, stdout: !!b.AttachStdout, stderr: !!b.AttachStderr, tty: !!b.Tty,
-    autoRemove: !!b.HostConfig.AutoRemove, sigProxy: f.sigProxy !== false, startErrorPrefix: 'tug: ', commandName: name,
+    autoRemove: !!b.HostConfig.AutoRemove, sigProxy: f.sigProxy !== false, startErrorPrefix: 'tug: ', commandName: name, detachKeys: f.detachKeys,
   });
   throw new ExitError(code);
 }
 
 export async function start(cmd: Command, ids: string[]): Promise<void> {
-  const o = cmd.opts() as { attach?: boolean; interactive?: boolean };
+  const o = cmd.opts() as { attach?: boolean; interactive?: boolean; detachKeys?: string };
   const client = clientFor(cmd);
   if (o.attach || o.interactive) {
     if (ids.length > 1) throw new ExitError(1, 'you cannot start and attach multiple containers at once');
@@ -180,7 +196,7 @@ export async function start(cmd: Command, ids: string[]): Promise<void> {
     const tty = !!c.Config.Tty;
     const stdin = !!o.interactive && !!c.Config.OpenStdin;
     const code = await attachAndStart(client, c.Id, {
-      stdin, stdout: true, stderr: true, tty, autoRemove: !!c.HostConfig.AutoRemove, sigProxy: !tty, startErrorPrefix: '', commandName: 'tug start',
+      stdin, stdout: true, stderr: true, tty, autoRemove: !!c.HostConfig.AutoRemove, sigProxy: !tty, startErrorPrefix: '', commandName: 'tug start', detachKeys: o.detachKeys,
     });
     throw new ExitError(code);
   }
@@ -359,7 +375,7 @@ export async function exec(cmd: Command, id: string, command: string[]): Promise
     return;
   }
   const h = await client.execStart(ex.Id, { Detach: false, Tty: !!o.tty });
-  const session = relay(h.socket, { multiplexed: h.contentType ? h.multiplexed : !o.tty, stdin: !!o.interactive, rawTty: !!o.tty });
+  const session = relay(h.socket, { multiplexed: h.contentType ? h.multiplexed : !o.tty, stdin: !!o.interactive, rawTty: !!o.tty, detachKeys: o.detachKeys });
   let stopResize = () => undefined as void;
   if (o.tty && process.stdout.isTTY) {
     const resize = () => { client.t.buffer('POST', `/exec/${encodeURIComponent(ex.Id)}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => undefined); };
@@ -373,6 +389,7 @@ export async function exec(cmd: Command, id: string, command: string[]): Promise
     session.cleanup();
     stopResize();
   }
+  if (session.detached()) return;
   const r = await client.execInspect(ex.Id);
   throw new ExitError(r.ExitCode ?? 0);
 }
