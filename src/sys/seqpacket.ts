@@ -1,7 +1,9 @@
-// conmon's attach socket is a SOCK_SEQPACKET unix socket, which node:net cannot connect to.
-// Connect with libc through koffi, then hand the fd to a net.Socket (libuv reads/writes it like a pipe).
+// conmon's attach socket is a SOCK_SEQPACKET unix socket, which node:net cannot connect to (libuv
+// calls its type unknown). Connect with libc through koffi, then wrap the fd in a libuv pipe handle:
+// non-blocking reads and writes with backpressure, as for any stream socket.
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
+import { Transform } from 'node:stream';
 
 const require = createRequire(import.meta.url);
 const AF_UNIX = 1;
@@ -29,7 +31,26 @@ function load(): Fns {
   return fns;
 }
 
-export function connectSeqpacket(path: string): Socket {
+/** conmon reads at most this much per packet; a larger packet would be truncated. */
+const MAX_PACKET = 16384;
+
+interface PipeHandle { open(fd: number): void }
+type PipeCtor = new (type: number) => PipeHandle;
+
+/** A socket on an already connected fd, through node's own pipe handle. */
+function wrapFd(fd: number): Socket {
+  const binding = (process as unknown as { binding(name: string): { Pipe: PipeCtor; constants: { SOCKET: number } } }).binding('pipe_wrap');
+  const handle = new binding.Pipe(binding.constants.SOCKET);
+  handle.open(fd);
+  return new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<typeof Socket>[0]);
+}
+
+/**
+ * A writable stream into a container's stdin through conmon's attach socket. Output conmon copies
+ * back is read and dropped (the log is our source); ending the stream closes the socket, which
+ * makes conmon close the container's stdin.
+ */
+export function connectSeqpacket(path: string): Transform {
   const f = load();
   const sun = Buffer.alloc(110);
   sun.writeUInt16LE(AF_UNIX, 0);
@@ -43,5 +64,16 @@ export function connectSeqpacket(path: string): Socket {
     f.close(fd);
     throw new Error(`connect ${path}: errno ${e}`);
   }
-  return new Socket({ fd, readable: true, writable: true, allowHalfOpen: true });
+  const sock = wrapFd(fd);
+  sock.on('data', () => undefined);
+  sock.on('error', () => undefined);
+  const packets = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      for (let i = 0; i < chunk.length; i += MAX_PACKET) this.push(chunk.subarray(i, i + MAX_PACKET));
+      done();
+    },
+  });
+  packets.pipe(sock);
+  packets.on('close', () => { if (!packets.writableFinished) sock.destroy(); });
+  return packets;
 }

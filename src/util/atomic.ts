@@ -6,16 +6,21 @@ function tempPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
 }
 
-export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+/**
+ * `durable: false` skips the fsyncs: the rename is still atomic, but the last update may be lost on
+ * power failure. Used for state that is re-derived on start-up anyway (a container's run state).
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer, durable = true): Promise<void> {
   const tmp = tempPath(path);
   const fh = await fs.open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }
   await fs.rename(tmp, path);
+  if (!durable) return;
   const dir = await fs.open(dirname(path), 'r');
   try { await dir.sync(); } finally { await dir.close(); }
 }
@@ -34,7 +39,7 @@ export function writeFileAtomicSync(path: string, data: string | Buffer): void {
   try { fsyncSync(dfd); } finally { closeSync(dfd); }
 }
 
-export const writeJsonAtomic = (path: string, value: unknown) => writeFileAtomic(path, JSON.stringify(value, null, 1));
+export const writeJsonAtomic = (path: string, value: unknown, durable = true) => writeFileAtomic(path, JSON.stringify(value, null, 1), durable);
 
 export async function readJson<T>(path: string): Promise<T | undefined> {
   try {

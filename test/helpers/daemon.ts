@@ -67,13 +67,13 @@ export class TestDaemon {
 
   /** Run the tug CLI against this daemon. */
   tug(args: string[], input?: string | Buffer, env: Record<string, string> = {}): Run {
-    const r = spawnSync(process.execPath, [TUG, '-H', this.host, ...args], { input, encoding: 'buffer', timeout: 60000, env: { ...process.env, ...env } });
+    const r = spawnSync(process.execPath, [TUG, '-H', this.host, ...args], { input: input === undefined ? undefined : Buffer.from(input), timeout: 60000, env: { ...process.env, ...env } });
     return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
   /** Run the real docker CLI against this daemon. */
   docker(args: string[], input?: string | Buffer): Run {
-    const r = spawnSync(DOCKER, args, { input, encoding: 'buffer', timeout: 60000, env: { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') } });
+    const r = spawnSync(DOCKER, args, { input: input === undefined ? undefined : Buffer.from(input), timeout: 60000, env: { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') } });
     return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
-import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 import { Router, qbool, qint, qfilters, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
 import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
@@ -17,6 +17,7 @@ import { ApiError, badRequest, conflict, notFound, notModified } from '../../uti
 import { randomName } from '../../util/ids.js';
 import { dirSize } from '../../util/du.js';
 import { inspectView, summaryView } from './containers-view.js';
+import { log } from '../../util/log.js';
 
 const execFileP = promisify(execFile);
 
@@ -142,7 +143,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     const old = rec.Name;
     d.store.releaseName(old);
     rec.Name = name;
-    await d.store.save(rec);
+    await d.store.save(rec, true);
     d.events.publish('container', 'rename', rec.Id, { ...d.supervisor.attrs(rec), oldName: `/${old}` });
     sendNoContent(ctx.res);
   });
@@ -175,7 +176,8 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     const tty = !!rec.Config.Tty;
     const timestamps = qbool(ctx.query, 'timestamps');
     ctx.res.writeHead(200, { 'Content-Type': streamContentType(tty, ctx.version) });
-    const write = entryWriter((b) => ctx.res.write(b), tty, timestamps);
+    ctx.res.on('error', () => ctx.res.destroy());
+    const write = entryWriter((b) => { if (!ctx.res.destroyed) ctx.res.write(b); }, tty, timestamps);
     const { entries, position } = await readExisting(rec.LogPath, o);
     for (const e of entries) write(e);
     const running = rec.State.Status === 'running' || rec.State.Status === 'paused' || rec.State.Status === 'restarting';
@@ -192,12 +194,13 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     const o: LogReadOptions = { stdout: qbool(ctx.query, 'stdout'), stderr: qbool(ctx.query, 'stderr'), since: 0, until: 0, tail: -1 };
     // register for stdin and for the next exit before answering, so a start that follows at once is seen
     const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
-    const stdinP: Promise<Socket | undefined> | undefined = wantStdin
+    const stdinP: Promise<Writable | undefined> | undefined = wantStdin
       ? (running ? Promise.resolve(d.supervisor.openStdin(rec)) : d.supervisor.waitForStdin(rec.Id))
       : undefined;
     const { entries, position } = await readExisting(rec.LogPath, { ...o, tail: -1 });
     const sock = acceptHijack(ctx, streamContentType(tty, ctx.version));
-    const write = entryWriter((b) => sock.write(b), tty, false);
+    sock.on('error', () => sock.destroy()); // a client that went away must not take the daemon down
+    const write = entryWriter((b) => { if (!sock.destroyed) sock.write(b); }, tty, false);
     if (qbool(ctx.query, 'logs')) for (const e of entries) write(e);
     if (stdinP) pipeStdin(sock, ctx.upgrade?.head, stdinP);
     if (!qbool(ctx.query, 'stream', true)) { sock.end(); return; }
@@ -275,21 +278,16 @@ function follow(path: string, position: { ino: number; offset: number }, o: LogR
   });
 }
 
-function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Socket | undefined>): void {
-  const pending: Buffer[] = head && head.length ? [head] : [];
-  let ended = false;
-  let sock: Socket | undefined;
-  const onData = (b: Buffer) => { if (sock) sock.write(b); else pending.push(b); };
-  client.on('data', onData);
-  client.on('end', () => { ended = true; sock?.end(); });
+/** Client input flows into the container's stdin once it exists; a client half-close closes it. */
+function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Writable | undefined>): void {
+  client.pause();
   void target.then((s) => {
-    if (!s) return;
-    sock = s;
-    s.on('error', () => undefined);
-    s.on('data', () => undefined); // conmon echoes output here; the log is our source
-    for (const b of pending) s.write(b);
-    pending.length = 0;
-    if (ended) s.end();
+    if (!s) { client.resume(); return; }
+    s.on('error', () => client.unpipe(s));
+    if (head && head.length) s.write(head);
+    client.pipe(s);
+    client.on('end', () => log.debug('attach: client closed stdin'));
+    s.on('close', () => log.debug('attach: container stdin closed'));
     client.on('close', () => s.destroy());
   });
 }

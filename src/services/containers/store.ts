@@ -70,11 +70,15 @@ export class ContainerStore {
     await fs.mkdir(this.dir(rec.Id), { recursive: true, mode: 0o710 });
     this.byId.set(rec.Id, rec);
     this.byName.set(rec.Name, rec.Id);
-    await this.save(rec);
+    await this.save(rec, true);
   }
 
-  async save(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec);
+  /**
+   * Run-state changes are not fsynced: after a crash the supervisor re-derives them from the
+   * runtime and conmon's exit files. Configuration changes (create, rename) are.
+   */
+  async save(rec: ContainerRecord, durable = false): Promise<void> {
+    await writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec, durable);
   }
 
   async remove(rec: ContainerRecord): Promise<void> {

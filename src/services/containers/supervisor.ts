@@ -14,7 +14,7 @@ import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotat
 import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
-import type { Socket } from 'node:net';
+import type { Writable } from 'node:stream';
 
 export interface SpecRequest {
   rec: ContainerRecord;
@@ -52,9 +52,11 @@ export function signalNumber(sig: string | number | undefined, dflt: number): nu
 export class Supervisor {
   private watcher?: FSWatcher;
   private readonly rotator: LogRotator;
-  private stdinHolders = new Map<string, Array<(sock: Socket | undefined) => void>>();
+  private stdinHolders = new Map<string, Array<(sock: Writable | undefined) => void>>();
   private restartTimers = new Map<string, NodeJS.Timeout>();
   private exiting = new Set<string>();
+  private starting = new Set<string>();
+  private cleanups = new Map<string, Promise<void>>();
 
   constructor(private readonly d: SupervisorDeps) {
     this.rotator = new LogRotator((id) => this.d.driver.reopenLog(this.d.store.dir(id)));
@@ -67,10 +69,22 @@ export class Supervisor {
   // ---- start ----
 
   async start(rec: ContainerRecord): Promise<void> {
-    if (rec.State.Status === 'running' || rec.State.Status === 'paused') return;
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused' || this.starting.has(rec.Id)) return;
+    this.starting.add(rec.Id);
+    try {
+      await this.startLocked(rec);
+    } finally {
+      this.starting.delete(rec.Id);
+    }
+    // the container may already have exited before it was marked running
+    if (this.d.driver.exitCode(rec.Id) !== undefined) void this.handleExit(rec.Id);
+  }
+
+  private async startLocked(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status === 'removing') throw conflict(`container is marked for removal and cannot be started`);
     const timer = this.restartTimers.get(rec.Id);
     if (timer) { clearTimeout(timer); this.restartTimers.delete(rec.Id); }
+    await this.cleanups.get(rec.Id);
     const dir = this.d.store.dir(rec.Id);
     const image = this.d.images.resolve(rec.Image);
     if (!image) throw new ApiError(404, `No such image: ${rec.Config.Image}`);
@@ -93,8 +107,6 @@ export class Supervisor {
       await this.d.store.save(rec);
       this.watchLog(rec);
       this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
-      // the container may already have exited before we looked
-      if (this.d.driver.exitCode(rec.Id) !== undefined) void this.handleExit(rec.Id);
     } catch (e) {
       this.dropStdin(rec.Id);
       await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
@@ -102,12 +114,14 @@ export class Supervisor {
       try { unmountRootfs(dir); } catch { /* best effort */ }
       rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', Error: errorMessage(e), ExitCode: exitCodeForStartError(errorMessage(e)), Pid: 0 };
       await this.d.store.save(rec);
+      // like docker: a --rm container that could not start is removed
+      if (rec.HostConfig.AutoRemove) await this.remove(rec, { force: true, volumes: true }).catch(() => undefined);
       throw e instanceof ApiError ? e : new ApiError(500, errorMessage(e));
     }
   }
 
   /** An attach with stdin registers here before start; conmon's attach socket is connected between create and start. */
-  waitForStdin(id: string): Promise<Socket | undefined> {
+  waitForStdin(id: string): Promise<Writable | undefined> {
     return new Promise((resolve) => {
       const list = this.stdinHolders.get(id) ?? [];
       list.push(resolve);
@@ -125,7 +139,7 @@ export class Supervisor {
   }
 
   /** Connect to a running container's stdin now. */
-  openStdin(rec: ContainerRecord): Socket {
+  openStdin(rec: ContainerRecord): Writable {
     return connectSeqpacket(this.d.driver.attachSocketPath(rec.Id));
   }
 
@@ -215,24 +229,32 @@ export class Supervisor {
     const rec = this.d.store.find(id);
     const code = this.d.driver.exitCode(id);
     if (!rec || code === undefined || this.exiting.has(id)) return;
+    // a start in progress looks at the exit file itself once the container is marked running
+    if (this.starting.has(id)) return;
     if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') { await this.d.driver.clearExit(id); return; }
     this.exiting.add(id);
-    try {
-      const dir = this.d.store.dir(id);
-      const oom = this.d.driver.oomKilled(dir);
-      this.rotator.unwatch(id);
+    const dir = this.d.store.dir(id);
+    const oom = this.d.driver.oomKilled(dir);
+    this.rotator.unwatch(id);
+    const startedAt = Date.parse(rec.State.StartedAt);
+    rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
+    // release the runtime state, cgroup and mount; start and remove wait for this
+    const cleanup = (async () => {
       await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
       await this.d.driver.clearExit(id);
-      const startedAt = Date.parse(rec.State.StartedAt);
-      rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
+    })();
+    this.cleanups.set(id, cleanup);
+    try {
       await this.d.store.save(rec);
       if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
       this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
+      await cleanup;
       if (rec.HostConfig.AutoRemove) { await this.remove(rec, { force: true, volumes: true }); return; }
       this.applyRestartPolicy(rec, Date.now() - startedAt);
     } finally {
+      this.cleanups.delete(id);
       this.exiting.delete(id);
     }
   }
@@ -269,6 +291,7 @@ export class Supervisor {
       await Promise.race([died, new Promise((r) => setTimeout(r, 10000))]);
     }
     if (rec.State.Status === 'removing') return;
+    await this.cleanups.get(rec.Id);
     const t = this.restartTimers.get(rec.Id);
     if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); }
     rec.State.Status = 'removing';

@@ -130,6 +130,8 @@ export class ConmonDriver {
   async resume(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['resume', id]); }
 
   async delete(runtime: string, id: string): Promise<void> {
+    // nothing to ask the runtime about when it keeps no state for this container
+    if (!existsSync(join(this.stateRoot(runtime), id))) return;
     await this.runtimeCmd(runtime, ['delete', '--force', id]).catch((e: Error) => {
       if (!/does not exist|not exist/.test(e.message)) throw e;
     });
@@ -153,7 +155,10 @@ export class ConmonDriver {
       return undefined;
     }
   }
-  async clearExit(id: string): Promise<void> { await fs.rm(join(this.exitDir, id), { force: true }); }
+  /** Forget a finished run: conmon's exit file and the attach-socket link it may leave. */
+  async clearExit(id: string): Promise<void> {
+    await Promise.all([fs.rm(join(this.exitDir, id), { force: true }), fs.rm(join(this.socketDir, id), { force: true })]);
+  }
 
   oomKilled(bundle: string): boolean { return existsSync(join(bundle, 'oom')); }
 
