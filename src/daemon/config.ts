@@ -60,7 +60,7 @@ export function parseConfig(argv: string[]): DaemonConfig {
     raw = JSON.parse(readFileSync(configFile, 'utf8')) as Record<string, unknown>;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new Error(`unable to configure the daemon with file ${configFile}: ${(e as Error).message}`);
+    if (code !== 'ENOENT') throw new Error(`unable to configure the daemon with file ${configFile}: ${(e as Error).message}`, { cause: e });
   }
   const host = flagValue(argv, ['-H', '--host']) ?? (raw.hosts as string[] | undefined)?.[0] ?? `unix://${DEFAULT_SOCKET}`;
   if (!host.startsWith('unix://')) throw new Error(`only unix:// sockets are served without TLS: ${host}`);

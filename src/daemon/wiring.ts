@@ -48,7 +48,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const supervisor = new Supervisor({
     store, images, events, driver,
     writeSpec: makeSpecWriter(),
-    cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids() },
+    cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids(), oomKills: (p) => containerCgroup(p).oomKills() },
     logDefaults: cfg.logLimits,
   });
   await supervisor.watchExits();

@@ -30,7 +30,7 @@ export interface SupervisorDeps {
   events: EventBus;
   driver: ConmonDriver;
   writeSpec: (bundle: string, req: SpecRequest) => Promise<void>;
-  cgroups: { remove(path: string): Promise<void>; pids(path: string): number[] };
+  cgroups: { remove(path: string): Promise<void>; pids(path: string): number[]; oomKills(path: string): number };
   logDefaults: LogLimits;
 }
 
@@ -234,14 +234,19 @@ export class Supervisor {
     if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') { await this.d.driver.clearExit(id); return; }
     this.exiting.add(id);
     const dir = this.d.store.dir(id);
-    const oom = this.d.driver.oomKilled(dir);
+    // conmon's oom file, or the kernel's count in the cgroup (read before the cgroup goes)
+    const oom = this.d.driver.oomKilled(dir) || (code === 137 && this.d.cgroups.oomKills(cgroupsPathOf(id)) > 0);
     this.rotator.unwatch(id);
     const startedAt = Date.parse(rec.State.StartedAt);
     rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
     // release the runtime state, cgroup and mount; start and remove wait for this
     const cleanup = (async () => {
-      await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
-      await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
+      const runtime = rec.HostConfig.Runtime ?? 'runc';
+      const shared = rec.HostConfig.PidMode === 'host';
+      // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them
+      if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
+      else await this.d.driver.forget(runtime, id);
+      await this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message }));
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
       await this.d.driver.clearExit(id);
     })();

@@ -59,7 +59,7 @@ export class ConmonDriver {
       return stdout;
     } catch (e) {
       const err = e as { stderr?: string; message: string };
-      throw new Error(cleanRuntimeError(err.stderr || err.message));
+      throw new Error(cleanRuntimeError(err.stderr || err.message), { cause: e });
     }
   }
 
@@ -135,6 +135,15 @@ export class ConmonDriver {
     await this.runtimeCmd(runtime, ['delete', '--force', id]).catch((e: Error) => {
       if (!/does not exist|not exist/.test(e.message)) throw e;
     });
+  }
+
+  /**
+   * After conmon reported the exit, the container's processes are gone (its pid namespace died with
+   * pid 1): dropping the runtime's state directory is all `delete` would still do, without the
+   * cost of starting the runtime. The cgroup is removed by the caller.
+   */
+  async forget(runtime: string, id: string): Promise<void> {
+    await fs.rm(join(this.stateRoot(runtime), id), { recursive: true, force: true });
   }
 
   async state(runtime: string, id: string): Promise<RuntimeState | undefined> {
