@@ -81,7 +81,7 @@ export class ConmonDriver {
       '-r', this.binary(o.runtime), '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(o.runtime),
       '-b', o.bundle, '-p', join(o.bundle, 'pidfile'), '-P', conmonPidFile,
       '-l', `k8s-file:${o.logPath}`, '--exit-dir', this.exitDir, '--socket-dir-path', this.socketDir,
-      '--log-level', 'error', '--syslog',
+      '--log-level', 'error', '--syslog', '--persist-dir', o.bundle,
     ];
     if (o.logSizeMax > 0) args.push('--log-size-max', String(o.logSizeMax));
     if (o.stdin) args.push('-i');
@@ -90,6 +90,7 @@ export class ConmonDriver {
     const child = spawn(this.paths.conmon, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
+      cwd: o.bundle, // conmon writes some files relative to its working directory
       detached: true,
     });
     const sync = child.stdio[3] as NodeJS.ReadableStream;
