@@ -8,6 +8,9 @@ interface Libc {
   umount2(target: string, flags: number): number;
   mknod(path: string, mode: number, dev: number): number;
   lsetxattr(path: string, name: string, value: Buffer, size: number, flags: number): number;
+  socket(domain: number, type: number, proto: number): number;
+  connect(fd: number, addr: Buffer, len: number): number;
+  close(fd: number): number;
   errno(): number;
   strerror(n: number): string;
 }
@@ -23,6 +26,9 @@ function load(): Libc {
     umount2: lib.func('int umount2(const char *target, int flags)'),
     mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
+    socket: lib.func('int socket(int, int, int)'),
+    connect: lib.func('int connect(int, const void *, uint32_t)'),
+    close: lib.func('int close(int)'),
     errno: () => koffi.errno() as number,
     strerror: lib.func('const char *strerror(int errnum)'),
   };
@@ -80,4 +86,26 @@ export function mknod(path: string, mode: number, major: number, minor: number):
 export function lsetxattr(path: string, name: string, value: string): void {
   const b = Buffer.from(value);
   check('lsetxattr', load().lsetxattr(path, name, b, b.length, 0), `${path} ${name}`);
+}
+
+const AF_UNIX = 1;
+const SOCK_SEQPACKET = 5;
+const SOCK_CLOEXEC = 0o2000000;
+
+/** A connected SOCK_SEQPACKET unix socket (node:net only connects stream sockets). Returns the fd. */
+export function connectSeqpacketFd(path: string): number {
+  const l = load();
+  const p = Buffer.from(path);
+  if (p.length > 107) throw new Error(`socket path too long: ${path}`);
+  const sun = Buffer.alloc(110);
+  sun.writeUInt16LE(AF_UNIX, 0);
+  p.copy(sun, 2);
+  const fd = l.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw new SyscallError('socket', l.errno(), path);
+  if (l.connect(fd, sun, 2 + p.length + 1) !== 0) {
+    const e = l.errno();
+    l.close(fd);
+    throw new SyscallError('connect', e, `${path}: ${l.strerror(e)}`);
+  }
+  return fd;
 }
