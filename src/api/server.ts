@@ -29,6 +29,8 @@ export function createApiServer(router: Router): Server {
   const dispatch = async (req: IncomingMessage, res: ServerResponse, upgrade?: Ctx['upgrade']) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { version, path, raw } = parseVersion(url.pathname);
+    const started = performance.now();
+    res.on('finish', () => log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }));
     commonHeaders(res);
     try {
       if (raw && (version < Number(MIN_API_VERSION) || version > Number(API_VERSION))) {
