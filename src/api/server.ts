@@ -30,7 +30,7 @@ export function createApiServer(router: Router): Server {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { version, path, raw } = parseVersion(url.pathname);
     const started = performance.now();
-    res.on('finish', () => log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }));
+    if (!upgrade) res.on('finish', () => log.debug('request', { method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }));
     commonHeaders(res);
     try {
       if (raw && (version < Number(MIN_API_VERSION) || version > Number(API_VERSION))) {
