@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import type { EngineClient } from '../client/api.js';
 import { EngineError, isNotFound } from '../client/errors.js';
 import { Demuxer, STDERR, SYSTEMERR } from '../client/stdcopy.js';
@@ -338,6 +338,7 @@ export async function top(cmd: Command, id: string, psArgs: string[]): Promise<v
 async function confirm(question: string): Promise<boolean> {
   out(question);
   if (!process.stdin.readable) return false;
+  const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
   const rl = createInterface({ input: process.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);

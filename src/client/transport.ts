@@ -1,6 +1,6 @@
 // HTTP to the daemon with node:http over a unix socket (or TCP): JSON requests, raw streams, hijacking.
 import http from 'node:http';
-import https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { ConnectError, EngineError, messageFromBody } from './errors.js';
@@ -90,7 +90,8 @@ export class Transport {
       if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
     }
     const ro = this.baseOptions(method, this.path(path, opts.query, opts.unversioned), headers);
-    const mod = this.endpoint.kind === 'tcp' && this.endpoint.tls ? https : http;
+    // https (and TLS with it) is loaded only for TLS endpoints: it costs start-up time otherwise
+    const mod: typeof http = this.endpoint.kind === 'tcp' && this.endpoint.tls ? createRequire(import.meta.url)('node:https') : http;
     const req = mod.request(ro);
     const send = () => {
       if (payload === undefined) req.end();
