@@ -1,0 +1,76 @@
+// The k8s-file log reader and the rotation rules behind `tug logs`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, appendFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseLine, readExisting, LogFollower, type LogEntry } from '../../src/services/logs/k8sfile.ts';
+import { logLimits, rotateIfNeeded } from '../../src/services/logs/rotate.ts';
+
+const all = { stdout: true, stderr: true, since: 0, until: 0, tail: -1 };
+const line = (sec: number, stream: string, tag: string, text: string) => `2026-01-01T00:00:${String(sec).padStart(2, '0')}.000000001+00:00 ${stream} ${tag} ${text}\n`;
+
+test('parseLine: full lines get their newline back, partial lines none, junk is skipped', () => {
+  const f = parseLine(Buffer.from('2026-01-01T00:00:00.5Z stdout F hello world'));
+  assert.equal(f?.stream, 'stdout');
+  assert.equal(f?.data.toString(), 'hello world\n');
+  const p = parseLine(Buffer.from('2026-01-01T00:00:00.5Z stderr P part'));
+  assert.equal(p?.data.toString(), 'part');
+  assert.equal(parseLine(Buffer.from('garbage')), undefined);
+  assert.equal(parseLine(Buffer.from('2026-01-01T00:00:00Z stdin F x')), undefined);
+});
+
+test('readExisting reads rotated files oldest first, filters streams, since/until and tail', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tuglogs-'));
+  try {
+    const path = join(dir, 'container.log');
+    writeFileSync(`${path}.2`, line(1, 'stdout', 'F', 'one'));
+    writeFileSync(`${path}.1`, line(2, 'stderr', 'F', 'two'));
+    writeFileSync(path, line(3, 'stdout', 'F', 'three') + line(4, 'stdout', 'F', 'four'));
+    const text = (es: LogEntry[]) => es.map((e) => e.data.toString().trim()).join(',');
+    assert.equal(text((await readExisting(path, all)).entries), 'one,two,three,four');
+    assert.equal(text((await readExisting(path, { ...all, stderr: false })).entries), 'one,three,four');
+    assert.equal(text((await readExisting(path, { ...all, tail: 2 })).entries), 'three,four');
+    assert.equal(text((await readExisting(path, { ...all, tail: 0 })).entries), '');
+    const t2 = Date.parse('2026-01-01T00:00:02Z') / 1000;
+    assert.equal(text((await readExisting(path, { ...all, since: t2 })).entries), 'two,three,four');
+    assert.equal(text((await readExisting(path, { ...all, until: t2 + 0.5 })).entries), 'one,two');
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('LogFollower delivers new lines, follows a rotation, and ends after finish()', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tuglogs-'));
+  try {
+    const path = join(dir, 'container.log');
+    writeFileSync(path, line(1, 'stdout', 'F', 'old'));
+    const { position } = await readExisting(path, all);
+    const got: string[] = [];
+    const ended = new Promise<void>((resolve) => {
+      const f = new LogFollower(path, position, all, (e) => { got.push(e.data.toString().trim()); }, resolve);
+      f.start();
+      setTimeout(() => appendFileSync(path, line(2, 'stdout', 'F', 'a')), 50);
+      setTimeout(() => { appendFileSync(path, line(3, 'stdout', 'F', 'b')); renameSync(path, `${path}.1`); writeFileSync(path, line(4, 'stdout', 'F', 'c')); }, 150);
+      setTimeout(() => f.finish(), 400);
+    });
+    await ended;
+    assert.deepEqual(got, ['a', 'b', 'c']);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('rotation keeps max-file files and starts a fresh live file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tuglogs-'));
+  try {
+    const path = join(dir, 'container.log');
+    const limits = logLimits({ 'max-size': '1k', 'max-file': '3' });
+    assert.deepEqual(limits, { maxSize: 1024, maxFile: 3 });
+    for (let i = 0; i < 5; i++) {
+      writeFileSync(path, 'x'.repeat(2000));
+      assert.equal(await rotateIfNeeded(path, limits), true);
+    }
+    writeFileSync(path, 'small');
+    assert.equal(await rotateIfNeeded(path, limits), false);
+    assert.deepEqual(readdirSync(dir).sort(), ['container.log', 'container.log.1', 'container.log.2']);
+    assert.throws(() => logLimits({ 'max-file': '0' }), /max-file/);
+    assert.throws(() => logLimits({ 'max-size': 'huge' }), /invalid size/);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
