@@ -47,3 +47,28 @@ test('SIGTERM stops tugd cleanly and leaves containers running', async () => {
     await d.cleanup();
   }
 });
+
+test('on start, tugd removes what a half-removed container left behind: mount, process, runtime state, cgroup', async () => {
+  const { rmSync, existsSync, readFileSync } = await import('node:fs');
+  const d = new TestDaemon();
+  await d.start();
+  try {
+    await d.makeImages();
+    const id = d.tug(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
+    const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    await d.kill('SIGKILL');
+    // a crash between dropping the record and cleaning up
+    rmSync(`${d.root}/containers/${id}/config.v2.json`);
+    await d.start();
+    const mounted = readFileSync('/proc/self/mountinfo', 'utf8').includes(`/containers/${id}/rootfs`);
+    assert.equal(mounted, false, 'rootfs unmounted');
+    assert.equal(existsSync(`${d.root}/containers/${id}`), false, 'container directory removed');
+    assert.equal(existsSync(`${d.root}/run/runc/${id}`), false, 'runtime state removed');
+    assert.equal(existsSync(`/sys/fs/cgroup/pids/tugboat/${id}`) || existsSync(`/sys/fs/cgroup/tugboat/${id}`), false, 'cgroup removed');
+    await eventually(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive);
+    assert.throws(() => process.kill(pid, 0), 'the orphaned process is gone');
+    assert.equal(d.tug(['ps', '-aq']).stdout.trim(), '');
+  } finally {
+    await d.cleanup();
+  }
+});
