@@ -37,12 +37,19 @@ test('SIGTERM stops tugd cleanly and leaves containers running', async () => {
   try {
     await d.makeImages();
     const id = d.tug(['run', '-d', 'busybox', 'sleep', '60']).stdout.trim();
+    const always = d.tug(['run', '-d', '--restart', 'always', 'busybox', 'sleep', '60']).stdout.trim();
+    const unless = d.tug(['run', '-d', '--restart', 'unless-stopped', 'busybox', 'sleep', '60']).stdout.trim();
+    assert.equal(d.tug(['stop', '-t', '0', always, unless]).code, 0);
     const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
     await d.kill('SIGTERM');
     assert.equal(d.proc?.exitCode, 0);
     process.kill(pid, 0);
     await d.start();
     assert.equal(d.tug(['inspect', '-f', '{{.State.Running}}', id]).stdout.trim(), 'true');
+    // docker's rules on daemon start: `always` comes back even after a manual stop, `unless-stopped` does not
+    const st = await eventually(() => d.tug(['inspect', '-f', '{{.State.Status}}', always]).stdout.trim(), (s) => s === 'running');
+    assert.equal(st, 'running');
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', unless]).stdout.trim(), 'exited');
   } finally {
     await d.cleanup();
   }

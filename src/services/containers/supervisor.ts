@@ -341,12 +341,13 @@ export class Supervisor {
       await this.d.store.save(rec);
       this.d.events.publish('container', 'die', rec.Id, { ...this.attrs(rec), exitCode: '255' });
     }
-    // restart policies after a daemon (re)start
+    // restart policies after a daemon (re)start, as docker documents them: `always` comes back
+    // even when it was stopped by hand, `unless-stopped` only when it was not
     for (const rec of this.d.store.all()) {
-      if (rec.State.Status !== 'exited' && rec.State.Status !== 'created') continue;
+      if (rec.State.Status !== 'exited') continue;
       const p = rec.HostConfig.RestartPolicy?.Name;
-      const restart = (p === 'always' && (rec.State.Status === 'exited' || rec.RestartCount > 0)) || (p === 'unless-stopped' && !rec.ManuallyStopped && rec.State.Status === 'exited');
-      if (restart && !(p === 'always' && rec.ManuallyStopped)) {
+      if (p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped)) {
+        rec.ManuallyStopped = false;
         this.start(rec).catch((e) => log.warn('restart on daemon start failed', { id: rec.Id, error: errorMessage(e) }));
       }
     }
