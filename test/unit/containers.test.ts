@@ -42,6 +42,8 @@ test('bad host configs are refused with docker messages', () => {
   bad({ AutoRemove: true, RestartPolicy: { Name: 'always' } }, /AutoRemove/);
   bad({ Runtime: 'kata' }, /unknown or invalid runtime name: kata/);
   bad({ LogConfig: { Type: 'syslog', Config: {} } }, /no log driver named 'syslog'/);
+  bad({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /publishing ports .* not supported/);
+  bad({ Binds: ['/tmp:/data'] }, /bind mounts .* not supported/);
   assert.throws(() => buildRecord({ Image: 'x' }, { ...image, config: { ...image.config, config: {} } }, 'n', 'x', ['runc'], 'runc', () => ''), /No command specified/);
 });
 

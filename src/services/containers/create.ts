@@ -48,6 +48,11 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   const lt = h.LogConfig?.Type;
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);
   try { logLimits(h.LogConfig?.Config); } catch (e) { throw badRequest((e as Error).message); }
+  // refuse, rather than silently drop, what this engine cannot do yet
+  const ports = h.PortBindings as Record<string, unknown> | null | undefined;
+  if (ports && Object.keys(ports).length > 0) throw badRequest('publishing ports (-p) is not supported by this engine yet: containers have loopback networking only');
+  const mounts = h.Mounts as unknown[] | null | undefined;
+  if ((h.Binds && h.Binds.length > 0) || (mounts && mounts.length > 0)) throw badRequest('volumes and bind mounts (-v, --mount) are not supported by this engine yet');
   const nm = h.NetworkMode;
   if (nm && !['default', 'none', 'bridge', 'host'].includes(nm) && !nm.startsWith('container:')) {
     throw badRequest(`network ${nm} not found`);
