@@ -73,7 +73,8 @@ export class Transport {
   private baseOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
     const e = this.endpoint;
     const common: http.RequestOptions = { method, path, headers: { 'User-Agent': 'tug/0.1', ...headers }, agent: false };
-    if (e.kind === 'unix') return { ...common, socketPath: e.socketPath, host: 'localhost' };
+    // Host is meaningless on a unix socket; an IPv4 literal spares node's IPv6 check of a name (a costly regex at start-up)
+    if (e.kind === 'unix') return { ...common, socketPath: e.socketPath, host: '127.0.0.1' };
     return { ...common, host: e.host, port: e.port };
   }
 
