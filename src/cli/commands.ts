@@ -284,7 +284,7 @@ const defs: Record<string, Def> = {
 export function buildProgram(): Command {
   const program = new Command('tug');
   program
-    .description('A self-sufficient runtime for containers')
+    .description('The tugboat client: docker commands for the tugd container engine')
     .usage('[OPTIONS] COMMAND')
     .enablePositionalOptions()
     .option('-H, --host <host>', 'Daemon socket to connect to')
