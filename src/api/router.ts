@@ -108,3 +108,31 @@ export async function readJsonBody<T>(req: IncomingMessage): Promise<T> {
     throw badRequest(`invalid JSON: ${(e as Error).message}`);
   }
 }
+
+/**
+ * The JSON body of a hijacked request. Node hands the bytes after the headers of an upgrade request
+ * over as `head`; the body is their first Content-Length bytes and the rest is already stream data.
+ */
+export async function readUpgradeBody<T>(ctx: Ctx): Promise<{ body: T; rest: Buffer }> {
+  if (!ctx.upgrade) return { body: await readJsonBody<T>(ctx.req), rest: Buffer.alloc(0) };
+  const len = Number(ctx.req.headers['content-length'] ?? 0);
+  let buf = ctx.upgrade.head;
+  const socket = ctx.upgrade.socket;
+  while (buf.length < len) {
+    const chunk = await new Promise<Buffer | null>((resolve) => {
+      const onData = (c: Buffer) => { cleanup(); resolve(c); };
+      const onEnd = () => { cleanup(); resolve(null); };
+      const cleanup = () => { socket.off('data', onData); socket.off('end', onEnd); socket.pause(); };
+      socket.on('data', onData);
+      socket.on('end', onEnd);
+    });
+    if (!chunk) break;
+    buf = Buffer.concat([buf, chunk]);
+  }
+  const raw = buf.subarray(0, len).toString('utf8');
+  let body = {} as T;
+  if (raw.trim()) {
+    try { body = JSON.parse(raw) as T; } catch (e) { throw badRequest(`invalid JSON: ${(e as Error).message}`); }
+  }
+  return { body, rest: buf.subarray(len) };
+}

@@ -5,6 +5,8 @@ import { Router } from '../api/router.js';
 import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
+import { registerExecRoutes } from '../api/routes/exec.js';
+import { ExecManager } from '../services/containers/exec.js';
 import { FileContentStore } from '../services/content/store.js';
 import { DirSnapshotStore } from '../services/snapshots/store.js';
 import { LocalImageService } from '../services/images/store.js';
@@ -58,6 +60,9 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
   registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef });
+  const execs = new ExecManager({ store, driver, events });
+  events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
+  registerExecRoutes(router, { store, execs });
   registerImageRoutes(router, {
     images,
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,

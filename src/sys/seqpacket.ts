@@ -25,10 +25,20 @@ function wrapFd(fd: number): Socket {
  * makes conmon close the container's stdin.
  */
 export function connectSeqpacket(path: string): Transform {
-  const fd = connectSeqpacketFd(path);
-  const sock = wrapFd(fd);
+  const sock = openSeqpacket(path);
   sock.on('data', () => undefined);
+  return packetWriter(sock);
+}
+
+/** The raw socket: each read is one packet (conmon prefixes output with its pipe: 2 stdout, 3 stderr). */
+export function openSeqpacket(path: string): Socket {
+  const sock = wrapFd(connectSeqpacketFd(path));
   sock.on('error', () => undefined);
+  return sock;
+}
+
+/** A writable that sends to `sock` in packets conmon reads whole; ending it closes the socket for writing. */
+export function packetWriter(sock: Socket): Transform {
   const packets = new Transform({
     transform(chunk: Buffer, _enc, done) {
       for (let i = 0; i < chunk.length; i += MAX_PACKET) this.push(chunk.subarray(i, i + MAX_PACKET));

@@ -30,6 +30,31 @@ export interface StartOptions {
   beforeStart?: (pid: number) => Promise<void>;
 }
 
+export interface ExecOptions {
+  containerId: string;
+  execId: string;
+  name: string;
+  runtime: string;
+  /** Directory for this exec's files (process spec, conmon's ctl fifo, pid file, log). */
+  dir: string;
+  processSpecPath: string;
+  tty: boolean;
+  stdin: boolean;
+  /** Hold the process until the caller has connected to the attach socket (no output lost). */
+  attach: boolean;
+}
+
+export interface ExecSession {
+  /** Resolves once conmon's attach socket exists (attach mode only). */
+  attachReady: Promise<void>;
+  /** Let the process run (attach mode: after connecting). */
+  release(): void;
+  /** The process's pid, once `runtime exec` started it. */
+  pid: Promise<number>;
+  /** The exit code, once it exited. */
+  exit: Promise<number>;
+}
+
 export interface RuntimeState { status: 'created' | 'running' | 'paused' | 'stopped'; pid: number }
 
 export class ConmonDriver {
@@ -124,6 +149,53 @@ export class ConmonDriver {
     return { pid, conmonPid };
   }
 
+  /** `runtime exec` under conmon: conmon holds the process's stdio (and pty) and reports pid and exit code. */
+  startExec(o: ExecOptions): ExecSession {
+    const args = [
+      '--api-version', '1', '-c', o.containerId, '-u', o.execId, '-n', o.name,
+      '-r', this.binary(o.runtime), '--runtime-arg', '--root', '--runtime-arg', this.stateRoot(o.runtime),
+      '-b', o.dir, '-p', join(o.dir, 'pid'), '-l', `k8s-file:${join(o.dir, 'exec.log')}`,
+      '--exit-dir', join(o.dir, 'exits'), '--socket-dir-path', this.socketDir, '--persist-dir', o.dir,
+      '--log-level', 'error', '--syslog', '-e', '--exec-process-spec', o.processSpecPath,
+    ];
+    if (o.tty) args.push('-t');
+    if (o.stdin) args.push('-i');
+    if (o.attach) args.push('--exec-attach');
+    const child = spawn(this.paths.conmon, args, {
+      stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
+      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) },
+      cwd: o.dir,
+      detached: true,
+    });
+    child.unref();
+    const pipes = child.stdio as unknown as Array<NodeJS.ReadableStream & NodeJS.WritableStream>;
+    const [sync, attachPipe, startPipe] = [pipes[3], pipes[4], pipes[5]];
+    // conmon reads the start pipe twice: once before it forks, once before it runs the process
+    if (o.attach) startPipe.write('0');
+    const messages = jsonLines(sync);
+    const pid = messages.next().then((m) => {
+      if (m === undefined) throw new Error('exec failed: conmon gave no answer');
+      if (m.data < 0) throw new ApiError(500, cleanRuntimeError(m.message ?? 'exec failed'));
+      return m.data;
+    });
+    const exit = pid.then(() => messages.next()).then((m) => m?.data ?? 255);
+    pid.catch(() => undefined);
+    exit.catch(() => undefined);
+    const attachReady = o.attach
+      ? new Promise<void>((resolve, reject) => {
+        attachPipe.once('data', () => resolve());
+        attachPipe.once('end', () => reject(new Error('exec failed before attaching')));
+      })
+      : Promise.resolve();
+    attachReady.catch(() => undefined);
+    return {
+      attachReady,
+      release: () => { startPipe.end('0'); },
+      pid,
+      exit,
+    };
+  }
+
   async kill(runtime: string, id: string, signal: string | number, all = false): Promise<void> {
     await this.runtimeCmd(runtime, ['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
@@ -176,6 +248,34 @@ export class ConmonDriver {
   reopenLog(bundle: string): void { writeCtl(bundle, '2 0 0\n'); }
 
   resize(bundle: string, height: number, width: number): void { writeCtl(bundle, `1 ${height} ${width}\n`); }
+}
+
+/** conmon's sync pipe carries one JSON object per message ({"data": n, "message"?: s}). */
+function jsonLines(stream: NodeJS.ReadableStream): { next(): Promise<{ data: number; message?: string } | undefined> } {
+  const queue: Array<{ data: number; message?: string }> = [];
+  const waiters: Array<(m: { data: number; message?: string } | undefined) => void> = [];
+  let buf = '';
+  let ended = false;
+  const push = (m: { data: number; message?: string }) => { const w = waiters.shift(); if (w) w(m); else queue.push(m); };
+  stream.on('data', (d: Buffer) => {
+    buf += d.toString();
+    // messages are concatenated JSON objects, possibly without separators
+    for (;;) {
+      const end = buf.indexOf('}');
+      if (end < 0) break;
+      const text = buf.slice(buf.indexOf('{'), end + 1);
+      buf = buf.slice(end + 1);
+      try { push(JSON.parse(text)); } catch { /* partial or junk */ }
+    }
+  });
+  stream.on('end', () => { ended = true; for (const w of waiters.splice(0)) w(undefined); });
+  return {
+    next: () => new Promise((resolve) => {
+      const m = queue.shift();
+      if (m || ended) resolve(m);
+      else waiters.push(resolve);
+    }),
+  };
 }
 
 /** Non-blocking open: a ctl fifo whose conmon is gone has no reader, and a blocking open would hang. */

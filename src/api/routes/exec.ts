@@ -1,0 +1,76 @@
+// /containers/{id}/exec and /exec/*: create, start (hijacked or detached), inspect, resize.
+import { Router, qint, sendJson, sendNoContent, readJsonBody, readUpgradeBody } from '../router.js';
+import { acceptHijack } from '../server.js';
+import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
+import type { ContainerStore } from '../../services/containers/store.js';
+import type { ExecManager, ExecCreateBody } from '../../services/containers/exec.js';
+
+export interface ExecRouteDeps { store: ContainerStore; execs: ExecManager }
+
+/** conmon tags each output packet with the pipe it came from. */
+const CONMON_STDOUT = 2;
+const CONMON_STDERR = 3;
+
+export function registerExecRoutes(r: Router, d: ExecRouteDeps): void {
+  r.post(/^\/containers\/(?<id>[^/]+)\/exec$/, async (ctx) => {
+    const rec = d.store.get(ctx.params.id);
+    const e = d.execs.create(rec, await readJsonBody<ExecCreateBody>(ctx.req));
+    sendJson(ctx.res, 201, { Id: e.ID });
+  });
+
+  r.get(/^\/exec\/(?<id>[^/]+)\/json$/, (ctx) => {
+    const e = d.execs.get(ctx.params.id);
+    const { env: _env, workingDir: _wd, started: _s, ...view } = e;
+    sendJson(ctx.res, 200, view);
+  });
+
+  r.post(/^\/exec\/(?<id>[^/]+)\/resize$/, (ctx) => {
+    d.execs.resize(d.execs.get(ctx.params.id), qint(ctx.query, 'h', 0), qint(ctx.query, 'w', 0));
+    sendNoContent(ctx.res, 200);
+  });
+
+  r.post(/^\/exec\/(?<id>[^/]+)\/start$/, async (ctx) => {
+    const e = d.execs.get(ctx.params.id);
+    const { body, rest } = await readUpgradeBody<{ Detach?: boolean; Tty?: boolean }>(ctx);
+    if (body.Detach) {
+      await d.execs.start(e, false);
+      ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': 0 });
+      ctx.res.end();
+      return;
+    }
+    const tty = e.ProcessConfig.tty;
+    let started;
+    try {
+      started = await d.execs.start(e, true);
+    } catch (err) {
+      // like docker: a process that cannot start is reported in the stream, and its exit code is 126
+      if (!ctx.upgrade || (err as { status?: number }).status === 409 || (err as { status?: number }).status === 404) throw err;
+      const client = acceptHijack(ctx, streamContentType(tty, ctx.version));
+      const msg = Buffer.from(`OCI runtime exec failed: ${(err as Error).message}\r\n`);
+      client.end(tty ? msg : frame(STDOUT, msg));
+      return;
+    }
+    const { streams, done } = started;
+    if (!streams) throw new Error('exec started without streams');
+    const client = acceptHijack(ctx, streamContentType(tty, ctx.version));
+    client.on('error', () => client.destroy());
+    if (streams.input && rest.length) streams.input.write(rest);
+    if (streams.input) client.pipe(streams.input);
+    else client.resume();
+    const outputEnded = new Promise<void>((resolve) => { streams.output.on('end', resolve); streams.output.on('close', resolve); });
+    streams.output.on('data', (packet: Buffer) => {
+      if (client.destroyed || packet.length < 2) return;
+      const pipe = packet[0];
+      const data = packet.subarray(1);
+      if (tty) client.write(data);
+      else if (pipe === CONMON_STDOUT && e.OpenStdout) client.write(frame(STDOUT, data));
+      else if (pipe === CONMON_STDERR && e.OpenStderr) client.write(frame(STDERR, data));
+    });
+    client.on('close', () => streams.output.destroy());
+    await done;
+    // conmon drains the process's output before it reports the exit and closes the socket
+    await Promise.race([outputEnded, new Promise((res) => setTimeout(res, 2000))]);
+    streams.output.destroy();
+    client.end();
+  });
+}

@@ -1,0 +1,163 @@
+// `docker exec`: extra processes in a running container, each run by the runtime under its own conmon,
+// which joins them to the container's namespaces and cgroup, holds their stdio and reports the exit.
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import type { Socket } from 'node:net';
+import type { Transform } from 'node:stream';
+import type { ContainerRecord } from './types.js';
+import type { ContainerStore } from './store.js';
+import type { ConmonDriver } from '../runtime/driver.js';
+import type { EventBus } from '../events/bus.js';
+import { resolveUser } from './user.js';
+import { rootfsPaths } from './rootfs.js';
+import { resolveCapabilities } from '../runtime/spec.js';
+import { openSeqpacket, packetWriter } from '../../sys/seqpacket.js';
+import { ApiError, conflict, notFound, errorMessage } from '../../util/errors.js';
+import { newId } from '../../util/ids.js';
+
+export interface ExecCreateBody {
+  AttachStdin?: boolean;
+  AttachStdout?: boolean;
+  AttachStderr?: boolean;
+  Tty?: boolean;
+  DetachKeys?: string;
+  Env?: string[] | null;
+  Cmd?: string[];
+  Privileged?: boolean;
+  User?: string;
+  WorkingDir?: string;
+}
+
+export interface ExecInstance {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  OpenStderr: boolean;
+  CanRemove: boolean;
+  DetachKeys: string;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  env: string[];
+  workingDir: string;
+  started: boolean;
+}
+
+/** The live streams of an attached exec: output packets from conmon, input towards the process. */
+export interface ExecStreams {
+  output: Socket;
+  input: Transform | undefined;
+}
+
+interface OciProcess { args: string[]; env?: string[]; cwd: string; user: { uid: number; gid: number; additionalGids?: number[] }; terminal?: boolean; capabilities?: Record<string, string[]>; consoleSize?: { height: number; width: number } }
+
+export class ExecManager {
+  private execs = new Map<string, ExecInstance>();
+
+  constructor(private readonly d: { store: ContainerStore; driver: ConmonDriver; events: EventBus }) {}
+
+  create(rec: ContainerRecord, body: ExecCreateBody): ExecInstance {
+    if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is paused, unpause the container before exec`);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
+    if (!Array.isArray(body.Cmd) || body.Cmd.length === 0) throw new ApiError(400, 'No exec command specified');
+    const e: ExecInstance = {
+      ID: newId(), ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0,
+      OpenStdin: !!body.AttachStdin, OpenStdout: body.AttachStdout !== false, OpenStderr: body.AttachStderr !== false,
+      CanRemove: false, DetachKeys: body.DetachKeys ?? '',
+      ProcessConfig: { tty: !!body.Tty, entrypoint: body.Cmd[0], arguments: body.Cmd.slice(1), privileged: !!body.Privileged, user: body.User ?? '' },
+      env: body.Env ?? [], workingDir: body.WorkingDir ?? '', started: false,
+    };
+    this.execs.set(e.ID, e);
+    this.d.events.publish('container', `exec_create: ${body.Cmd.join(' ')}`, rec.Id, { name: rec.Name, execID: e.ID });
+    return e;
+  }
+
+  get(id: string): ExecInstance {
+    const e = this.execs.get(id);
+    if (!e) throw notFound(`No such exec instance: ${id}`);
+    return e;
+  }
+
+  /** Exec instances of removed containers go with them. */
+  forget(containerId: string): void {
+    for (const [id, e] of this.execs) if (e.ContainerID === containerId) this.execs.delete(id);
+  }
+
+  /**
+   * Start the process. With `attach`, resolves once output can be read (the process is held until
+   * then, so nothing is lost); `done` resolves with the exit code.
+   */
+  async start(e: ExecInstance, attach: boolean): Promise<{ streams?: ExecStreams; done: Promise<number> }> {
+    if (e.started) throw conflict(`Error: Exec command ${e.ID} has already run`);
+    const rec = this.d.store.get(e.ContainerID);
+    if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
+    e.started = true;
+    const bundle = this.d.store.dir(rec.Id);
+    const dir = join(bundle, 'exec', e.ID.slice(0, 12));
+    await fs.mkdir(join(dir, 'exits'), { recursive: true });
+    const specPath = join(dir, 'process.json');
+    await fs.writeFile(specPath, JSON.stringify(await this.processSpec(rec, bundle, e)));
+    const session = this.d.driver.startExec({
+      containerId: rec.Id, execId: e.ID, name: rec.Name, runtime: rec.HostConfig.Runtime ?? 'runc', dir,
+      processSpecPath: specPath, tty: e.ProcessConfig.tty, stdin: e.OpenStdin, attach,
+    });
+    let streams: ExecStreams | undefined;
+    try {
+      if (attach) {
+        await session.attachReady;
+        const output = openSeqpacket(this.d.driver.attachSocketPath(e.ID));
+        streams = { output, input: e.OpenStdin ? packetWriter(output) : undefined };
+        session.release();
+      }
+      e.Pid = await session.pid;
+    } catch (err) {
+      streams?.output.destroy();
+      e.ExitCode = 126; // docker's code for a process that could not be started
+      await fs.rm(dir, { recursive: true, force: true });
+      throw err instanceof ApiError ? err : new ApiError(500, errorMessage(err));
+    } finally {
+      if (e.ExitCode !== null) this.d.events.publish('container', 'exec_die', rec.Id, { name: rec.Name, execID: e.ID, exitCode: String(e.ExitCode) });
+    }
+    e.Running = true;
+    this.d.events.publish('container', `exec_start: ${[e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments].join(' ')}`, rec.Id, { name: rec.Name, execID: e.ID });
+    const done = session.exit.then(async (code) => {
+      e.Running = false;
+      e.ExitCode = code;
+      e.Pid = 0;
+      this.d.events.publish('container', 'exec_die', rec.Id, { name: rec.Name, execID: e.ID, exitCode: String(code) });
+      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      await fs.rm(join(this.d.driver.socketDir, e.ID), { force: true }).catch(() => undefined);
+      return code;
+    });
+    return { streams, done };
+  }
+
+  resize(e: ExecInstance, height: number, width: number): void {
+    if (!e.Running) throw conflict(`Exec ${e.ID} is not running`);
+    this.d.driver.resize(join(this.d.store.dir(e.ContainerID), 'exec', e.ID.slice(0, 12)), height, width);
+  }
+
+  /** The container's own process settings, with the exec's command, env, user, cwd and tty. */
+  private async processSpec(rec: ContainerRecord, bundle: string, e: ExecInstance): Promise<OciProcess> {
+    const spec = JSON.parse(await fs.readFile(join(bundle, 'config.json'), 'utf8')) as { process: OciProcess };
+    const p: OciProcess = { ...spec.process };
+    p.args = [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments];
+    const env = new Map((p.env ?? []).map((kv) => [kv.split('=', 1)[0], kv]));
+    for (const kv of e.env) env.set(kv.split('=', 1)[0], kv);
+    p.env = [...env.values()];
+    if (e.workingDir) p.cwd = e.workingDir;
+    if (e.ProcessConfig.user) {
+      const u = resolveUser(rootfsPaths(bundle).rootfs, e.ProcessConfig.user);
+      p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
+    }
+    p.terminal = e.ProcessConfig.tty;
+    if (!e.ProcessConfig.tty) delete p.consoleSize;
+    if (e.ProcessConfig.privileged) {
+      const all = resolveCapabilities({ ...rec.HostConfig, Privileged: true });
+      p.capabilities = { bounding: all, effective: all, permitted: all };
+    }
+    return p;
+  }
+}

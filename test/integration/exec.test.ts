@@ -1,0 +1,53 @@
+// docker exec: a process in a running container's namespaces, its output, input, env, user and exit code.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon, eventually } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+let id = '';
+before(async () => {
+  await d.start();
+  await d.makeImages();
+  id = d.tug(['run', '-d', '--name', 'target', '-e', 'FROM_RUN=1', 'busybox', 'sleep', '1000']).stdout.trim();
+});
+after(async () => { await d.cleanup(); });
+
+test('exec runs in the container: same pid namespace and hostname, output split, exit code kept', () => {
+  const r = d.tug(['exec', 'target', 'sh', '-c', 'hostname; ps -o pid,comm | grep -c sleep; echo oops >&2; exit 5']);
+  assert.equal(r.code, 5);
+  const [host, sleeps] = r.stdout.trim().split('\n');
+  assert.equal(host, id.slice(0, 12));
+  assert.equal(sleeps, '1', "the container's own process is visible");
+  assert.equal(r.stderr, 'oops\n');
+});
+
+test('exec with -i, -e, -u, -w, and the container env inherited', () => {
+  const piped = d.tug(['exec', '-i', 'target', 'sh', '-c', 'cat; echo end'], 'through stdin\n');
+  assert.equal(piped.stdout, 'through stdin\nend\n');
+  const r = d.tug(['exec', '-e', 'X=2', '-u', 'nobody', '-w', '/tmp', 'target', 'sh', '-c', 'echo $FROM_RUN $X $(id -u) $(pwd)']);
+  assert.equal(r.stdout.trim(), '1 2 65534 /tmp');
+});
+
+test('exec -d runs in the background; a missing command is exit 126 with the runtime message', async () => {
+  assert.equal(d.tug(['exec', '-d', 'target', 'sh', '-c', 'sleep 0.3; touch /tmp/marker']).code, 0);
+  const seen = await eventually(() => d.tug(['exec', 'target', 'ls', '/tmp/marker']).code, (c) => c === 0);
+  assert.equal(seen, 0);
+  const missing = d.docker(['exec', 'target', 'no-such-command']);
+  assert.equal(missing.code, 126);
+  assert.match(missing.stdout + missing.stderr, /executable file not found/);
+});
+
+test('the docker CLI execs, and exec into a stopped or paused container is a clear error', () => {
+  const r = d.docker(['exec', 'target', 'echo', 'via docker']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'via docker\n');
+  assert.equal(d.tug(['pause', 'target']).code, 0);
+  const paused = d.docker(['exec', 'target', 'true']);
+  assert.notEqual(paused.code, 0);
+  assert.match(paused.stderr, /is paused/);
+  assert.equal(d.tug(['unpause', 'target']).code, 0);
+  assert.equal(d.tug(['stop', '-t', '0', 'target']).code, 0);
+  const stopped = d.docker(['exec', 'target', 'true']);
+  assert.notEqual(stopped.code, 0);
+  assert.match(stopped.stderr, /is not running/);
+});
