@@ -1,5 +1,5 @@
 // Crash-safe JSON state: write a temp file, fsync it, rename over the target, fsync the directory.
-import { promises as fs, openSync, writeSync, fsyncSync, closeSync, renameSync, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
 function tempPath(path: string): string {
@@ -23,20 +23,6 @@ export async function writeFileAtomic(path: string, data: string | Buffer, durab
   if (!durable) return;
   const dir = await fs.open(dirname(path), 'r');
   try { await dir.sync(); } finally { await dir.close(); }
-}
-
-export function writeFileAtomicSync(path: string, data: string | Buffer): void {
-  const tmp = tempPath(path);
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  const dfd = openSync(dirname(path), 'r');
-  try { fsyncSync(dfd); } finally { closeSync(dfd); }
 }
 
 export const writeJsonAtomic = (path: string, value: unknown, durable = true) => writeFileAtomic(path, JSON.stringify(value, null, 1), durable);

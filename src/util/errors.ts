@@ -8,7 +8,6 @@ export const notFound = (msg: string) => new ApiError(404, msg);
 export const conflict = (msg: string) => new ApiError(409, msg);
 export const badRequest = (msg: string) => new ApiError(400, msg);
 export const notModified = () => new ApiError(304, '');
-export const serverError = (msg: string) => new ApiError(500, msg);
 
 export const noSuchContainer = (ref: string) => notFound(`No such container: ${ref}`);
 export const noSuchImage = (ref: string) => notFound(`No such image: ${ref}`);

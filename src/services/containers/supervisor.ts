@@ -1,7 +1,6 @@
 // Container lifecycle: start, stop, kill, pause, exit handling, restart policies, removal, and
 // reconciliation after a daemon restart. conmon reports exits by writing <exitDir>/<id>.
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import type { ContainerRecord } from './types.js';
 import type { ContainerStore } from './store.js';
@@ -373,8 +372,6 @@ export class Supervisor {
     return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? '', name: rec.Name };
   }
 
-  logPathOf(rec: ContainerRecord): string { return rec.LogPath; }
-  logDirOf(rec: ContainerRecord): string { return join(this.d.store.dir(rec.Id)); }
 }
 
 /** Docker's CLI maps start errors to 126 (cannot invoke) and 127 (not found); the state records the same. */

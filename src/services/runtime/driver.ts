@@ -299,9 +299,3 @@ export function cleanRuntimeError(text: string): string {
   return lines.join('\n') || 'runtime error';
 }
 
-export function isExecNotFound(msg: string): boolean {
-  return /executable file not found|no such file or directory/.test(msg);
-}
-export function isExecDenied(msg: string): boolean {
-  return /permission denied/.test(msg);
-}
