@@ -6,13 +6,14 @@ import { registerSystemRoutes } from '../api/routes/system.js';
 import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
+import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { FileContentStore } from '../services/content/store.js';
 import { DirSnapshotStore } from '../services/snapshots/store.js';
 import { LocalImageService } from '../services/images/store.js';
 import { normalizeReference } from '../services/images/reference.js';
 import { ContainerStore } from '../services/containers/store.js';
-import { Supervisor } from '../services/containers/supervisor.js';
+import { Supervisor, cgroupsPathOf } from '../services/containers/supervisor.js';
 import { ConmonDriver } from '../services/runtime/driver.js';
 import { makeSpecWriter } from '../services/runtime/bundle.js';
 import { EventBus } from '../services/events/bus.js';
@@ -63,6 +64,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const execs = new ExecManager({ store, driver, events });
   events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
   registerExecRoutes(router, { store, execs });
+  registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   registerImageRoutes(router, {
     images,
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,

@@ -33,7 +33,8 @@ export interface SupervisorDeps {
   logDefaults: LogLimits;
 }
 
-const cgroupsPathOf = (id: string) => `/tugboat/${id}`;
+/** Where a container's cgroup lives (cgroupfs driver). */
+export const cgroupsPathOf = (id: string) => `/tugboat/${id}`;
 
 export function signalNumber(sig: string | number | undefined, dflt: number): number {
   if (sig === undefined || sig === '') return dflt;

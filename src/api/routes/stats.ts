@@ -1,0 +1,83 @@
+// GET /containers/{id}/stats: cgroup figures in docker's shape, so `docker stats` computes the same
+// CPU %, memory and PIDs columns (CPU % = container delta / host delta × online CPUs).
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { Router, qbool, sendJson } from '../router.js';
+import type { ContainerStore } from '../../services/containers/store.js';
+import type { ContainerRecord } from '../../services/containers/types.js';
+import type { ContainerCgroup } from '../../sys/cgroups.js';
+
+export interface StatsRouteDeps {
+  store: ContainerStore;
+  cgroupOf: (rec: ContainerRecord) => ContainerCgroup;
+}
+
+const NS_PER_TICK = 1e9 / 100; // USER_HZ is 100 on Linux
+
+/** Host CPU time in nanoseconds, from the first line of /proc/stat. */
+function systemCpuNs(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  return fields.reduce((a, b) => a + b, 0) * NS_PER_TICK;
+}
+
+interface CpuSample { cpu_usage: { total_usage: number; usage_in_kernelmode: number; usage_in_usermode: number }; system_cpu_usage: number; online_cpus: number; throttling_data: { periods: number; throttled_periods: number; throttled_time: number } }
+
+function cpuSample(cg: ContainerCgroup | undefined): CpuSample {
+  const c = cg?.cpu();
+  return {
+    cpu_usage: { total_usage: c?.usageNs ?? 0, usage_in_kernelmode: c?.systemNs ?? 0, usage_in_usermode: c?.userNs ?? 0 },
+    system_cpu_usage: systemCpuNs(),
+    online_cpus: cpus().length,
+    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+  };
+}
+
+function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cpu: CpuSample; read: string } | undefined) {
+  const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
+  const mem = running ? cg?.memory() : undefined;
+  const pids = running ? cg?.pidsCount() : undefined;
+  const cpu = running ? cpuSample(cg) : { ...cpuSample(undefined), system_cpu_usage: 0, online_cpus: 0 };
+  return {
+    read: new Date().toISOString(),
+    preread: pre?.read ?? '0001-01-01T00:00:00Z',
+    pids_stats: running ? { current: pids?.current ?? 0, ...(pids?.limit ? { limit: pids.limit } : {}) } : {},
+    blkio_stats: { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null },
+    num_procs: 0,
+    storage_stats: {},
+    cpu_stats: cpu,
+    precpu_stats: pre?.cpu ?? { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } },
+    memory_stats: mem ? { usage: mem.usage, stats: mem.stat, limit: mem.limit ?? totalmem() } : {},
+    name: `/${rec.Name}`,
+    id: rec.Id,
+  };
+}
+
+export function registerStatsRoutes(r: Router, d: StatsRouteDeps): void {
+  r.get(/^\/containers\/(?<id>[^/]+)\/stats$/, async (ctx) => {
+    const rec = d.store.get(ctx.params.id);
+    const cg = d.cgroupOf(rec);
+    const stream = qbool(ctx.query, 'stream', true);
+    const oneShot = qbool(ctx.query, 'one-shot');
+    if (!stream) {
+      // without one-shot, docker fills precpu from a read a moment earlier so a single answer has a CPU %
+      let pre;
+      if (!oneShot) {
+        pre = { cpu: cpuSample(cg), read: new Date().toISOString() };
+        await new Promise((res) => setTimeout(res, 1000));
+      }
+      sendJson(ctx.res, 200, sample(rec, cg, pre));
+      return;
+    }
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    let pre: { cpu: CpuSample; read: string } | undefined;
+    const tick = () => {
+      const s = sample(d.store.find(rec.Id) ?? rec, cg, pre);
+      pre = { cpu: s.cpu_stats, read: s.read };
+      ctx.res.write(JSON.stringify(s) + '\n');
+    };
+    tick();
+    const timer = setInterval(tick, 1000);
+    ctx.res.on('close', () => clearInterval(timer));
+    await new Promise((res) => ctx.res.on('close', res));
+  });
+}

@@ -1,0 +1,32 @@
+// docker stats against tugd: the CPU %, memory and PIDs columns come from the container's cgroup.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestDaemon } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+before(async () => { await d.start(); await d.makeImages(); });
+after(async () => { await d.cleanup(); });
+
+test('docker stats --no-stream shows CPU near the --cpus limit, the memory limit and the PIDs', () => {
+  assert.equal(d.tug(['run', '-d', '--name', 'hog', '--cpus', '0.5', '-m', '64m', 'busybox', 'sh', '-c', 'while true; do :; done']).code, 0);
+  assert.equal(d.tug(['run', '-d', '--name', 'idle', 'busybox', 'sleep', '1000']).code, 0);
+  const r = d.docker(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}} {{.PIDs}}']);
+  assert.equal(r.code, 0, r.stderr);
+  const rows = Object.fromEntries(r.stdout.trim().split('\n').map((l) => { const [name, ...rest] = l.split(' '); return [name, rest.join(' ')]; }));
+  const hogCpu = parseFloat(rows.hog);
+  assert.ok(hogCpu > 30 && hogCpu < 65, `hog CPU ${rows.hog}`);
+  assert.match(rows.hog, /\/ 64MiB 1$/);
+  assert.ok(parseFloat(rows.idle) < 5, `idle CPU ${rows.idle}`);
+  assert.match(rows.idle, / 1$/);
+});
+
+test('one-shot stats carry docker's fields from the cgroup; a missing container is 404', async () => {
+  const res = await d.req('GET', '/containers/idle/stats?stream=0&one-shot=1');
+  assert.equal(res.status, 200);
+  const s = res.json<{ id: string; name: string; memory_stats: { usage: number }; pids_stats: { current: number }; cpu_stats: { online_cpus: number } }>();
+  assert.equal(s.name, '/idle');
+  assert.ok(s.memory_stats.usage > 0);
+  assert.equal(s.pids_stats.current, 1);
+  assert.ok(s.cpu_stats.online_cpus >= 1);
+  assert.equal((await d.req('GET', '/containers/nope/stats?stream=0')).status, 404);
+});
