@@ -20,7 +20,7 @@ test('docker stats --no-stream shows CPU near the --cpus limit, the memory limit
   assert.match(rows.idle, / 1$/);
 });
 
-test('one-shot stats carry docker's fields from the cgroup; a missing container is 404', async () => {
+test('one-shot stats carry the docker fields from the cgroup; a missing container is 404', async () => {
   const res = await d.req('GET', '/containers/idle/stats?stream=0&one-shot=1');
   assert.equal(res.status, 200);
   const s = res.json<{ id: string; name: string; memory_stats: { usage: number }; pids_stats: { current: number }; cpu_stats: { online_cpus: number } }>();
