@@ -209,6 +209,13 @@ const defs: Record<string, Def> = {
     .passThroughOptions()
     .argument('<container>').argument('[ps_args...]')
     .action(act(async (cmd, [id, psArgs]) => (await container()).top(cmd, id as string, psArgs as string[]))),
+  stats: (p, n) => p.command(n).description('Display a live stream of container(s) resource usage statistics').usage('[OPTIONS] [CONTAINER...]')
+    .option('-a, --all', 'Show all containers (default shows just running)')
+    .option('--no-stream', 'Disable streaming stats and only pull the first result')
+    .option('--no-trunc', 'Do not truncate output')
+    .option('--format <string>', 'Format output using a custom template')
+    .argument('[containers...]')
+    .action(act(async (cmd, [ids]) => (await container()).stats(cmd, ids as string[]))),
   exec: (p, n) => p.command(n).description('Execute a command in a running container').usage('[OPTIONS] CONTAINER COMMAND [ARG...]')
     .option('-d, --detach', 'Detached mode: run command in the background')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
@@ -295,14 +302,14 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
   defs.rmi(program, 'rmi');
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
   defs.ps(c, 'ls', ['ps', 'list']);
   defs.rm(c, 'rm', ['remove']);
   defs.containerInspect(c, 'inspect');

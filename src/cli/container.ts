@@ -3,14 +3,14 @@ import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { EngineClient } from '../client/api.js';
+import type { EngineClient, ContainerStats } from '../client/api.js';
 import { EngineError, isNotFound } from '../client/errors.js';
 import { Demuxer, STDERR, SYSTEMERR } from '../client/stdcopy.js';
 import type { Filters } from '../client/types.js';
 import { clientFor } from './connect.js';
 import { ExitError, FlagError, UsageError } from './errors.js';
 import {
-  containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
+  bytesSize, containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
 import { DetachScanner, parseDetachKeys } from './detach.js';
 import { buildCreateRequest, parseEnvFile, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
@@ -417,4 +417,49 @@ export async function port(cmd: Command, id: string, which?: string): Promise<vo
   }
   const keys = Object.keys(ports).sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || (a < b ? -1 : 1));
   for (const k of keys) for (const b of ports[k] ?? []) out(`${k} -> ${fmt(b)}\n`);
+}
+
+// ---- stats ----
+
+/** docker's figures: CPU % from the deltas against the previous sample, memory without the page cache. */
+export function statsRow(s: ContainerStats, trunc: boolean): Record<string, string> {
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
+  const cpu = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0;
+  const m = s.memory_stats;
+  const cache = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0;
+  const used = Math.max(0, (m.usage ?? 0) - cache);
+  const limit = m.limit ?? 0;
+  return {
+    ID: trunc ? s.id.slice(0, 12) : s.id,
+    Container: trunc ? s.id.slice(0, 12) : s.id,
+    Name: s.name.replace(/^\//, ''),
+    CPUPerc: `${cpu.toFixed(2)}%`,
+    MemUsage: `${bytesSize(used)} / ${bytesSize(limit)}`,
+    MemPerc: `${(limit > 0 ? (used / limit) * 100 : 0).toFixed(2)}%`,
+    NetIO: '0B / 0B',
+    BlockIO: '0B / 0B',
+    PIDs: String(s.pids_stats.current ?? 0),
+  };
+}
+
+const statsHeaders = { ID: 'CONTAINER ID', Container: 'CONTAINER', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS' };
+const defaultStatsTable = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
+
+export async function stats(cmd: Command, names: string[]): Promise<void> {
+  // commander turns --no-stream / --no-trunc into stream: false / trunc: false
+  const o = cmd.opts() as { all?: boolean; stream?: boolean; trunc?: boolean; format?: string };
+  const trunc = o.trunc !== false;
+  const client = clientFor(cmd);
+  const ids = names.length > 0 ? names : (await client.containerList({ all: !!o.all })).map((c) => c.Id);
+  const spec = parseFormat(o.format, defaultStatsTable);
+  const sampleAll = () => Promise.all(ids.map((id) => client.containerStats(id)));
+  if (o.stream === false) {
+    out(renderRows(spec, (await sampleAll()).map((s) => statsRow(s, trunc)), statsHeaders));
+    return;
+  }
+  for (;;) {
+    const rows = (await sampleAll()).map((s) => statsRow(s, trunc));
+    out(`\x1b[2J\x1b[H${renderRows(spec, rows, statsHeaders)}`);
+  }
 }

@@ -119,6 +119,15 @@ export function goJson(v: unknown): string {
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** go-units BytesSize (binary units, 4 significant digits): "608KiB", "23.54GiB". */
+export function bytesSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
+  return `${Number(v.toPrecision(4))}${units[i]}`;
+}
+
 /** go-units HumanSizeWithPrecision (decimal units). */
 export function humanSizePrec(n: number, precision: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];

@@ -28,6 +28,15 @@ function filtersOrUndefined(f?: Filters): Filters | undefined {
   return f && Object.keys(f).length ? f : undefined;
 }
 
+export interface ContainerStats {
+  id: string;
+  name: string;
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number; online_cpus?: number };
+  precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
+  memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
+  pids_stats: { current?: number };
+}
+
 export class EngineClient {
   readonly t: Transport;
 
@@ -88,6 +97,11 @@ export class EngineClient {
 
   async containerPause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/pause`); }
   async containerUnpause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/unpause`); }
+
+  /** One stats sample; without oneShot the daemon takes a second to fill precpu_stats. */
+  containerStats(id: string, oneShot = false): Promise<ContainerStats> {
+    return this.t.json('GET', `/containers/${enc(id)}/stats`, { query: { stream: false, ...(oneShot ? { 'one-shot': true } : {}) } });
+  }
 
   containerTop(id: string, psArgs?: string): Promise<TopResult> {
     return this.t.json('GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs || undefined } });

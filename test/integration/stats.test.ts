@@ -18,6 +18,13 @@ test('docker stats --no-stream shows CPU near the --cpus limit, the memory limit
   assert.match(rows.hog, /\/ 64MiB 1$/);
   assert.ok(parseFloat(rows.idle) < 5, `idle CPU ${rows.idle}`);
   assert.match(rows.idle, / 1$/);
+  const mine = d.tug(['stats', '--no-stream']);
+  assert.equal(mine.code, 0, mine.stderr);
+  assert.match(mine.stdout, /^CONTAINER ID\s+NAME\s+CPU %\s+MEM USAGE \/ LIMIT\s+MEM %\s+NET I\/O\s+BLOCK I\/O\s+PIDS\n/);
+  const hogRow = mine.stdout.split('\n').find((l) => / hog /.test(l)) ?? '';
+  const tugCpu = parseFloat(hogRow.split(/\s+/)[2]);
+  assert.ok(tugCpu > 30 && tugCpu < 65, `tug stats hog CPU: ${hogRow}`);
+  assert.match(hogRow, /\/ 64MiB/);
 });
 
 test('one-shot stats carry the docker fields from the cgroup; a missing container is 404', async () => {
