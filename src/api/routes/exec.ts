@@ -4,12 +4,10 @@ import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { ExecManager, ExecCreateBody } from '../../services/containers/exec.js';
+import { LogFollower } from '../../services/logs/k8sfile.js';
 
 export interface ExecRouteDeps { store: ContainerStore; execs: ExecManager }
 
-/** conmon tags each output packet with the pipe it came from. */
-const CONMON_STDOUT = 2;
-const CONMON_STDERR = 3;
 
 export function registerExecRoutes(r: Router, d: ExecRouteDeps): void {
   r.post(/^\/containers\/(?<id>[^/]+)\/exec$/, async (ctx) => {
@@ -57,20 +55,20 @@ export function registerExecRoutes(r: Router, d: ExecRouteDeps): void {
     if (streams.input && rest.length) streams.input.write(rest);
     if (streams.input) client.pipe(streams.input);
     else client.resume();
-    const outputEnded = new Promise<void>((resolve) => { streams.output.on('end', resolve); streams.output.on('close', resolve); });
-    streams.output.on('data', (packet: Buffer) => {
-      if (client.destroyed || packet.length < 2) return;
-      const pipe = packet[0];
-      const data = packet.subarray(1);
-      if (tty) client.write(data);
-      else if (pipe === CONMON_STDOUT && e.OpenStdout) client.write(frame(STDOUT, data));
-      else if (pipe === CONMON_STDERR && e.OpenStderr) client.write(frame(STDERR, data));
+    const o = { stdout: e.OpenStdout, stderr: e.OpenStderr, since: 0, until: 0, tail: -1 };
+    const drained = new Promise<void>((resolve) => {
+      const follower = new LogFollower(streams.logPath, { ino: 0, offset: 0 }, o, (entry) => {
+        if (client.destroyed) return;
+        client.write(tty ? entry.data : frame(entry.stream === 'stdout' ? STDOUT : STDERR, entry.data));
+      }, resolve);
+      follower.start();
+      client.on('close', () => { follower.stop(); resolve(); });
+      // conmon has written all output to the log before it reports the exit
+      void done.then(() => follower.finish(), () => follower.finish());
     });
-    client.on('close', () => streams.output.destroy());
-    await done;
-    // conmon drains the process's output before it reports the exit and closes the socket
-    await Promise.race([outputEnded, new Promise((res) => setTimeout(res, 2000))]);
-    streams.output.destroy();
+    await drained;
+    streams.socket.destroy();
+    await d.execs.cleanup(e);
     client.end();
   });
 }

@@ -45,10 +45,14 @@ export interface ExecInstance {
   started: boolean;
 }
 
-/** The live streams of an attached exec: output packets from conmon, input towards the process. */
+/**
+ * An attached exec's streams: output is read from the log conmon writes (complete before conmon
+ * reports the exit, whatever the timing of our connection), input goes through the attach socket.
+ */
 export interface ExecStreams {
-  output: Socket;
+  logPath: string;
   input: Transform | undefined;
+  socket: Socket;
 }
 
 interface OciProcess { args: string[]; env?: string[]; cwd: string; user: { uid: number; gid: number; additionalGids?: number[] }; terminal?: boolean; capabilities?: Record<string, string[]>; consoleSize?: { height: number; width: number } }
@@ -107,13 +111,14 @@ export class ExecManager {
     try {
       if (attach) {
         await session.attachReady;
-        const output = openSeqpacket(this.d.driver.attachSocketPath(e.ID));
-        streams = { output, input: e.OpenStdin ? packetWriter(output) : undefined };
+        const socket = openSeqpacket(this.d.driver.attachSocketPath(e.ID));
+        socket.on('data', () => undefined); // conmon's copy of the output; the log is our source
+        streams = { socket, logPath: join(dir, 'exec.log'), input: e.OpenStdin ? packetWriter(socket) : undefined };
         session.release();
       }
       e.Pid = await session.pid;
     } catch (err) {
-      streams?.output.destroy();
+      streams?.socket.destroy();
       e.ExitCode = 126; // docker's code for a process that could not be started
       await fs.rm(dir, { recursive: true, force: true });
       throw err instanceof ApiError ? err : new ApiError(500, errorMessage(err));
@@ -127,11 +132,17 @@ export class ExecManager {
       e.ExitCode = code;
       e.Pid = 0;
       this.d.events.publish('container', 'exec_die', rec.Id, { name: rec.Name, execID: e.ID, exitCode: String(code) });
-      await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
-      await fs.rm(join(this.d.driver.socketDir, e.ID), { force: true }).catch(() => undefined);
+      // an attached caller still reads the log: it calls cleanup() when done
+      if (!attach) await this.cleanup(e);
       return code;
     });
     return { streams, done };
+  }
+
+  /** Remove an exec's files once nobody reads them any more. */
+  async cleanup(e: ExecInstance): Promise<void> {
+    await fs.rm(join(this.d.store.dir(e.ContainerID), 'exec', e.ID.slice(0, 12)), { recursive: true, force: true }).catch(() => undefined);
+    await fs.rm(join(this.d.driver.socketDir, e.ID), { force: true }).catch(() => undefined);
   }
 
   resize(e: ExecInstance, height: number, width: number): void {
