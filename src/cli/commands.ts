@@ -209,6 +209,16 @@ const defs: Record<string, Def> = {
     .passThroughOptions()
     .argument('<container>').argument('[ps_args...]')
     .action(act(async (cmd, [id, psArgs]) => (await container()).top(cmd, id as string, psArgs as string[]))),
+  update: (p, n) => p.command(n).description('Update configuration of one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
+    .option('-m, --memory <bytes>', 'Memory limit')
+    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+    .option('--cpus <decimal>', 'Number of CPUs')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('--restart <string>', 'Restart policy to apply when a container exits')
+    .argument('<containers...>')
+    .action(act(async (cmd, [ids]) => (await container()).update(cmd, ids as string[]))),
   stats: (p, n) => p.command(n).description('Display a live stream of container(s) resource usage statistics').usage('[OPTIONS] [CONTAINER...]')
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('--no-stream', 'Disable streaming stats and only pull the first result')
@@ -302,14 +312,14 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
   defs.rmi(program, 'rmi');
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
   defs.ps(c, 'ls', ['ps', 'list']);
   defs.rm(c, 'rm', ['remove']);
   defs.containerInspect(c, 'inspect');

@@ -13,7 +13,7 @@ import {
   bytesSize, containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
 import { DetachScanner, parseDetachKeys } from './detach.js';
-import { buildCreateRequest, parseEnvFile, withDefaultTag, type CreateRequest, type RunFlags } from './runopts.js';
+import { buildCreateRequest, parseEnvFile, parseRestart, resourceFlags, withDefaultTag, type CreateRequest, type ResourceFlags, type RunFlags } from './runopts.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -462,4 +462,15 @@ export async function stats(cmd: Command, names: string[]): Promise<void> {
     const rows = (await sampleAll()).map((s) => statsRow(s, trunc));
     out(`\x1b[2J\x1b[H${renderRows(spec, rows, statsHeaders)}`);
   }
+}
+
+// ---- update ----
+
+export async function update(cmd: Command, ids: string[]): Promise<void> {
+  const f = cmd.opts() as ResourceFlags & { restart?: string };
+  const body: Record<string, unknown> = { ...resourceFlags(f) };
+  if (f.restart !== undefined) body.RestartPolicy = parseRestart(f.restart);
+  if (Object.keys(body).length === 0) throw new UsageError('you must provide one or more flags when using this command');
+  const client = clientFor(cmd);
+  await eachContainer(ids, async (id) => { await client.containerUpdate(id, body); }, 'update');
 }

@@ -64,6 +64,24 @@ function intFlag(v: string, flag: string): number {
   return Number(v);
 }
 
+export type ResourceFlags = Pick<RunFlags, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'>;
+
+/** The resource limits of `run`, `create` and `update` as HostConfig fields. */
+export function resourceFlags(f: ResourceFlags): NonNullable<ContainerCreateBody['HostConfig']> {
+  const hc: NonNullable<ContainerCreateBody['HostConfig']> = {};
+  if (f.memory !== undefined) hc.Memory = bytesFlag(f.memory, '-m, --memory');
+  if (f.memorySwap !== undefined) hc.MemorySwap = f.memorySwap.trim() === '-1' ? -1 : bytesFlag(f.memorySwap, '--memory-swap');
+  if (f.cpus !== undefined) {
+    const n = Number(f.cpus);
+    if (!/^\s*\d*\.?\d+\s*$/.test(f.cpus) || !Number.isFinite(n)) throw flagErr(f.cpus, '--cpus', `failed to parse ${f.cpus} as a rational number`);
+    hc.NanoCpus = Math.round(n * 1e9);
+  }
+  if (f.cpuShares !== undefined) hc.CpuShares = intFlag(f.cpuShares, '-c, --cpu-shares');
+  if (f.cpusetCpus !== undefined) hc.CpusetCpus = f.cpusetCpus;
+  if (f.pidsLimit !== undefined) hc.PidsLimit = intFlag(f.pidsLimit, '--pids-limit');
+  return hc;
+}
+
 /** Parse "KEY=VAL" lines of an --env-file (comments and blank lines skipped; bare KEY taken from our env). */
 export function parseEnvFile(text: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
@@ -197,17 +215,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     if (i < 0) labels[l] = ''; else labels[l.slice(0, i)] = l.slice(i + 1);
   }
 
-  const hc: ContainerCreateBody['HostConfig'] = {};
-  if (f.memory !== undefined) hc.Memory = bytesFlag(f.memory, '-m, --memory');
-  if (f.memorySwap !== undefined) hc.MemorySwap = f.memorySwap.trim() === '-1' ? -1 : bytesFlag(f.memorySwap, '--memory-swap');
-  if (f.cpus !== undefined) {
-    const n = Number(f.cpus);
-    if (!/^\s*\d*\.?\d+\s*$/.test(f.cpus) || !Number.isFinite(n)) throw flagErr(f.cpus, '--cpus', `failed to parse ${f.cpus} as a rational number`);
-    hc.NanoCpus = Math.round(n * 1e9);
-  }
-  if (f.cpuShares !== undefined) hc.CpuShares = intFlag(f.cpuShares, '-c, --cpu-shares');
-  if (f.cpusetCpus !== undefined) hc.CpusetCpus = f.cpusetCpus;
-  if (f.pidsLimit !== undefined) hc.PidsLimit = intFlag(f.pidsLimit, '--pids-limit');
+  const hc: ContainerCreateBody['HostConfig'] = resourceFlags(f);
   if (f.capAdd?.length) hc.CapAdd = f.capAdd.map(normalizeCap);
   if (f.capDrop?.length) hc.CapDrop = f.capDrop.map(normalizeCap);
   if (f.privileged) hc.Privileged = true;

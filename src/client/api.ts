@@ -98,6 +98,10 @@ export class EngineClient {
   async containerPause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/pause`); }
   async containerUnpause(id: string): Promise<void> { await this.t.buffer('POST', `/containers/${enc(id)}/unpause`); }
 
+  async containerUpdate(id: string, hostConfig: Record<string, unknown>): Promise<void> {
+    await this.t.json('POST', `/containers/${enc(id)}/update`, { body: hostConfig });
+  }
+
   /** One stats sample; without oneShot the daemon takes a second to fill precpu_stats. */
   containerStats(id: string, oneShot = false): Promise<ContainerStats> {
     return this.t.json('GET', `/containers/${enc(id)}/stats`, { query: { stream: false, ...(oneShot ? { 'one-shot': true } : {}) } });

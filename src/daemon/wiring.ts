@@ -17,7 +17,8 @@ import { Supervisor, cgroupsPathOf } from '../services/containers/supervisor.js'
 import { ConmonDriver } from '../services/runtime/driver.js';
 import { makeSpecWriter } from '../services/runtime/bundle.js';
 import { EventBus } from '../services/events/bus.js';
-import { containerCgroup, removeCgroup } from '../sys/cgroups.js';
+import { containerCgroup, removeCgroup, swapAccounting } from '../sys/cgroups.js';
+import { resources } from '../services/runtime/spec.js';
 import { readJson, writeJsonAtomic } from '../util/atomic.js';
 import { newId } from '../util/ids.js';
 import type { DaemonConfig } from './config.js';
@@ -53,6 +54,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     writeSpec: makeSpecWriter(),
     cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids(), oomKills: (p) => containerCgroup(p).oomKills() },
     logDefaults: cfg.logLimits,
+    resources: (hc) => resources(hc, swapAccounting()),
   });
   await supervisor.watchExits();
   await supervisor.reconcile(orphans);

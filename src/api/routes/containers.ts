@@ -126,6 +126,11 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     sendNoContent(ctx.res);
   });
 
+  r.post(/^\/containers\/(?<id>[^/]+)\/update$/, async (ctx) => {
+    await d.supervisor.update(get(ctx), await readJsonBody<Partial<ContainerRecord['HostConfig']>>(ctx.req));
+    sendJson(ctx.res, 200, { Warnings: [] });
+  });
+
   r.post(/^\/containers\/(?<id>[^/]+)\/pause$/, async (ctx) => { await d.supervisor.pause(get(ctx)); sendNoContent(ctx.res); });
   r.post(/^\/containers\/(?<id>[^/]+)\/unpause$/, async (ctx) => { await d.supervisor.unpause(get(ctx)); sendNoContent(ctx.res); });
 

@@ -24,6 +24,17 @@ function mergeEnv(image: string[] = [], user: string[] = []): string[] {
   return [...out.values()];
 }
 
+/** docker's restart policy rules (create and update). */
+export function validateRestartPolicy(h: HostConfig): void {
+  const rp = h.RestartPolicy;
+  if (rp && rp.Name) {
+    if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(rp.Name)) throw badRequest(`invalid restart policy: unknown policy '${rp.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
+    if (rp.Name !== 'on-failure' && rp.MaximumRetryCount) throw badRequest(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
+    if ((rp.MaximumRetryCount ?? 0) < 0) throw badRequest('invalid restart policy: maximum retry count cannot be negative');
+    if (rp.Name !== 'no' && h.AutoRemove) throw badRequest(`can't create 'AutoRemove' container with restart policy`);
+  }
+}
+
 export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   if (h.Memory && h.Memory > 0 && h.Memory < MIN_MEMORY) throw badRequest('Minimum memory limit allowed is 6MB');
   if (h.MemorySwap && h.MemorySwap > 0) {
@@ -37,13 +48,7 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   }
   if (h.CpuShares && h.CpuShares < 0) throw badRequest('invalid CPU shares');
   if (h.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(h.CpusetCpus)) throw badRequest(`Invalid value ${h.CpusetCpus} for cpuset cpus`);
-  const rp = h.RestartPolicy;
-  if (rp && rp.Name) {
-    if (!['no', 'always', 'on-failure', 'unless-stopped'].includes(rp.Name)) throw badRequest(`invalid restart policy: unknown policy '${rp.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`);
-    if (rp.Name !== 'on-failure' && rp.MaximumRetryCount) throw badRequest(`invalid restart policy: maximum retry count can only be used with 'on-failure'`);
-    if ((rp.MaximumRetryCount ?? 0) < 0) throw badRequest('invalid restart policy: maximum retry count cannot be negative');
-    if (rp.Name !== 'no' && h.AutoRemove) throw badRequest(`can't create 'AutoRemove' container with restart policy`);
-  }
+  validateRestartPolicy(h);
   if (h.Runtime && !runtimes.includes(h.Runtime)) throw badRequest(`unknown or invalid runtime name: ${h.Runtime}`);
   const lt = h.LogConfig?.Type;
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);

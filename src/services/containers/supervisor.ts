@@ -9,6 +9,7 @@ import type { EventBus } from '../events/bus.js';
 import type { ConmonDriver } from '../runtime/driver.js';
 import { mountRootfs, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user.js';
+import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
@@ -31,7 +32,12 @@ export interface SupervisorDeps {
   writeSpec: (bundle: string, req: SpecRequest) => Promise<void>;
   cgroups: { remove(path: string): Promise<void>; pids(path: string): number[]; oomKills(path: string): number };
   logDefaults: LogLimits;
+  /** The runtime's resource limits for a HostConfig (validates, like the spec builder). */
+  resources: (hc: ContainerRecord['HostConfig']) => object;
 }
+
+/** HostConfig fields `docker update` may change. */
+const UPDATABLE = ['BlkioWeight', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'Memory', 'MemoryReservation', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'RestartPolicy'] as const;
 
 /** Where a container's cgroup lives (cgroupfs driver). */
 export const cgroupsPathOf = (id: string) => `/tugboat/${id}`;
@@ -205,6 +211,23 @@ export class Supervisor {
     rec.State.Status = 'running';
     await this.d.store.save(rec);
     this.d.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
+  }
+
+  /** `docker update`: new limits (applied live when running) and restart policy. */
+  async update(rec: ContainerRecord, patch: Partial<ContainerRecord['HostConfig']>): Promise<void> {
+    const merged = { ...rec.HostConfig };
+    // clients send every field; as in docker, zero and empty mean "leave as it is"
+    const given = (v: unknown) => v !== undefined && v !== null && v !== 0 && v !== '' && !(typeof v === 'object' && !(v as { Name?: string }).Name);
+    for (const k of UPDATABLE) if (given(patch[k])) (merged as Record<string, unknown>)[k] = patch[k];
+    // a new --cpus replaces an older quota/period and the other way round, as docker does
+    if (given(patch.NanoCpus)) { merged.CpuQuota = 0; merged.CpuPeriod = 0; }
+    if (given(patch.CpuQuota) || given(patch.CpuPeriod)) merged.NanoCpus = 0;
+    validateRestartPolicy(merged);
+    const limits = this.d.resources(merged);
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') await this.d.driver.update(rec.HostConfig.Runtime ?? 'runc', rec.Id, limits);
+    rec.HostConfig = merged;
+    await this.d.store.save(rec, true);
+    this.d.events.publish('container', 'update', rec.Id, this.attrs(rec));
   }
 
   async restart(rec: ContainerRecord, timeoutSec?: number, signal?: string): Promise<void> {

@@ -199,6 +199,16 @@ export class ConmonDriver {
   async kill(runtime: string, id: string, signal: string | number, all = false): Promise<void> {
     await this.runtimeCmd(runtime, ['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
+  /** Change a live container's cgroup limits (`runtime update -r -`, resources as OCI JSON on stdin). */
+  async update(runtime: string, id: string, resources: object): Promise<void> {
+    const child = spawn(this.binary(runtime), ['--root', this.stateRoot(runtime), 'update', '-r', '-', id], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdin?.end(JSON.stringify(resources));
+    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+    if (code !== 0) throw new ApiError(400, cleanRuntimeError(stderr));
+  }
+
   async pause(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['pause', id]); }
   async resume(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['resume', id]); }
 

@@ -500,7 +500,8 @@ function rlimits(hc: HostConfig, nofile: number): OciRlimit[] {
 
 const CPU_PERIOD = 100000;
 
-function resources(hc: HostConfig, swapAccounting: boolean): OciResources {
+/** linux.resources for a HostConfig (also what `update` hands the runtime for a running container). */
+export function resources(hc: HostConfig, swapAccounting: boolean): OciResources {
   const r: OciResources = {};
   const mem: NonNullable<OciResources['memory']> = {};
   const memory = hc.Memory ?? 0;
