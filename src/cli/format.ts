@@ -1,6 +1,6 @@
 // Output formatting as the docker CLI prints it: tabwriter tables, "3 minutes ago", sizes, ports,
 // plus the --format handling (table/json/Go templates) shared by ps, images and friends.
-import { humanDuration, humanSize } from '../util/units.js';
+import { bytesSize, humanDuration, humanSize, humanSizePrec } from '../util/units.js';
 import { goString, parseTemplate, execute } from './template.js';
 import type { ContainerSummary, ImageSummary } from '../client/types.js';
 
@@ -35,7 +35,7 @@ export function ago(unixSeconds: number, nowMs = Date.now()): string {
   return `${humanDuration(Math.max(0, Math.floor(nowMs / 1000 - unixSeconds)))} ago`;
 }
 
-export { humanSize, humanDuration };
+export { bytesSize, humanSize, humanSizePrec, humanDuration };
 
 /** docker's container size column: "0B (virtual 4.26MB)". */
 export function sizeColumn(rw?: number, rootFs?: number): string {
@@ -117,24 +117,6 @@ function plain(r: Record<string, unknown>): Record<string, unknown> {
 /** JSON as Go's encoder writes it: HTML-sensitive characters escaped. */
 export function goJson(v: unknown): string {
   return JSON.stringify(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** go-units BytesSize (binary units, 4 significant digits): "608KiB", "23.54GiB". */
-export function bytesSize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${Number(v.toPrecision(4))}${units[i]}`;
-}
-
-/** go-units HumanSizeWithPrecision (decimal units). */
-export function humanSizePrec(n: number, precision: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
 
 export const containerHeaders: Record<string, unknown> = {

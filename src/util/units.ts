@@ -6,14 +6,22 @@ export function parseBytes(s: string): number {
   return Math.floor(parseFloat(m[1]) * mult[m[2].toLowerCase()]);
 }
 
-/** Docker's CLI formatting of sizes (decimal units, 3 significant digits). */
-export function humanSize(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+const DECIMAL = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+
+function scaled(n: number, base: number, units: string[], precision: number): string {
   let i = 0;
   let v = n;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${Number(v.toPrecision(3))}${units[i]}`;
+  while (v >= base && i < units.length - 1) { v /= base; i++; }
+  return `${Number(v.toPrecision(precision))}${units[i]}`;
 }
+
+/** Docker's CLI formatting of sizes (go-units HumanSize: decimal units, 3 significant digits). */
+export const humanSize = (n: number): string => scaled(n, 1000, DECIMAL, 3);
+/** go-units HumanSizeWithPrecision. */
+export const humanSizePrec = (n: number, precision: number): string => scaled(n, 1000, DECIMAL, precision);
+/** go-units BytesSize (binary units, 4 significant digits): "608KiB", "23.54GiB". */
+export const bytesSize = (n: number): string => scaled(n, 1024, BINARY, 4);
 
 /** "3 minutes ago"-style durations as docker prints them. */
 export function humanDuration(fractionalSeconds: number): string {
