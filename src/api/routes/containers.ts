@@ -50,16 +50,11 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     if (!body || typeof body !== 'object' || !body.Image) throw badRequest('Config cannot be empty in order to create a container');
     const image = d.images.resolve(body.Image);
     if (!image) throw notFound(`No such image: ${d.normalizeRef(body.Image)}`);
-    const requested = ctx.query.get('name');
-    const rec = buildRecord(body, image, requested ? requested.replace(/^\//, '') : '', body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
-    if (requested) d.store.reserveName(requested, rec.Id);
-    else {
-      let n = randomName();
-      while (d.store.find(n)) n = `${randomName()}${Math.floor(Math.random() * 10)}`;
-      rec.Name = n;
-      d.store.reserveName(n, rec.Id);
-    }
-    rec.Name = rec.Name || requested!.replace(/^\//, '');
+    const requested = ctx.query.get('name')?.replace(/^\//, '');
+    let name = requested;
+    while (!name || (!requested && d.store.find(name))) name = `${randomName()}${name ? Math.floor(Math.random() * 10) : ''}`;
+    const rec = buildRecord(body, image, name, body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
+    d.store.reserveName(rec.Name, rec.Id);
     try {
       await d.store.add(rec);
     } catch (e) {
@@ -268,13 +263,13 @@ function toRfc3339Nano(t: string): string {
 }
 
 /** Follow a log until the container's next exit (or the client leaves). */
-function follow(path: string, position: { ino: number; offset: number }, o: LogReadOptions, write: (e: LogEntry) => void, d: ContainerRouteDeps, id: string, sink: Duplex | NodeJS.WritableStream & { on(ev: 'close', fn: () => void): unknown }, untilNextExit = false): Promise<void> {
+function follow(path: string, position: { ino: number; offset: number }, o: LogReadOptions, write: (e: LogEntry) => void, d: ContainerRouteDeps, id: string, sink: { on(ev: 'close', fn: () => void): unknown }, untilNextExit = false): Promise<void> {
   return new Promise((resolve) => {
     const follower = new LogFollower(path, position, o, (e) => { write(e); }, () => { off(); resolve(); });
     const off = d.events.subscribe((e) => {
       if (e.Type === 'container' && e.Actor.ID === id && (e.Action === 'die' || e.Action === 'destroy')) follower.finish();
     });
-    (sink as Duplex).on('close', () => { follower.stop(); off(); resolve(); });
+    sink.on('close', () => { follower.stop(); off(); resolve(); });
     follower.start();
     if (!untilNextExit) {
       const rec = d.store.find(id);

@@ -6,13 +6,12 @@ import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 import { badRequest } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { logLimits } from '../logs/rotate.js';
+import { resources } from '../runtime/spec.js';
 
 export interface CreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
   NetworkingConfig?: unknown;
 }
-
-const MIN_MEMORY = 6 * 1024 * 1024;
 
 function mergeEnv(image: string[] = [], user: string[] = []): string[] {
   const out = new Map<string, string>();
@@ -36,15 +35,11 @@ export function validateRestartPolicy(h: HostConfig): void {
 }
 
 export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
-  if (h.Memory && h.Memory > 0 && h.Memory < MIN_MEMORY) throw badRequest('Minimum memory limit allowed is 6MB');
-  if (h.MemorySwap && h.MemorySwap > 0) {
-    if (!h.Memory) throw badRequest('You should always set the Memory limit when using Memoryswap limit, see usage');
-    if (h.MemorySwap < h.Memory) throw badRequest('Minimum memoryswap limit should be larger than memory limit, see usage');
-  }
+  // the limits' own rules live with the spec builder, which applies them at start and update
+  resources(h, true);
   if (h.NanoCpus) {
     const n = cpus().length;
-    if (h.NanoCpus < 0 || h.NanoCpus > n * 1e9) throw badRequest(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
-    if (h.CpuQuota || h.CpuPeriod) throw badRequest('Conflicting options: Nano CPUs and CPU Period cannot both be set');
+    if (h.NanoCpus > n * 1e9) throw badRequest(`Range of CPUs is from 0.01 to ${n}.00, as there are only ${n} CPUs available`);
   }
   if (h.CpuShares && h.CpuShares < 0) throw badRequest('invalid CPU shares');
   if (h.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(h.CpusetCpus)) throw badRequest(`Invalid value ${h.CpusetCpus} for cpuset cpus`);
