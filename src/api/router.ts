@@ -62,6 +62,17 @@ export function qint(q: URLSearchParams, name: string, dflt: number): number {
   return n;
 }
 
+/** Terminal height and width (`h`, `w`) for resize: whole numbers a tty can hold. */
+export function qTerminalSize(q: URLSearchParams): { height: number; width: number } {
+  const one = (name: string) => {
+    const v = q.get(name) ?? '';
+    const n = Number(v);
+    if (v === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw badRequest(`invalid terminal ${name === 'h' ? 'height' : 'width'} "${v}": must be a whole number from 0 to 65535`);
+    return n;
+  };
+  return { height: one('h'), width: one('w') };
+}
+
 /** Filters come as {"key":["a","b"]} or {"key":{"a":true}}; normalise to lists. */
 export function qfilters(q: URLSearchParams): Record<string, string[]> {
   const raw = q.get('filters');

@@ -158,6 +158,13 @@ const defs: Record<string, Def> = {
     .option('-i, --interactive', "Attach container's STDIN")
     .argument('<container...>')
     .action(act(async (cmd, [ids]) => (await container()).start(cmd, ids as string[]))),
+  attach: (p, n) => p.command(n).description("Attach local standard input, output, and error streams to a running container").usage('[OPTIONS] CONTAINER')
+    .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
+    .option('--no-stdin', 'Do not attach STDIN')
+    .option('--sig-proxy', 'Proxy all received signals to the process', true)
+    .addOption(new Option('--no-sig-proxy').hideHelp())
+    .argument('<container>')
+    .action(act(async (cmd, [id]) => (await container()).attach(cmd, id as string))),
   ps: (p, n, aliases = []) => p.command(n).aliases(aliases).description('List containers').usage('[OPTIONS]')
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
@@ -312,14 +319,14 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
   defs.rmi(program, 'rmi');
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
-  for (const n of ['run', 'create', 'start', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
   defs.ps(c, 'ls', ['ps', 'list']);
   defs.rm(c, 'rm', ['remove']);
   defs.containerInspect(c, 'inspect');

@@ -12,7 +12,7 @@ import { ExitError, FlagError, UsageError } from './errors.js';
 import {
   bytesSize, containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
-import { DetachScanner, parseDetachKeys } from './detach.js';
+import { DetachScanner, parseDetachKeys } from '../util/detach-keys.js';
 import { buildCreateRequest, parseEnvFile, parseRestart, resourceFlags, withDefaultTag, type CreateRequest, type ResourceFlags, type RunFlags } from './runopts.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -121,10 +121,34 @@ function watchResize(client: EngineClient, id: string): () => void {
   return () => process.stdout.off('resize', resize);
 }
 
+interface StreamOptions { stdin: boolean; tty: boolean; sigProxy: boolean; detachKeys?: string }
+
+/** Relay an attached session until the stream ends; the container's exit status, or 0 when the user detached. */
+async function streamSession(
+  client: EngineClient, id: string, h: { socket: Duplex; contentType?: string; multiplexed: boolean },
+  wait: { result: Promise<{ StatusCode: number; Error?: { Message?: string } | null }> }, o: StreamOptions, errorPrefix: string,
+): Promise<number> {
+  const multiplexed = h.contentType ? h.multiplexed : !o.tty;
+  const session = relay(h.socket, { multiplexed, stdin: o.stdin, rawTty: o.tty, detachKeys: o.detachKeys });
+  const stopResize = o.tty ? watchResize(client, id) : () => undefined;
+  const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, id) : () => undefined;
+  try {
+    await session.done;
+    if (session.detached()) return 0; // the container keeps running; like docker, leave without its status
+    const status = await wait.result;
+    if (status.Error?.Message) throw new ExitError(125, `${errorPrefix}${status.Error.Message}`);
+    return status.StatusCode;
+  } finally {
+    session.cleanup();
+    stopResize();
+    stopSignals();
+  }
+}
+
 /** Attach → wait → start → relay → exit status; shared by `run` and `start -a`. */
 async function attachAndStart(
   client: EngineClient, id: string,
-  o: { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean; autoRemove: boolean; sigProxy: boolean; startErrorPrefix: string; commandName: string; detachKeys?: string },
+  o: StreamOptions & { stdout: boolean; stderr: boolean; autoRemove: boolean; startErrorPrefix: string; commandName: string },
 ): Promise<number> {
   const h = await client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys });
   const wait = await client.containerWait(id, o.autoRemove ? 'removed' : 'next-exit');
@@ -138,21 +162,25 @@ async function attachAndStart(
     }
     throw e;
   }
-  const multiplexed = h.contentType ? h.multiplexed : !o.tty;
-  const session = relay(h.socket, { multiplexed, stdin: o.stdin, rawTty: o.tty, detachKeys: o.detachKeys });
-  const stopResize = o.tty ? watchResize(client, id) : () => undefined;
-  const stopSignals = o.sigProxy && !o.tty ? proxySignals(client, id) : () => undefined;
-  try {
-    await session.done;
-    if (session.detached()) return 0; // the container keeps running; like docker, leave without its status
-    const status = await wait.result;
-    if (status.Error?.Message) throw new ExitError(125, `${o.startErrorPrefix}${status.Error.Message}`);
-    return status.StatusCode;
-  } finally {
-    session.cleanup();
-    stopResize();
-    stopSignals();
+  return streamSession(client, id, h, wait, o, o.startErrorPrefix);
+}
+
+/** `attach`: join a running container's streams; ctrl-p ctrl-q leaves it running. */
+export async function attach(cmd: Command, ref: string): Promise<void> {
+  const o = cmd.opts() as { stdin?: boolean; sigProxy?: boolean; detachKeys?: string };
+  if (o.detachKeys) {
+    try { parseDetachKeys(o.detachKeys); } catch (e) { throw new UsageError((e as Error).message); }
   }
+  const client = clientFor(cmd);
+  const c = await client.containerInspect(ref);
+  if (!c.State.Running) throw new ExitError(1, 'You cannot attach to a stopped container, start it first');
+  if (c.State.Paused) throw new ExitError(1, 'You cannot attach to a paused container, unpause it first');
+  const tty = !!c.Config.Tty;
+  const stdin = o.stdin !== false && !!c.Config.OpenStdin;
+  if (stdin && tty && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
+  const h = await client.containerAttach(c.Id, { stdin, stdout: true, stderr: true, detachKeys: o.detachKeys });
+  const wait = await client.containerWait(c.Id, 'not-running');
+  throw new ExitError(await streamSession(client, c.Id, h, wait, { stdin, tty, sigProxy: o.sigProxy !== false, detachKeys: o.detachKeys }, ''));
 }
 
 export async function run(cmd: Command, image: string, args: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 // Client-side detach keys for interactive TTY sessions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DetachScanner, parseDetachKeys } from '../../src/cli/detach.ts';
+import { DetachScanner, parseDetachKeys } from '../../src/util/detach-keys.ts';
 
 test('parse docker detach-key specs', () => {
   assert.deepEqual([...parseDetachKeys('ctrl-p,ctrl-q')], [16, 17]);

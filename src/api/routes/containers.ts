@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type { Writable } from 'node:stream';
-import { Router, qbool, qint, qfilters, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
+import { Router, qbool, qint, qTerminalSize, qfilters, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
 import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
@@ -18,6 +18,7 @@ import { randomName } from '../../util/ids.js';
 import { dirSize } from '../../util/du.js';
 import { inspectView, summaryView } from './containers-view.js';
 import { log } from '../../util/log.js';
+import { DetachScanner, parseDetachKeys } from '../../util/detach-keys.js';
 
 const execFileP = promisify(execFile);
 
@@ -198,11 +199,17 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
       ? (running ? Promise.resolve(d.supervisor.openStdin(rec)) : d.supervisor.waitForStdin(rec.Id))
       : undefined;
     const { entries, position } = await readExisting(rec.LogPath, { ...o, tail: -1 });
+    let keys: Buffer | undefined;
+    if (tty && stdinP) {
+      try { keys = parseDetachKeys(ctx.query.get('detachKeys') || 'ctrl-p,ctrl-q'); } catch (e) { throw badRequest((e as Error).message); }
+    }
     const sock = acceptHijack(ctx, streamContentType(tty, ctx.version));
     sock.on('error', () => sock.destroy()); // a client that went away must not take the daemon down
     const write = entryWriter((b) => { if (!sock.destroyed) sock.write(b); }, tty, false);
     if (qbool(ctx.query, 'logs')) for (const e of entries) write(e);
-    if (stdinP) pipeStdin(sock, ctx.upgrade?.head, stdinP);
+    // docker's server-side detach: with a TTY, the key sequence (ctrl-p,ctrl-q unless asked otherwise) ends this
+    // attachment and leaves the container running
+    if (stdinP) pipeStdin(sock, ctx.upgrade?.head, stdinP, keys && new DetachScanner(keys));
     if (!qbool(ctx.query, 'stream', true)) { sock.end(); return; }
     await follow(rec.LogPath, position, o, write, d, rec.Id, sock, true);
     sock.end();
@@ -211,8 +218,10 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
 
   r.post(/^\/containers\/(?<id>[^/]+)\/resize$/, async (ctx) => {
     const rec = get(ctx);
+    const { height, width } = qTerminalSize(ctx.query);
     if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
-    d.supervisor.resize(rec, qint(ctx.query, 'h', 0), qint(ctx.query, 'w', 0));
+    if (!rec.Config.Tty) throw conflict(`Container ${rec.Id} has no terminal to resize: it was created without -t`);
+    d.supervisor.resize(rec, height, width);
     sendNoContent(ctx.res, 200);
   });
 
@@ -279,13 +288,25 @@ function follow(path: string, position: { ino: number; offset: number }, o: LogR
 }
 
 /** Client input flows into the container's stdin once it exists; a client half-close closes it. */
-function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Writable | undefined>): void {
+function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Writable | undefined>, detach?: DetachScanner): void {
   client.pause();
   void target.then((s) => {
     if (!s) { client.resume(); return; }
     s.on('error', () => client.unpipe(s));
-    if (head && head.length) s.write(head);
-    client.pipe(s);
+    if (detach) {
+      const feed = (chunk: Buffer) => {
+        const r = detach.feed(chunk);
+        if (r.forward.length) s.write(r.forward);
+        if (r.detach) { log.debug('attach: detached by key sequence'); client.off('data', feed); client.end(); client.destroy(); }
+      };
+      if (head && head.length) feed(head);
+      client.on('data', feed);
+      client.on('end', () => s.end());
+      client.resume();
+    } else {
+      if (head && head.length) s.write(head);
+      client.pipe(s);
+    }
     client.on('end', () => log.debug('attach: client closed stdin'));
     s.on('close', () => log.debug('attach: container stdin closed'));
     client.on('close', () => s.destroy());

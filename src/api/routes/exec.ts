@@ -1,5 +1,5 @@
 // /containers/{id}/exec and /exec/*: create, start (hijacked or detached), inspect, resize.
-import { Router, qint, sendJson, sendNoContent, readJsonBody, readUpgradeBody } from '../router.js';
+import { Router, qTerminalSize, sendJson, sendNoContent, readJsonBody, readUpgradeBody } from '../router.js';
 import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
@@ -23,7 +23,8 @@ export function registerExecRoutes(r: Router, d: ExecRouteDeps): void {
   });
 
   r.post(/^\/exec\/(?<id>[^/]+)\/resize$/, (ctx) => {
-    d.execs.resize(d.execs.get(ctx.params.id), qint(ctx.query, 'h', 0), qint(ctx.query, 'w', 0));
+    const { height, width } = qTerminalSize(ctx.query);
+    d.execs.resize(d.execs.get(ctx.params.id), height, width);
     sendNoContent(ctx.res, 200);
   });
 

@@ -104,7 +104,9 @@ export class Supervisor {
       const { pid, conmonPid } = await this.d.driver.start({
         id: rec.Id, name: rec.Name, bundle: dir, runtime: rec.HostConfig.Runtime ?? 'runc',
         logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? Math.max(limits.maxSize * 4, 16 << 20) : 0,
-        stdin: !!rec.Config.OpenStdin, leaveStdinOpen: !!rec.Config.OpenStdin && !rec.Config.StdinOnce,
+        // as docker: StdinOnce closes stdin when the first client leaves, but a terminal's input is never closed
+        // (detaching with ctrl-p ctrl-q must leave the shell usable for the next attach)
+        stdin: !!rec.Config.OpenStdin, leaveStdinOpen: !!rec.Config.OpenStdin && (!rec.Config.StdinOnce || !!rec.Config.Tty),
         tty: !!rec.Config.Tty,
         beforeStart: async () => this.connectStdin(rec),
       });
