@@ -137,6 +137,13 @@ function runFlags(c: Command): Command {
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--shm-size <bytes>', 'Size of /dev/shm')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--health-cmd <string>', 'Command to run to check health')
+    .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
+    .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
+    .option('--health-retries <int>', 'Consecutive failures needed to report unhealthy')
+    .option('--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)')
+    .option('--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)')
+    .option('--no-healthcheck', 'Disable any container-specified HEALTHCHECK')
     .option('--detach-keys <string>', 'Override the key sequence for detaching a container')
     .option('--sig-proxy', 'Proxy received signals to the process', true)
     .addOption(new Option('--no-sig-proxy').hideHelp())
@@ -294,6 +301,12 @@ const defs: Record<string, Def> = {
   version: (p, n) => p.command(n).description('Show the tugboat version information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(async (cmd) => (await system()).version(cmd))),
+  events: (p, n) => p.command(n).description('Get real time events from the server').usage('[OPTIONS]')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <string>', 'Format output using a custom template')
+    .option('--since <string>', 'Show all events created since timestamp')
+    .option('--until <string>', 'Stream events until this timestamp')
+    .action(act(async (cmd) => (await system()).events(cmd))),
   info: (p, n) => p.command(n).description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(async (cmd) => (await system()).info(cmd))),
@@ -319,7 +332,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
@@ -341,6 +354,7 @@ export function buildProgram(): Command {
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');
+  defs.events(s, 'events');
 
   // commander's errors become docker's messages and exit codes, for every command
   const wire = (cmd: Command) => {

@@ -1,6 +1,6 @@
 // Output formatting as the docker CLI prints it: tabwriter tables, "3 minutes ago", sizes, ports,
 // plus the --format handling (table/json/Go templates) shared by ps, images and friends.
-import { bytesSize, humanDuration, humanSize, humanSizePrec } from '../util/units.js';
+import { bytesSize, humanDuration, humanSize, humanSizePrec, parseGoDuration } from '../util/units.js';
 import { goString, parseTemplate, execute } from './template.js';
 import type { ContainerSummary, ImageSummary } from '../client/types.js';
 
@@ -212,16 +212,7 @@ export { goString };
 
 // ---- timestamps for --since/--until ----
 
-const durUnits: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
-
-/** Go's time.ParseDuration, in seconds; undefined when it is not a duration. */
-export function parseGoDuration(s: string): number | undefined {
-  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(s);
-  if (!m) return s === '0' ? 0 : undefined;
-  let total = 0;
-  for (const part of s.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += parseFloat(part[1]) * durUnits[part[2]];
-  return m[1] === '-' ? -total : total;
-}
+export { parseGoDuration };
 
 /**
  * docker's --since/--until values: a Go duration relative to now ("10m", "1h30m"), a unix timestamp

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseBytes } from '../util/units.js';
 import type { ContainerCreateBody, PortBinding } from '../client/types.js';
 import { FlagError, UsageError } from './errors.js';
+import { parseGoDuration } from './format.js';
 
 export interface RunFlags {
   detach?: boolean;
@@ -45,6 +46,13 @@ export interface RunFlags {
   shmSize?: string;
   attach?: string[];
   platform?: string;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  healthStartInterval?: string;
+  healthcheck?: boolean;
 }
 
 const flagErr = (value: string, flag: string, why: string) =>
@@ -263,6 +271,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.hostname !== undefined) body.Hostname = f.hostname;
   if (f.stopSignal !== undefined) body.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) body.StopTimeout = intFlag(f.stopTimeout, '--stop-timeout');
+  const health = healthFlags(f);
+  if (health) body.Healthcheck = health;
   const anon = (f.volume ?? []).filter((v) => !v.includes(':'));
   if (anon.length) body.Volumes = Object.fromEntries(anon.map((v) => [v, {}]));
   if (f.publish?.length || f.expose?.length) {
@@ -275,6 +285,33 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     if (Object.keys(bindings).length) hc.PortBindings = bindings;
   }
   return { body, name: f.name, platform: f.platform };
+}
+
+/** --health-* and --no-healthcheck → Config.Healthcheck (durations in nanoseconds), as the docker CLI builds it. */
+export function healthFlags(f: RunFlags): ContainerCreateBody['Healthcheck'] | undefined {
+  const dur = (v: string | undefined, flag: string): number => {
+    if (v === undefined) return 0;
+    const secs = parseGoDuration(v);
+    if (secs === undefined) throw new FlagError(`invalid argument "${v}" for "${flag}" flag: time: invalid duration "${v}"`);
+    if (secs < 0) throw new UsageError(`${flag} cannot be negative`);
+    return Math.round(secs * 1e9);
+  };
+  const given = f.healthCmd !== undefined || f.healthInterval !== undefined || f.healthTimeout !== undefined || f.healthRetries !== undefined || f.healthStartPeriod !== undefined || f.healthStartInterval !== undefined;
+  if (f.healthcheck === false) {
+    if (given) throw new UsageError('--no-healthcheck conflicts with --health-* options');
+    return { Test: ['NONE'] };
+  }
+  if (!given) return undefined;
+  const retries = f.healthRetries === undefined ? 0 : intFlag(f.healthRetries, '--health-retries');
+  if (retries < 0) throw new UsageError('--health-retries cannot be negative');
+  return {
+    Test: f.healthCmd ? ['CMD-SHELL', f.healthCmd] : undefined,
+    Interval: dur(f.healthInterval, '--health-interval'),
+    Timeout: dur(f.healthTimeout, '--health-timeout'),
+    StartPeriod: dur(f.healthStartPeriod, '--health-start-period'),
+    StartInterval: dur(f.healthStartInterval, '--health-start-interval'),
+    Retries: retries,
+  };
 }
 
 /** docker's normalisation for the "Unable to find image" message: add :latest when no tag or digest. */

@@ -1,11 +1,11 @@
 // version, info, and inspect (for containers, images, or whichever exists).
 import type { Command } from 'commander';
-import type { EngineClient } from '../client/api.js';
+import type { EngineClient, EngineEventMessage } from '../client/api.js';
 import { API_VERSION } from '../client/transport.js';
 import { EngineError, isNotFound } from '../client/errors.js';
 import { clientFor } from './connect.js';
 import { ExitError } from './errors.js';
-import { humanSize } from './format.js';
+import { humanSize, parseTimestamp } from './format.js';
 import { parseTemplate, execute, TemplateError } from './template.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -217,3 +217,32 @@ function humanBinary(n: number): string {
   return `${Number(v.toPrecision(4))}${units[i]}`;
 }
 export { humanSize };
+
+// ---- events ----
+
+/** docker's event line: local time with nanoseconds, type, action, actor ID and sorted attributes. */
+export function eventLine(e: EngineEventMessage): string {
+  const t = new Date(Math.floor(e.timeNano / 1e6)).toISOString().replace(/\.\d+Z$/, `.${String(e.timeNano % 1e9).padStart(9, '0')}Z`);
+  const attrs = Object.keys(e.Actor.Attributes ?? {}).sort().map((k) => `${k}=${e.Actor.Attributes[k]}`);
+  return `${t} ${e.Type} ${e.Action} ${e.Actor.ID}${attrs.length ? ` (${attrs.join(', ')})` : ''}`;
+}
+
+export async function events(cmd: Command): Promise<void> {
+  const o = cmd.opts() as { since?: string; until?: string; filter?: string[]; format?: string };
+  const { parseFilters } = await import('./container.js');
+  const filters = parseFilters(o.filter);
+  const since = o.since ? timestampFlag(o.since, 'since') : undefined;
+  const until = o.until ? timestampFlag(o.until, 'until') : undefined;
+  const tpl = o.format && o.format !== 'json' ? compileTemplate(o.format) : undefined;
+  for await (const e of clientFor(cmd).events({ since, until, filters })) {
+    out(`${o.format === 'json' ? JSON.stringify(e) : tpl ? runTemplate(tpl, e) : eventLine(e)}\n`);
+  }
+}
+
+function timestampFlag(v: string, name: string): string {
+  try {
+    return parseTimestamp(v);
+  } catch {
+    throw new ExitError(1, `invalid value for "${name}": failed to parse value as time or duration: "${v}"`);
+  }
+}

@@ -37,6 +37,18 @@ export interface ContainerStats {
   pids_stats: { current?: number };
 }
 
+export interface EngineEventMessage {
+  Type: string;
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: string;
+  time: number;
+  timeNano: number;
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
 export class EngineClient {
   readonly t: Transport;
 
@@ -117,6 +129,12 @@ export class EngineClient {
 
   async containerResize(id: string, h: number, w: number): Promise<void> {
     await this.t.buffer('POST', `/containers/${enc(id)}/resize`, { query: { h, w } });
+  }
+
+  /** GET /events: a stream of events, as long as the daemon sends them (until `until`, or forever). */
+  async *events(o: { since?: string; until?: string; filters?: Filters } = {}): AsyncGenerator<EngineEventMessage> {
+    const r = await this.t.raw('GET', '/events', { query: { since: o.since, until: o.until, filters: filtersOrUndefined(o.filters) } });
+    yield* jsonMessages<EngineEventMessage>(r.body);
   }
 
   /** POST /containers/{id}/wait: resolves once the headers arrive; the body (the exit status) comes at exit. */

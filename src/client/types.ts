@@ -14,6 +14,7 @@ export interface ContainerCreateBody {
   StdinOnce?: boolean;
   Env?: string[];
   Cmd?: string[];
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number };
   Entrypoint?: string[];
   Image: string;
   Labels?: Record<string, string>;

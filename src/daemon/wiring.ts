@@ -8,6 +8,7 @@ import { registerImageRoutes } from '../api/routes/images.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
+import { HealthMonitor } from '../services/containers/health.js';
 import { FileContentStore } from '../services/content/store.js';
 import { DirSnapshotStore } from '../services/snapshots/store.js';
 import { LocalImageService } from '../services/images/store.js';
@@ -56,20 +57,23 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     logDefaults: cfg.logLimits,
     resources: (hc) => resources(hc, swapAccounting()),
   });
+  const execs = new ExecManager({ store, driver, events });
+  events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
+  const health = new HealthMonitor({ store, probes: execs, events });
+  health.attach();
   await supervisor.watchExits();
   await supervisor.reconcile(orphans);
+  for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 
   const router = new Router();
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
   registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef });
-  const execs = new ExecManager({ store, driver, events });
-  events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   registerImageRoutes(router, {
     images,
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });
-  return { router, supervisor, shutdown: () => supervisor.shutdown() };
+  return { router, supervisor, shutdown: () => { health.stopAll(); return supervisor.shutdown(); } };
 }

@@ -40,3 +40,14 @@ export function humanDuration(fractionalSeconds: number): string {
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
   return `${Math.floor(hours / 24 / 365)} years`;
 }
+
+const durUnits: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+
+/** Go's time.ParseDuration, in seconds; undefined when it is not a duration. */
+export function parseGoDuration(s: string): number | undefined {
+  const m = /^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+$/.exec(s);
+  if (!m) return s === '0' ? 0 : undefined;
+  let total = 0;
+  for (const part of s.replace(/^[+-]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)) total += parseFloat(part[1]) * durUnits[part[2]];
+  return m[1] === '-' ? -total : total;
+}

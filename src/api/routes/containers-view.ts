@@ -9,7 +9,7 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const s = rec.State;
   const ago = (iso: string) => humanDuration(Math.max(0, (now - Date.parse(iso)) / 1000));
   switch (s.Status) {
-    case 'running': return `Up ${ago(s.StartedAt)}`;
+    case 'running': return `Up ${ago(s.StartedAt)}${healthSuffix(rec)}`;
     case 'paused': return `Up ${ago(s.StartedAt)} (Paused)`;
     case 'restarting': return `Restarting (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
     case 'removing': return 'Removal In Progress';
@@ -17,6 +17,13 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
     case 'exited': return s.FinishedAt === ZERO ? 'Created' : `Exited (${s.ExitCode}) ${ago(s.FinishedAt)} ago`;
     default: return 'Created';
   }
+}
+
+/** ps's health note: " (healthy)", " (unhealthy)", " (health: starting)". */
+function healthSuffix(rec: ContainerRecord): string {
+  const h = rec.State.Health;
+  if (!h) return '';
+  return h.Status === 'starting' ? ' (health: starting)' : ` (${h.Status})`;
 }
 
 export function commandLine(rec: ContainerRecord): string {
@@ -42,6 +49,7 @@ export function inspectView(rec: ContainerRecord, dir: string, extra: { lowerDir
       Error: s.Error,
       StartedAt: s.StartedAt,
       FinishedAt: s.FinishedAt,
+      ...(s.Health ? { Health: s.Health } : {}),
     },
     Image: rec.Image,
     ResolvConfPath: join(dir, 'resolv.conf'),

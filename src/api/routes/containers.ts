@@ -71,6 +71,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     const limit = qint(ctx.query, 'limit', -1);
     const withSize = qbool(ctx.query, 'size');
     const f = qfilters(ctx.query);
+    validatePsFilters(f);
     let list = d.store.all().sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created));
     if (!all && limit <= 0 && !f.status) list = list.filter((c) => c.State.Status === 'running' || c.State.Status === 'paused' || c.State.Status === 'restarting');
     list = list.filter((c) => matchFilters(c, f, d));
@@ -335,6 +336,21 @@ async function top(pids: number[], args: string[]): Promise<{ Titles: string[]; 
   return { Titles: titles, Processes: procs };
 }
 
+const PS_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health'];
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+/** Refuse unknown filters and values up front, whether or not any container would be tested. */
+function validatePsFilters(f: Record<string, string[]>): void {
+  for (const [k, vals] of Object.entries(f)) {
+    if (!PS_FILTERS.includes(k)) throw badRequest(`invalid filter '${k}'`);
+    for (const v of vals) {
+      if (k === 'status' && !STATUSES.includes(v)) throw badRequest(`invalid filter 'status=${v}'`);
+      if (k === 'health' && !['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw badRequest(`Unrecognised filter value for health: ${v}`);
+      if (k === 'exited' && !/^-?\d+$/.test(v)) throw badRequest(`invalid filter 'exited=${v}'`);
+    }
+  }
+}
+
 function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: ContainerRouteDeps): boolean {
   for (const [k, vals] of Object.entries(f)) {
     if (vals.length === 0) continue;
@@ -353,6 +369,7 @@ function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: Contai
           return (img && img.id === c.Image) || c.Config.Image === v || d.normalizeRef(c.Config.Image ?? '') === d.normalizeRef(v);
         }
         case 'exited': return c.State.Status === 'exited' && String(c.State.ExitCode) === v;
+        case 'health': return (c.State.Health?.Status ?? 'none') === v;
         case 'before': { const o = d.store.find(v); return !!o && Date.parse(c.Created) < Date.parse(o.Created); }
         case 'since': { const o = d.store.find(v); return !!o && Date.parse(c.Created) > Date.parse(o.Created); }
         default: throw badRequest(`invalid filter '${k}'`);

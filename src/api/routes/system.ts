@@ -2,6 +2,7 @@
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Router, sendJson, qfilters, type Ctx } from '../router.js';
+import { badRequest } from '../../util/errors.js';
 import { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from '../server.js';
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { ImageService } from '../../services/images/types.js';
@@ -92,26 +93,54 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
   });
 
   r.get(/^\/events$/, (ctx) => {
-    const f = qfilters(ctx.query);
-    const since = Number(ctx.query.get('since') ?? 0);
-    const until = Number(ctx.query.get('until') ?? 0);
-    const match = (e: EngineEvent) => {
-      if (f.type?.length && !f.type.includes(e.Type)) return false;
-      if (f.event?.length && !f.event.includes(e.Action)) return false;
-      if (f.container?.length && !(e.Type === 'container' && f.container.some((c) => e.Actor.ID.startsWith(c) || e.Actor.Attributes.name === c))) return false;
-      if (f.label?.length && !f.label.every((l) => { const [k, v] = l.split('=', 2); return v === undefined ? k in e.Actor.Attributes : e.Actor.Attributes[k] === v; })) return false;
-      return true;
-    };
+    const match = eventMatcher(qfilters(ctx.query));
+    const since = eventTime(ctx.query.get('since'), 'since');
+    const until = eventTime(ctx.query.get('until'), 'until');
     const shape = (e: EngineEvent) => JSON.stringify({
-      ...(e.Type === 'container' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image } : {}),
+      ...(e.Type === 'container' || e.Type === 'image' ? { status: e.Action, id: e.Actor.ID, from: e.Actor.Attributes.image } : {}),
       ...e,
     }) + '\n';
+    const inWindow = (e: EngineEvent) => e.timeNano / 1e9 >= since && (!until || e.timeNano / 1e9 <= until);
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();
-    if (since) for (const e of d.events.history()) if (e.time >= since && (!until || e.time <= until) && match(e)) ctx.res.write(shape(e));
+    if (since) for (const e of d.events.history()) if (inWindow(e) && match(e)) ctx.res.write(shape(e));
     if (until && until * 1000 <= Date.now()) { ctx.res.end(); return; }
     const off = d.events.subscribe((e) => { if (match(e)) ctx.res.write(shape(e)); });
     const timer = until ? setTimeout(() => { off(); ctx.res.end(); }, until * 1000 - Date.now()) : undefined;
     ctx.res.on('close', () => { off(); if (timer) clearTimeout(timer); });
   });
+}
+
+const EVENT_FILTERS = ['config', 'container', 'daemon', 'event', 'image', 'label', 'network', 'node', 'plugin', 'scope', 'secret', 'service', 'type', 'volume'];
+const EVENT_TYPES = ['container', 'image', 'volume', 'network', 'daemon', 'plugin', 'node', 'service', 'secret', 'config'];
+
+/** `since`/`until`: unix seconds with optional fraction (what docker clients send), or an RFC 3339 date. */
+function eventTime(v: string | null, name: string): number {
+  if (!v) return 0;
+  const n = Number(v);
+  if (Number.isFinite(n)) return n;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw badRequest(`invalid value for "${name}": ${v}: expected unix seconds or an RFC 3339 time`);
+  return t / 1000;
+}
+
+/** docker's event filters: values of one key are alternatives, keys must all match. */
+export function eventMatcher(f: Record<string, string[]>): (e: EngineEvent) => boolean {
+  for (const k of Object.keys(f)) if (!EVENT_FILTERS.includes(k)) throw badRequest(`invalid filter '${k}'`);
+  for (const t of f.type ?? []) if (!EVENT_TYPES.includes(t)) throw badRequest(`invalid filter 'type=${t}': unknown event type`);
+  const anyOf = (key: string, test: (v: string) => boolean) => !f[key]?.length || f[key].some(test);
+  const named = (e: EngineEvent, v: string) => e.Actor.ID === v || (v.length >= 1 && /^[0-9a-f]+$/.test(v) && e.Actor.ID.startsWith(v)) || e.Actor.Attributes.name === v;
+  return (e) =>
+    anyOf('type', (v) => e.Type === v) &&
+    // "exec_start: sh -c …" and "health_status: healthy" match their part before the colon too
+    anyOf('event', (v) => e.Action === v || e.Action.split(':', 1)[0] === v) &&
+    anyOf('container', (v) => e.Type === 'container' && named(e, v)) &&
+    anyOf('image', (v) => (e.Type === 'image' && named(e, v)) || e.Actor.Attributes.image === v || e.Actor.Attributes.image?.split(':')[0] === v) &&
+    anyOf('network', (v) => e.Type === 'network' && named(e, v)) &&
+    anyOf('volume', (v) => e.Type === 'volume' && named(e, v)) &&
+    anyOf('daemon', (v) => e.Type === 'daemon' && named(e, v)) &&
+    anyOf('scope', (v) => e.scope === v) &&
+    // labels must all match, as docker's MatchKVList
+    (f.label ?? []).every((l) => { const i = l.indexOf('='); return i < 0 ? l in e.Actor.Attributes : e.Actor.Attributes[l.slice(0, i)] === l.slice(i + 1); }) &&
+    ['plugin', 'node', 'service', 'secret', 'config'].every((k) => !f[k]?.length);
 }

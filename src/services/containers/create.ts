@@ -59,6 +59,30 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   }
 }
 
+type Healthcheck = NonNullable<ContainerConfig['Healthcheck']>;
+
+/** docker's rule: the container's check overrides the image's field by field (an empty Test keeps the image's). */
+export function mergeHealthcheck(user: Healthcheck | undefined, image: Healthcheck | undefined): Healthcheck | undefined {
+  if (user) validateHealthcheck(user);
+  if (!user || !image) return user ?? image;
+  return {
+    Test: user.Test?.length ? user.Test : image.Test,
+    Interval: user.Interval || image.Interval,
+    Timeout: user.Timeout || image.Timeout,
+    StartPeriod: user.StartPeriod || image.StartPeriod,
+    StartInterval: user.StartInterval || image.StartInterval,
+    Retries: user.Retries || image.Retries,
+  };
+}
+
+function validateHealthcheck(h: Healthcheck): void {
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
+    const v = h[k] ?? 0;
+    if (v !== 0 && v < 1e6) throw badRequest(`${k} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((h.Retries ?? 0) < 0) throw badRequest('Retries in Healthcheck cannot be negative');
+}
+
 export function buildRecord(body: CreateBody, image: Image, name: string, imageRef: string, runtimes: string[], defaultRuntime: string, logRoot: (id: string) => string): ContainerRecord {
   const host: HostConfig = { ...(body.HostConfig ?? {}) };
   validateHostConfig(host, runtimes);
@@ -95,7 +119,8 @@ export function buildRecord(body: CreateBody, image: Image, name: string, imageR
     Labels: { ...(ic.Labels ?? {}), ...(cfg.Labels ?? {}) },
     StopSignal: cfg.StopSignal || ic.StopSignal || undefined,
     StopTimeout: cfg.StopTimeout,
-    Healthcheck: cfg.Healthcheck ?? ic.Healthcheck,
+    Healthcheck: mergeHealthcheck(cfg.Healthcheck, ic.Healthcheck),
+    Shell: cfg.Shell ?? ic.Shell ?? undefined,
   };
   host.RestartPolicy = host.RestartPolicy?.Name ? host.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
   host.NetworkMode = host.NetworkMode || 'default';

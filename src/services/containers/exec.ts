@@ -14,6 +14,7 @@ import { resolveCapabilities } from '../runtime/spec.js';
 import { openSeqpacket, packetWriter } from '../../sys/seqpacket.js';
 import { ApiError, conflict, notFound, errorMessage } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
+import { readExisting } from '../logs/k8sfile.js';
 
 export interface ExecCreateBody {
   AttachStdin?: boolean;
@@ -137,6 +138,30 @@ export class ExecManager {
       return code;
     });
     return { streams, done };
+  }
+
+  /**
+   * Run a command to completion and return its exit code and (combined, truncated) output; past `timeoutMs` the
+   * process is killed and `timedOut` is set. Used by health checks; the instance is forgotten afterwards.
+   */
+  async runCaptured(rec: ContainerRecord, cmd: string[], timeoutMs: number, maxOutput = 4096): Promise<{ exitCode: number; output: string; timedOut: boolean }> {
+    const e = this.create(rec, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    try {
+      const { streams, done } = await this.start(e, true);
+      let timedOut = false;
+      const timer = setTimeout(() => { timedOut = true; if (e.Pid) try { process.kill(e.Pid, 'SIGKILL'); } catch { /* already gone */ } }, timeoutMs);
+      const exitCode = await done.finally(() => clearTimeout(timer));
+      streams?.socket.destroy();
+      let output = '';
+      if (streams) {
+        const { entries } = await readExisting(streams.logPath, { stdout: true, stderr: true, since: 0, until: 0, tail: -1 });
+        output = Buffer.concat(entries.map((x) => x.data)).subarray(0, maxOutput).toString();
+      }
+      return { exitCode, output, timedOut };
+    } finally {
+      await this.cleanup(e);
+      this.execs.delete(e.ID);
+    }
   }
 
   /** Remove an exec's files once nobody reads them any more. */

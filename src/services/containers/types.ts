@@ -63,7 +63,17 @@ export interface ContainerState {
   FinishedAt: string;
   /** conmon's pid, so a restarted daemon can find the supervisor. */
   ConmonPid?: number;
+  Health?: HealthState;
 }
+
+export interface HealthResult { Start: string; End: string; ExitCode: number; Output: string }
+
+export interface HealthState {
+  Status: 'starting' | 'healthy' | 'unhealthy';
+  FailingStreak: number;
+  Log: HealthResult[];
+}
+
 
 export interface ContainerRecord {
   Id: string;

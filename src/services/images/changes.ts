@@ -1,9 +1,10 @@
 // `docker import/commit --change`: a handful of Dockerfile instructions applied to an image config.
+import { parseGoDuration } from '../../util/units.js';
 import { posix } from 'node:path';
 import { badRequest } from '../../util/errors.js';
 import type { ImageRunConfig } from './types.js';
 
-const SUPPORTED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL'];
+const SUPPORTED = ['CMD', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'LABEL', 'ONBUILD', 'USER', 'VOLUME', 'WORKDIR', 'STOPSIGNAL', 'HEALTHCHECK'];
 
 /** Split Dockerfile words: whitespace separates, quotes group, backslash escapes. Quotes are removed. */
 export function splitWords(s: string): string[] {
@@ -79,6 +80,38 @@ function exposedPorts(words: string[]): string[] {
   return out;
 }
 
+/** `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D] [--start-interval=D] [--retries=N] CMD …` or `NONE`. */
+export function parseHealthcheck(rest: string): NonNullable<ImageRunConfig['Healthcheck']> {
+  let s = rest.trim();
+  const h: NonNullable<ImageRunConfig['Healthcheck']> = {};
+  for (;;) {
+    const m = /^--([a-z-]+)=(\S*)\s*/.exec(s);
+    if (!m) break;
+    s = s.slice(m[0].length);
+    if (m[1] === 'retries') {
+      const n = Number(m[2]);
+      if (!Number.isInteger(n) || n < 0) throw badRequest(`HEALTHCHECK: invalid --retries value: ${m[2]}`);
+      h.Retries = n;
+      continue;
+    }
+    const key = ({ interval: 'Interval', timeout: 'Timeout', 'start-period': 'StartPeriod', 'start-interval': 'StartInterval' } as const)[m[1]];
+    if (!key) throw badRequest(`HEALTHCHECK: unknown flag: --${m[1]}`);
+    const secs = parseGoDuration(m[2]);
+    if (secs === undefined || secs < 0) throw badRequest(`HEALTHCHECK: invalid --${m[1]} duration: ${m[2]}`);
+    h[key] = Math.round(secs * 1e9);
+  }
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(s);
+  const kind = (m?.[1] ?? '').toUpperCase();
+  if (kind === 'NONE') {
+    if (m?.[2]) throw badRequest('HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (kind !== 'CMD' || !m?.[2]) throw badRequest('HEALTHCHECK: expected NONE or CMD followed by a command');
+  const argv = jsonArray(m[2]);
+  h.Test = argv ? ['CMD', ...argv] : ['CMD-SHELL', m[2]];
+  return h;
+}
+
 /** Returns a new config with the instructions applied in order. */
 export function applyChanges(base: ImageRunConfig, changes: string[]): ImageRunConfig {
   const cfg: ImageRunConfig = structuredClone(base);
@@ -139,6 +172,9 @@ export function applyChanges(base: ImageRunConfig, changes: string[]): ImageRunC
       case 'STOPSIGNAL':
         if (!/^(SIG)?[A-Z0-9+-]+$/i.test(rest)) throw badRequest(`Invalid signal: ${rest}`);
         cfg.StopSignal = rest;
+        break;
+      case 'HEALTHCHECK':
+        cfg.Healthcheck = parseHealthcheck(rest);
         break;
       case 'ONBUILD':
         cfg.OnBuild = [...(cfg.OnBuild ?? []), rest];

@@ -11,8 +11,9 @@ export interface ImageRunConfig {
   ExposedPorts?: Record<string, object> | null;
   Volumes?: Record<string, object> | null;
   StopSignal?: string;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number };
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; Retries?: number; StartPeriod?: number; StartInterval?: number };
   OnBuild?: string[] | null;
+  Shell?: string[] | null;
 }
 
 export interface HistoryEntry {
