@@ -1,4 +1,5 @@
 // A small regex router. Image names contain '/' and ':', so patterns match greedily with named groups.
+import { parseGoDuration } from '../util/units.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { ApiError, badRequest } from '../util/errors.js';
@@ -146,4 +147,15 @@ export async function readUpgradeBody<T>(ctx: Ctx): Promise<{ body: T; rest: Buf
     try { body = JSON.parse(raw) as T; } catch (e) { throw badRequest(`invalid JSON: ${(e as Error).message}`); }
   }
   return { body, rest: buf.subarray(len) };
+}
+
+/** `until` for prune: unix seconds, an RFC 3339 time, or a Go duration before now. */
+export function pruneUntil(v: string): number {
+  const n = Number(v);
+  if (Number.isFinite(n)) return n;
+  const d = parseGoDuration(v);
+  if (d !== undefined) return Date.now() / 1000 - d;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw badRequest(`invalid filter 'until=${v}'`);
+  return t / 1000;
 }

@@ -93,6 +93,7 @@ export function globals(cmd: Command): Globals {
 const container = () => import('./container.js');
 const image = () => import('./image.js');
 const system = () => import('./system.js');
+const disk = () => import('./disk.js');
 
 function runFlags(c: Command): Command {
   return c
@@ -307,6 +308,21 @@ const defs: Record<string, Def> = {
     .option('--since <string>', 'Show all events created since timestamp')
     .option('--until <string>', 'Stream events until this timestamp')
     .action(act(async (cmd) => (await system()).events(cmd))),
+  df: (p, n) => p.command(n).description('Show tugboat disk usage').usage('[OPTIONS]')
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-v, --verbose', 'Show detailed information on space usage')
+    .action(act(async (cmd) => (await disk()).df(cmd))),
+  systemPrune: (p, n) => p.command(n).description('Remove unused data').usage('[OPTIONS]')
+    .option('-a, --all', 'Remove all unused images not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "label=<key>=<value>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .option('--volumes', 'Prune anonymous volumes')
+    .action(act(async (cmd) => (await disk()).systemPrune(cmd))),
+  imagePrune: (p, n) => p.command(n).description('Remove unused images').usage('[OPTIONS]')
+    .option('-a, --all', 'Remove all unused images, not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(act(async (cmd) => (await disk()).imagePrune(cmd))),
   info: (p, n) => p.command(n).description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(async (cmd) => (await system()).info(cmd))),
@@ -351,10 +367,13 @@ export function buildProgram(): Command {
   defs.imageInspect(i, 'inspect');
   defs.tag(i, 'tag');
   defs.import(i, 'import');
+  defs.imagePrune(i, 'prune');
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');
   defs.events(s, 'events');
+  defs.df(s, 'df');
+  defs.systemPrune(s, 'prune');
 
   // commander's errors become docker's messages and exit codes, for every command
   const wire = (cmd: Command) => {

@@ -10,7 +10,7 @@ import type { Filters } from '../client/types.js';
 import { clientFor } from './connect.js';
 import { ExitError, FlagError, UsageError } from './errors.js';
 import {
-  bytesSize, containerHeaders, containerRow, defaultPsTable, humanSize, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
+  bytesSize, containerHeaders, containerRow, defaultPsTable, humanSizePrec, parseFormat, parseTimestamp, renderRows, tabulate, truncId,
 } from './format.js';
 import { DetachScanner, parseDetachKeys } from '../util/detach-keys.js';
 import { buildCreateRequest, parseEnvFile, parseRestart, resourceFlags, withDefaultTag, type CreateRequest, type ResourceFlags, type RunFlags } from './runopts.js';
@@ -363,7 +363,7 @@ export async function top(cmd: Command, id: string, psArgs: string[]): Promise<v
   out(tabulate([r.Titles, ...r.Processes], 20, 3));
 }
 
-async function confirm(question: string): Promise<boolean> {
+export async function confirm(question: string): Promise<boolean> {
   out(question);
   if (!process.stdin.readable) return false;
   const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
@@ -383,7 +383,7 @@ export async function prune(cmd: Command): Promise<void> {
   const r = await clientFor(cmd).containerPrune(filters);
   const deleted = r.ContainersDeleted ?? [];
   if (deleted.length) out(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`);
-  out(`Total reclaimed space: ${humanSize(r.SpaceReclaimed ?? 0)}\n`);
+  out(`Total reclaimed space: ${humanSizePrec(r.SpaceReclaimed ?? 0, 4)}\n`);
 }
 
 // ---- exec / port ----

@@ -186,8 +186,8 @@ export function imageRows(images: ImageSummary[], opts: { trunc: boolean; digest
       CreatedAt: goTime(im.Created),
       Size: humanSize(im.Size),
       VirtualSize: humanSizePrec(im.VirtualSize ?? im.Size, 4),
-      SharedSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.SharedSize),
-      UniqueSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSize(im.Size - im.SharedSize),
+      SharedSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSizePrec(im.SharedSize, 4),
+      UniqueSize: im.SharedSize === undefined || im.SharedSize < 0 ? 'N/A' : humanSizePrec(im.Size - im.SharedSize, 4),
       Containers: im.Containers === undefined || im.Containers < 0 ? 'N/A' : String(im.Containers),
     };
     const digestOf = (repo: string) => (im.RepoDigests ?? []).find((d) => d.startsWith(`${repo}@`))?.split('@')[1] ?? '<none>';

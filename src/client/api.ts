@@ -37,6 +37,14 @@ export interface ContainerStats {
   pids_stats: { current?: number };
 }
 
+export interface DiskUsage {
+  LayersSize?: number;
+  Images?: ImageSummary[];
+  Containers?: ContainerSummary[];
+  Volumes?: Array<{ Name: string; UsageData?: { Size: number; RefCount: number } }>;
+  BuildCache?: Array<{ ID: string; Size: number; InUse: boolean; Shared: boolean }>;
+}
+
 export interface EngineEventMessage {
   Type: string;
   Action: string;
@@ -121,6 +129,21 @@ export class EngineClient {
 
   containerTop(id: string, psArgs?: string): Promise<TopResult> {
     return this.t.json('GET', `/containers/${enc(id)}/top`, { query: { ps_args: psArgs || undefined } });
+  }
+
+  systemDf(types: string[] = []): Promise<DiskUsage> {
+    return this.t.json('GET', '/system/df', { query: types.length ? { type: types } : {} });
+  }
+
+  imagePrune(filters?: Filters): Promise<{ ImagesDeleted: ImageDeleteItem[] | null; SpaceReclaimed: number }> {
+    return this.t.json('POST', '/images/prune', { query: { filters: filtersOrUndefined(filters) } });
+  }
+
+  /** POST /{networks,volumes,build}/prune: the names of what went (and the space, where the daemon counts it). */
+  async objectPrune(kind: 'networks' | 'volumes' | 'build', filters?: Filters): Promise<{ deleted: string[]; reclaimed: number }> {
+    const r = await this.t.json<Record<string, unknown>>('POST', `/${kind}/prune`, { query: { filters: filtersOrUndefined(filters) } });
+    const key = kind === 'networks' ? 'NetworksDeleted' : kind === 'volumes' ? 'VolumesDeleted' : 'CachesDeleted';
+    return { deleted: (r[key] as string[] | null) ?? [], reclaimed: Number(r.SpaceReclaimed ?? 0) };
   }
 
   containerPrune(filters?: Filters): Promise<PruneResult> {

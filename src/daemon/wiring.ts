@@ -9,6 +9,8 @@ import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { HealthMonitor } from '../services/containers/health.js';
+import { ContainerSizes } from '../services/containers/sizes.js';
+import { registerDiskUsageRoutes } from '../api/routes/disk-usage.js';
 import { FileContentStore } from '../services/content/store.js';
 import { DirSnapshotStore } from '../services/snapshots/store.js';
 import { LocalImageService } from '../services/images/store.js';
@@ -60,6 +62,8 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const execs = new ExecManager({ store, driver, events });
   events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
   const health = new HealthMonitor({ store, probes: execs, events });
+  const sizes = new ContainerSizes({ upperDir: (rec) => supervisor.upperDir(rec), events });
+  sizes.attach();
   health.attach();
   await supervisor.watchExits();
   await supervisor.reconcile(orphans);
@@ -68,7 +72,8 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const router = new Router();
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
-  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef });
+  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes });
+  registerDiskUsageRoutes(router, { store, images, sizes });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   registerImageRoutes(router, {

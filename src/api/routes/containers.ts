@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type { Writable } from 'node:stream';
-import { Router, qbool, qint, qTerminalSize, qfilters, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
+import { Router, qbool, qint, qTerminalSize, qfilters, pruneUntil, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
 import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
@@ -15,7 +15,6 @@ import { buildRecord, type CreateBody } from '../../services/containers/create.j
 import { readExisting, LogFollower, type LogEntry, type LogReadOptions } from '../../services/logs/k8sfile.js';
 import { ApiError, badRequest, conflict, notFound, notModified } from '../../util/errors.js';
 import { randomName } from '../../util/ids.js';
-import { dirSize } from '../../util/du.js';
 import { inspectView, summaryView } from './containers-view.js';
 import { log } from '../../util/log.js';
 import { DetachScanner, parseDetachKeys } from '../../util/detach-keys.js';
@@ -29,6 +28,8 @@ export interface ContainerRouteDeps {
   events: EventBus;
   runtimes: string[];
   defaultRuntime: string;
+  /** Writable-layer sizes, kept up to date rather than walked per request. */
+  sizes: { rw(rec: ContainerRecord): Promise<number> };
   /** Canonical display name of an image reference ("busybox" -> "busybox:latest"). */
   normalizeRef: (ref: string) => string;
 }
@@ -77,7 +78,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     list = list.filter((c) => matchFilters(c, f, d));
     if (limit > 0) list = list.slice(0, limit);
     const out = await Promise.all(list.map(async (c) => {
-      const size = withSize ? { rw: await dirSize(d.supervisor.upperDir(c)), rootfs: (d.images.resolve(c.Image)?.size ?? 0) } : undefined;
+      const size = withSize ? { rw: await d.sizes.rw(c), rootfs: (d.images.resolve(c.Image)?.size ?? 0) } : undefined;
       if (size) size.rootfs += size.rw;
       return summaryView(c, imageName(c), size);
     }));
@@ -88,7 +89,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     const rec = get(ctx);
     const image = d.images.resolve(rec.Image);
     const withSize = qbool(ctx.query, 'size');
-    const rw = withSize ? await dirSize(d.supervisor.upperDir(rec)) : undefined;
+    const rw = withSize ? await d.sizes.rw(rec) : undefined;
     sendJson(ctx.res, 200, inspectView(rec, d.store.dir(rec.Id), {
       lowerDirs: image ? d.images.lowerDirs(image) : [],
       sizeRw: rw,
@@ -240,8 +241,8 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     for (const c of d.store.all()) {
       if (c.State.Status !== 'exited' && c.State.Status !== 'created' && c.State.Status !== 'dead') continue;
       if (!matchFilters(c, { label: f.label ?? [] }, d)) continue;
-      if (f.until?.length && Date.parse(c.Created) / 1000 >= parseTime(f.until[0])) continue;
-      reclaimed += await dirSize(d.supervisor.upperDir(c));
+      if (f.until?.length && Date.parse(c.Created) / 1000 >= pruneUntil(f.until[0])) continue;
+      reclaimed += await d.sizes.rw(c);
       await d.supervisor.remove(c, { force: false, volumes: false });
       deleted.push(c.Id);
     }

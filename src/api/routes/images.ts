@@ -1,8 +1,8 @@
 // /images/*: maps the ImageService onto docker's ImageSummary / ImageInspect / history shapes.
 // Image names contain '/' and ':', so every {name} pattern is greedy and anchored on its suffix.
 import type { ServerResponse } from 'node:http';
-import { Router, qbool, qfilters, sendJson, type Ctx } from '../router.js';
-import type { Image, ImageService } from '../../services/images/types.js';
+import { Router, qbool, qfilters, sendJson, pruneUntil, type Ctx } from '../router.js';
+import type { Image, ImageService, RemoveResult } from '../../services/images/types.js';
 import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
 
 export interface ImageRouteDeps {
@@ -52,6 +52,13 @@ function matchesLabels(img: Image, wanted: string[]): boolean {
   });
 }
 
+/** Unpacked size of every layer (by chain ID) the images use. */
+export function layerSizes(list: Image[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of list) i.chainIds.forEach((c, n) => m.set(c, i.layerSizes?.[n] ?? 0));
+  return m;
+}
+
 const FILTERS = new Set(['reference', 'dangling', 'label', 'before', 'since']);
 
 function filterImages(images: ImageService, list: Image[], filters: Record<string, string[]>): Image[] {
@@ -77,7 +84,7 @@ function filterImages(images: ImageService, list: Image[], filters: Record<strin
   return out;
 }
 
-function summary(img: Image, version: number): Record<string, unknown> {
+export function summary(img: Image, version: number): Record<string, unknown> {
   return {
     Id: img.id,
     ParentId: img.parent ?? '',
@@ -211,6 +218,30 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     await images.tag(ctx.params.name, tag ? `${repo}:${tag}` : repo);
     ctx.res.writeHead(201);
     ctx.res.end();
+  });
+
+  r.post(/^\/images\/prune$/, async (ctx: Ctx) => {
+    const f = qfilters(ctx.query);
+    for (const k of Object.keys(f)) if (!['dangling', 'until', 'label', 'label!'].includes(k)) throw badRequest(`invalid filter '${k}'`);
+    const danglingOnly = !f.dangling?.length || ['true', '1'].includes(f.dangling[f.dangling.length - 1].toLowerCase());
+    const until = f.until?.length ? pruneUntil(f.until[0]) : Infinity;
+    const before = images.list();
+    const sizes = layerSizes(before);
+    const candidates = before.filter((i) =>
+      (!danglingOnly || i.repoTags.length === 0) && !deps.imageInUse(i.id) &&
+      (Date.parse(i.config.created ?? '') || 0) / 1000 < until &&
+      matchesLabels(i, f.label ?? []) && !(f['label!'] ?? []).some((l) => matchesLabels(i, [l])));
+    const deleted: RemoveResult[] = [];
+    for (const img of candidates) {
+      if (!images.resolve(img.id)) continue; // went with a child pruned before it
+      try {
+        deleted.push(...await images.remove(img.id, { force: true, noprune: false }, deps.imageInUse));
+      } catch { /* a child image still needs it: kept, as docker does */ }
+    }
+    const left = new Set(images.list().flatMap((i) => i.chainIds));
+    let reclaimed = 0;
+    for (const [chain, size] of sizes) if (!left.has(chain)) reclaimed += size;
+    sendJson(ctx.res, 200, { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed });
   });
 
   r.delete(/^\/images\/(?<name>.+)$/, async (ctx: Ctx) => {

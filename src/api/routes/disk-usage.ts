@@ -1,0 +1,61 @@
+// GET /system/df: images with shared sizes and container counts, containers with their writable-layer sizes
+// (kept by the sizes tracker, so this answers without walking the disk), volumes and build cache.
+import { Router, qfilters, sendJson, type Ctx } from '../router.js';
+import { badRequest } from '../../util/errors.js';
+import type { ContainerStore } from '../../services/containers/store.js';
+import type { ContainerRecord } from '../../services/containers/types.js';
+import type { ImageService } from '../../services/images/types.js';
+import { summaryView } from './containers-view.js';
+import { layerSizes, summary } from './images.js';
+
+export interface DiskUsageDeps {
+  store: ContainerStore;
+  images: ImageService;
+  sizes: { rw(rec: ContainerRecord): Promise<number> };
+}
+
+const TYPES = ['container', 'image', 'volume', 'build-cache'];
+
+export function registerDiskUsageRoutes(r: Router, d: DiskUsageDeps): void {
+  r.get(/^\/system\/df$/, async (ctx) => {
+    const asked = ctx.query.getAll('type');
+    for (const t of asked) if (!TYPES.includes(t)) throw badRequest(`unknown object type: ${t}`);
+    const want = (t: string) => asked.length === 0 || asked.includes(t);
+    const containers = d.store.all();
+    const out: Record<string, unknown> = {};
+    if (want('image')) {
+      const list = d.images.list();
+      const sizes = layerSizes(list);
+      const users = new Map<string, number>();
+      for (const chain of list.flatMap((i) => i.chainIds)) users.set(chain, (users.get(chain) ?? 0) + 1);
+      const byImage = new Map<string, number>();
+      for (const c of containers) byImage.set(c.Image, (byImage.get(c.Image) ?? 0) + 1);
+      out.LayersSize = [...sizes.values()].reduce((a, b) => a + b, 0);
+      out.Images = list.map((i) => ({
+        ...summary(i, ctx.version),
+        SharedSize: i.chainIds.filter((c) => (users.get(c) ?? 0) > 1).reduce((a, c) => a + (sizes.get(c) ?? 0), 0),
+        Containers: byImage.get(i.id) ?? 0,
+      }));
+    }
+    if (want('container')) {
+      out.Containers = await Promise.all(containers.map(async (c) => {
+        const rw = await d.sizes.rw(c);
+        return summaryView(c, c.Config.Image ?? c.Image, { rw, rootfs: rw + (d.images.resolve(c.Image)?.size ?? 0) });
+      }));
+    }
+    // the engine keeps no named volumes or build cache yet: both lists are truly empty
+    if (want('volume')) out.Volumes = [];
+    if (want('build-cache')) out.BuildCache = [];
+    sendJson(ctx.res, 200, out);
+  });
+
+  // `docker system prune` prunes every kind of object in turn. The engine has no user-defined networks,
+  // volumes or build cache yet, so for those there is truly nothing to remove (filters are still checked).
+  const nothingToPrune = (key: string, filters: string[], extra: Record<string, unknown> = {}) => (ctx: Ctx) => {
+    for (const k of Object.keys(qfilters(ctx.query))) if (!filters.includes(k)) throw badRequest(`invalid filter '${k}'`);
+    sendJson(ctx.res, 200, { [key]: null, ...extra });
+  };
+  r.post(/^\/networks\/prune$/, nothingToPrune('NetworksDeleted', ['until', 'label', 'label!']));
+  r.post(/^\/volumes\/prune$/, nothingToPrune('VolumesDeleted', ['label', 'label!', 'all'], { SpaceReclaimed: 0 }));
+  r.post(/^\/build\/prune$/, nothingToPrune('CachesDeleted', ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'], { SpaceReclaimed: 0 }));
+}
