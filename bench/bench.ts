@@ -419,6 +419,36 @@ interface DetachedStats {
   daemonBefore: Mem;
   daemonAfter: Mem;
   error: string;
+  /** Per client, with the containers running: medians of `exec ID true`, `stats --no-stream`, `system df`. */
+  busy: BusyTimes[];
+}
+
+interface BusyTimes { label: string; engine: string; exec: number | null; stats: number | null; df: number | null; error: string }
+
+const EXEC_N = intEnv('BENCH_EXEC_N', 20);
+
+/** Medians of the everyday observing commands while the engine runs `ids`. */
+async function benchBusy(e: Engine, ids: string[]): Promise<BusyTimes[]> {
+  const res: BusyTimes[] = [];
+  for (const c of e.runClients) {
+    const t: BusyTimes = { label: c.label, engine: e.name, exec: null, stats: null, df: null, error: '' };
+    const timed = (args: string[], n: number): number | null => {
+      const times: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const r = exec(c.cmd, args, 60_000);
+        if (!r.ok) { t.error = `${args[0]}: ${r.stderr.trim().split('\n').slice(-1)[0] ?? ''}`; return null; }
+        times.push(r.ms);
+      }
+      return median(times);
+    };
+    await checkpoint();
+    exec(c.cmd, ['exec', ids[0], 'true']); // warm up
+    t.exec = timed(['exec', ids[0], 'true'], EXEC_N);
+    t.stats = timed(['stats', '--no-stream'], 3);
+    t.df = timed(['system', 'df'], 3);
+    res.push(t);
+  }
+  return res;
 }
 
 async function benchDetached(e: Engine): Promise<DetachedStats> {
@@ -444,10 +474,12 @@ async function benchDetached(e: Engine): Promise<DetachedStats> {
   const monitors = e.monitorPids(ids);
   const monitorMem = memSum(monitors);
   const daemonAfter = memSum(e.daemonPids());
+  say(`${e.name}: exec, stats --no-stream and system df with ${ids.length} containers running`);
+  const busy = ids.length ? await benchBusy(e, ids) : [];
   const t1 = process.hrtime.bigint();
   removeContainers(e, ids);
   const removeMs = Number(process.hrtime.bigint() - t1) / 1e6;
-  return { engine: e.name, started: ids.length, totalMs, removeMs, monitors: monitors.length, monitorMem, daemonBefore, daemonAfter, error };
+  return { engine: e.name, started: ids.length, totalMs, removeMs, monitors: monitors.length, monitorMem, daemonBefore, daemonAfter, error, busy };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -570,6 +602,13 @@ async function main(): Promise<void> {
         if (d.monitors !== d.started) out.push(`  ${d.engine}: found ${d.monitors} monitor processes for ${d.started} containers: its per-container memory is off`);
       }
       out.push('  monitors: tugboat and podman = conmon per container; docker = containerd-shim-runc-v2 per container');
+      out.push('');
+      const busy = detached.flatMap((x) => x.busy);
+      const ref = busy.find((b) => b.engine === 'docker');
+      const cell = (v: number | null, r: number | null | undefined) => (v === null ? '—' : `${f0(v)}${r ? ` (${f2(v / r)}x)` : ''}`);
+      out.push(`(e) with ${DETACHED} containers running: median ms of \`exec ID true\` (${EXEC_N} runs), \`stats --no-stream\` and \`system df\` (3 runs each); ratio vs docker`);
+      out.push(table(['client → engine', 'exec true', 'stats --no-stream', 'system df', 'note'],
+        busy.map((b) => [b.label, cell(b.exec, ref?.exec), cell(b.stats, ref?.stats), cell(b.df, ref?.df), b.error.slice(0, 60)])));
       out.push('');
     }
     if (idle.length) {
