@@ -458,6 +458,14 @@ export function statsRow(s: ContainerStats, trunc: boolean): Record<string, stri
   const cache = m.stats?.total_inactive_file ?? m.stats?.inactive_file ?? 0;
   const used = Math.max(0, (m.usage ?? 0) - cache);
   const limit = m.limit ?? 0;
+  const net = { rx: 0, tx: 0 };
+  for (const n of Object.values(s.networks ?? {})) { net.rx += n.rx_bytes ?? 0; net.tx += n.tx_bytes ?? 0; }
+  const blk = { read: 0, write: 0 };
+  for (const e of s.blkio_stats?.io_service_bytes_recursive ?? []) {
+    const op = e.op.toLowerCase();
+    if (op === 'read') blk.read += e.value;
+    else if (op === 'write') blk.write += e.value;
+  }
   return {
     ID: trunc ? s.id.slice(0, 12) : s.id,
     Container: trunc ? s.id.slice(0, 12) : s.id,
@@ -465,8 +473,8 @@ export function statsRow(s: ContainerStats, trunc: boolean): Record<string, stri
     CPUPerc: `${cpu.toFixed(2)}%`,
     MemUsage: `${bytesSize(used)} / ${bytesSize(limit)}`,
     MemPerc: `${(limit > 0 ? (used / limit) * 100 : 0).toFixed(2)}%`,
-    NetIO: '0B / 0B',
-    BlockIO: '0B / 0B',
+    NetIO: `${humanSizePrec(net.rx, 3)} / ${humanSizePrec(net.tx, 3)}`,
+    BlockIO: `${humanSizePrec(blk.read, 3)} / ${humanSizePrec(blk.write, 3)}`,
     PIDs: String(s.pids_stats.current ?? 0),
   };
 }
@@ -487,8 +495,10 @@ export async function stats(cmd: Command, names: string[]): Promise<void> {
     return;
   }
   for (;;) {
+    const started = Date.now();
     const rows = (await sampleAll()).map((s) => statsRow(s, trunc));
     out(`\x1b[2J\x1b[H${renderRows(spec, rows, statsHeaders)}`);
+    await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started)))); // a refresh a second
   }
 }
 

@@ -1,5 +1,6 @@
 // tug: the command line client (esbuild entry point).
 import { buildProgram } from './commands.js';
+import { normalizeBooleanFlags } from './argv.js';
 
 // A closed pipe on our output (`tug logs -f | head -1`) ends the command quietly instead of crashing.
 for (const stream of [process.stdout, process.stderr]) {
@@ -15,7 +16,7 @@ async function main(): Promise<void> {
     program.outputHelp();
     return;
   }
-  await program.parseAsync(process.argv);
+  await program.parseAsync(normalizeBooleanFlags(program, process.argv));
 }
 
 main().catch((e: unknown) => {

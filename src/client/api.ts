@@ -35,6 +35,8 @@ export interface ContainerStats {
   precpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number };
   memory_stats: { usage?: number; limit?: number; stats?: Record<string, number> };
   pids_stats: { current?: number };
+  blkio_stats?: { io_service_bytes_recursive?: Array<{ op: string; value: number }> | null };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number }>;
 }
 
 export interface DiskUsage {

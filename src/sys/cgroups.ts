@@ -129,6 +129,34 @@ export interface CpuStats {
   systemNs?: number;
 }
 
+/** One block I/O counter, as docker's blkio_stats entries. */
+export interface BlkioEntry { major: number; minor: number; op: string; value: number }
+
+/** v1 throttle files: "8:0 Read 4096" lines (the "Total" lines are sums and skipped). */
+export function parseBlkioV1(text: string): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):(\d+)\s+(\S+)\s+(\d+)$/.exec(line.trim());
+    if (m) out.push({ major: Number(m[1]), minor: Number(m[2]), op: m[3], value: Number(m[4]) });
+  }
+  return out;
+}
+
+/** v2 io.stat: "8:0 rbytes=… wbytes=… rios=… wios=…" → bytes and operations, read and write. */
+export function parseIoStatV2(text: string): { bytes: BlkioEntry[]; ios: BlkioEntry[] } {
+  const bytes: BlkioEntry[] = [];
+  const ios: BlkioEntry[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):(\d+)\s+(.*)$/.exec(line.trim());
+    if (!m) continue;
+    const kv = Object.fromEntries(m[3].split(/\s+/).map((p) => p.split('=')).filter((x) => x.length === 2).map(([k, v]) => [k, Number(v)]));
+    const dev = { major: Number(m[1]), minor: Number(m[2]) };
+    bytes.push({ ...dev, op: 'read', value: kv.rbytes ?? 0 }, { ...dev, op: 'write', value: kv.wbytes ?? 0 });
+    ios.push({ ...dev, op: 'read', value: kv.rios ?? 0 }, { ...dev, op: 'write', value: kv.wios ?? 0 });
+  }
+  return { bytes, ios };
+}
+
 export interface ContainerCgroup {
   readonly path: string;
   readonly layout: CgroupLayout;
@@ -143,6 +171,8 @@ export interface ContainerCgroup {
   pids(): number[];
   pidsCount(): { current: number; limit?: number } | undefined;
   cpu(): CpuStats | undefined;
+  /** Bytes and operations per device and direction; undefined without the blkio/io controller. */
+  blkio(): { bytes: BlkioEntry[]; ios: BlkioEntry[] } | undefined;
   remove(): Promise<void>;
 }
 
@@ -274,6 +304,19 @@ export function containerCgroup(path: string, h: CgroupHost = cgroupHost()): Con
       // cpuacct.stat counts USER_HZ ticks (100 per second on Linux)
       const s = parseKeyValues(readText(join(d, 'cpuacct.stat')) ?? '');
       return { usageNs, userNs: s.user !== undefined ? s.user * 1e7 : undefined, systemNs: s.system !== undefined ? s.system * 1e7 : undefined };
+    },
+
+    blkio() {
+      if (h.layout === 'v2') {
+        const d = dir('io');
+        const t = d ? readText(join(d, 'io.stat')) : undefined;
+        return t === undefined ? undefined : parseIoStatV2(t);
+      }
+      const d = dir('blkio');
+      if (!d) return undefined;
+      const bytes = readText(join(d, 'blkio.throttle.io_service_bytes_recursive'));
+      if (bytes === undefined) return undefined;
+      return { bytes: parseBlkioV1(bytes), ios: parseBlkioV1(readText(join(d, 'blkio.throttle.io_serviced_recursive')) ?? '') };
     },
 
     remove: () => removeCgroup(path, h),

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect } from 'node:net';
+import { spawn } from 'node:child_process';
 import { TestDaemon, REPO, eventually } from '../helpers/daemon.ts';
 import { Terminals } from '../helpers/tmux.ts';
 
@@ -119,4 +120,31 @@ test('the daemon detaches an attach stream on the key sequence and the container
   await closed;
   assert.equal(state('srvdetach').Status, 'running');
   assert.equal(d.tug(['rm', '-f', 'srvdetach']).code, 0);
+});
+
+test('attach without a TTY: multiplexed output, --sig-proxy=false leaves it running, signals reach it otherwise', async () => {
+  assert.equal(d.tug(['run', '-d', '--name', 'ticker', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 7" TERM; while true; do echo tick; echo tock >&2; sleep 0.2; done']).code, 0);
+  const watch = (args: string[]) => {
+    const p = spawn(process.execPath, [`${REPO}/dist/tug.js`, '-H', d.host, 'attach', ...args, 'ticker'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const seen = { out: '', err: '' };
+    p.stdout.on('data', (b: Buffer) => { seen.out += b.toString(); });
+    p.stderr.on('data', (b: Buffer) => { seen.err += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    return { p, seen, exited };
+  };
+  const quiet = watch(['--no-stdin', '--sig-proxy=false']);
+  await eventually(() => quiet.seen, (s) => s.out.includes('tick') && s.err.includes('tock'));
+  assert.doesNotMatch(quiet.seen.out, /tock/, 'stderr stays on stderr');
+  quiet.p.kill('SIGTERM');
+  await quiet.exited;
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(state('ticker').Status, 'running');
+
+  const proxied = watch([]);
+  await eventually(() => proxied.seen.out, (s) => s.includes('tick'));
+  proxied.p.kill('SIGTERM');
+  assert.equal(await proxied.exited, 7);
+  assert.match(proxied.seen.out, /got-term/);
+  assert.equal(state('ticker').ExitCode, 7);
+  assert.equal(d.tug(['rm', 'ticker']).code, 0);
 });

@@ -1,7 +1,8 @@
 // docker stats against tugd: the CPU %, memory and PIDs columns come from the container's cgroup.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon } from '../helpers/daemon.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { TestDaemon, eventually } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
 before(async () => { await d.start(); await d.makeImages(); });
@@ -36,4 +37,19 @@ test('one-shot stats carry the docker fields from the cgroup; a missing containe
   assert.equal(s.pids_stats.current, 1);
   assert.ok(s.cpu_stats.online_cpus >= 1);
   assert.equal((await d.req('GET', '/containers/nope/stats?stream=0')).status, 404);
+});
+
+test('a memory hog: the memory figure is what the cgroup file says, and docker stats shows it', async () => {
+  assert.equal(d.tug(['run', '-d', '--name', 'memhog', 'busybox', 'sh', '-c', 'head -c 40000000 /dev/zero > /dev/shm/x; sleep 1000']).code, 0);
+  const id = d.tug(['inspect', '-f', '{{.Id}}', 'memhog']).stdout.trim();
+  const file = ['/sys/fs/cgroup/memory/tugboat', '/sys/fs/cgroup/tugboat'].map((root) => `${root}/${id}/${root.includes('/memory/') ? 'memory.usage_in_bytes' : 'memory.current'}`).find((f) => existsSync(f));
+  assert.ok(file, 'the container has a memory cgroup');
+  await eventually(() => Number(readFileSync(file, 'utf8')), (n) => n > 40e6);
+  const res = await d.req('GET', '/containers/memhog/stats?stream=0&one-shot=1');
+  const usage = res.json<{ memory_stats: { usage: number } }>().memory_stats.usage;
+  const onDisk = Number(readFileSync(file, 'utf8'));
+  assert.ok(Math.abs(usage - onDisk) < 2 << 20, `API ${usage} vs cgroup ${onDisk}`);
+  const row = d.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'memhog']).stdout;
+  assert.match(row, /^(3[89]|4\d)\.\d+MiB \//, row);
+  assert.equal(d.tug(['rm', '-f', 'memhog']).code, 0);
 });

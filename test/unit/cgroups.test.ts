@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCgroupMounts, layoutOf, containerCgroup, removeCgroup, parseKeyValues, cgroupLayout, type CgroupHost } from '../../src/sys/cgroups.ts';
+import { parseCgroupMounts, layoutOf, containerCgroup, removeCgroup, parseKeyValues, cgroupLayout, parseBlkioV1, parseIoStatV2, type CgroupHost } from '../../src/sys/cgroups.ts';
 
 const HYBRID = `
 31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
@@ -152,4 +152,13 @@ test('removeCgroup gives up on a busy cgroup after its timeout', async (t) => {
 
 test('key/value parsing', () => {
   assert.deepEqual(parseKeyValues('a 1\nb -2\n\nc x\n'), { a: 1, b: -2 });
+});
+
+test('block I/O counters: v1 throttle files and v2 io.stat', () => {
+  const v1 = parseBlkioV1('8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\nTotal 12288\n');
+  assert.deepEqual(v1.filter((e) => e.op === 'Read' || e.op === 'Write'), [
+    { major: 8, minor: 0, op: 'Read', value: 4096 }, { major: 8, minor: 0, op: 'Write', value: 8192 }]);
+  const v2 = parseIoStatV2('254:0 rbytes=1000 wbytes=2000 rios=3 wios=4 dbytes=0 dios=0\n');
+  assert.deepEqual(v2.bytes, [{ major: 254, minor: 0, op: 'read', value: 1000 }, { major: 254, minor: 0, op: 'write', value: 2000 }]);
+  assert.deepEqual(v2.ios.map((e) => e.value), [3, 4]);
 });

@@ -6,6 +6,7 @@ import {
   defaultImagesTable, imageHeaders, parseTimestamp, parseGoDuration, sizeColumn, goJson,
 } from '../../src/cli/format.ts';
 import type { ContainerSummary, ImageSummary } from '../../src/client/types.ts';
+import { statsRow } from '../../src/cli/container.ts';
 
 const NOW = 1_700_000_000_000;
 const now = NOW / 1000;
@@ -94,4 +95,21 @@ test('--since/--until: durations, unix times, RFC3339 and dates', () => {
   const local = new Date(2023, 10, 14, 0, 0, 0).getTime() / 1000;
   assert.equal(parseTimestamp('2023-11-14'), `${local}.000000000`);
   assert.throws(() => parseTimestamp('yesterday'), /failed to parse value as time or duration/);
+});
+
+test('stats row: block I/O and net I/O summed from the API figures, CPU % from the deltas', () => {
+  const row = statsRow({
+    id: 'a'.repeat(64), name: '/web',
+    cpu_stats: { cpu_usage: { total_usage: 2e9 }, system_cpu_usage: 20e9, online_cpus: 2 },
+    precpu_stats: { cpu_usage: { total_usage: 1e9 }, system_cpu_usage: 10e9 },
+    memory_stats: { usage: 10 << 20, limit: 100 << 20, stats: { inactive_file: 2 << 20 } },
+    pids_stats: { current: 3 },
+    blkio_stats: { io_service_bytes_recursive: [{ op: 'Read', value: 1500000 }, { op: 'write', value: 2000 }, { op: 'Total', value: 1502000 }] },
+    networks: { eth0: { rx_bytes: 1000, tx_bytes: 2500000 }, eth1: { rx_bytes: 500, tx_bytes: 0 } },
+  }, true);
+  assert.equal(row.CPUPerc, '20.00%');
+  assert.equal(row.MemUsage, '8MiB / 100MiB');
+  assert.equal(row.BlockIO, '1.5MB / 2kB');
+  assert.equal(row.NetIO, '1.5kB / 2.5MB');
+  assert.equal(row.PIDs, '3');
 });

@@ -36,12 +36,13 @@ function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cp
   const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
   const mem = running ? cg?.memory() : undefined;
   const pids = running ? cg?.pidsCount() : undefined;
+  const blk = running ? cg?.blkio() : undefined;
   const cpu = running ? cpuSample(cg) : { ...cpuSample(undefined), system_cpu_usage: 0, online_cpus: 0 };
   return {
     read: new Date().toISOString(),
     preread: pre?.read ?? '0001-01-01T00:00:00Z',
     pids_stats: running ? { current: pids?.current ?? 0, ...(pids?.limit ? { limit: pids.limit } : {}) } : {},
-    blkio_stats: { io_service_bytes_recursive: null, io_serviced_recursive: null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null },
+    blkio_stats: { io_service_bytes_recursive: blk?.bytes ?? null, io_serviced_recursive: blk?.ios ?? null, io_queue_recursive: null, io_service_time_recursive: null, io_wait_time_recursive: null, io_merged_recursive: null, io_time_recursive: null, sectors_recursive: null },
     num_procs: 0,
     storage_stats: {},
     cpu_stats: cpu,
@@ -52,20 +53,47 @@ function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cp
   };
 }
 
+type Previous = { cpu: CpuSample; read: string; at: number };
+
+/**
+ * The last CPU reading per container, so a single answer (stream=false) has a previous reading to compute
+ * CPU % from without waiting; when there is none recent enough, one is taken and the answer waits briefly.
+ */
+class PreviousReadings {
+  private last = new Map<string, Previous>();
+
+  async before(id: string, cg: ContainerCgroup): Promise<Previous> {
+    const p = this.last.get(id);
+    const age = p ? Date.now() - p.at : Infinity;
+    if (p && age >= MIN_GAP_MS && age <= MAX_AGE_MS) return p;
+    const fresh = { cpu: cpuSample(cg), read: new Date().toISOString(), at: Date.now() };
+    await new Promise((res) => setTimeout(res, ONE_SHOT_GAP_MS));
+    return fresh;
+  }
+
+  remember(id: string, s: { cpu_stats: CpuSample; read: string }): void {
+    this.last.set(id, { cpu: s.cpu_stats, read: s.read, at: Date.now() });
+    if (this.last.size > 4096) this.last.delete(this.last.keys().next().value as string);
+  }
+}
+
+const MIN_GAP_MS = 100;
+const MAX_AGE_MS = 10_000;
+const ONE_SHOT_GAP_MS = 500;
+
 export function registerStatsRoutes(r: Router, d: StatsRouteDeps): void {
+  const previous = new PreviousReadings();
   r.get(/^\/containers\/(?<id>[^/]+)\/stats$/, async (ctx) => {
     const rec = d.store.get(ctx.params.id);
     const cg = d.cgroupOf(rec);
     const stream = qbool(ctx.query, 'stream', true);
     const oneShot = qbool(ctx.query, 'one-shot');
     if (!stream) {
-      // without one-shot, docker fills precpu from a read a moment earlier so a single answer has a CPU %
-      let pre;
-      if (!oneShot) {
-        pre = { cpu: cpuSample(cg), read: new Date().toISOString() };
-        await new Promise((res) => setTimeout(res, 1000));
-      }
-      sendJson(ctx.res, 200, sample(rec, cg, pre));
+      // without one-shot, docker fills precpu from an earlier read so that a single answer has a CPU %
+      const pre = oneShot || !(rec.State.Status === 'running' || rec.State.Status === 'paused') ? undefined : await previous.before(rec.Id, cg);
+      const s = sample(d.store.find(rec.Id) ?? rec, cg, pre);
+      if (pre) previous.remember(rec.Id, s);
+      sendJson(ctx.res, 200, s);
       return;
     }
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -73,6 +101,7 @@ export function registerStatsRoutes(r: Router, d: StatsRouteDeps): void {
     const tick = () => {
       const s = sample(d.store.find(rec.Id) ?? rec, cg, pre);
       pre = { cpu: s.cpu_stats, read: s.read };
+      previous.remember(rec.Id, s);
       ctx.res.write(JSON.stringify(s) + '\n');
     };
     tick();
