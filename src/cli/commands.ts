@@ -138,6 +138,7 @@ function runFlags(c: Command): Command {
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--shm-size <bytes>', 'Size of /dev/shm')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--pull <string>', 'Pull image before running ("always", "missing", "never")', 'missing')
     .option('--health-cmd <string>', 'Command to run to check health')
     .option('--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)')
     .option('--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)')
@@ -323,6 +324,21 @@ const defs: Record<string, Def> = {
     .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
     .option('-f, --force', 'Do not prompt for confirmation')
     .action(act(async (cmd) => (await disk()).imagePrune(cmd))),
+  pull: (p, n) => p.command(n).description('Download an image from a registry').usage('[OPTIONS] NAME[:TAG|@DIGEST]')
+    .option('-a, --all-tags', 'Download all tagged images in the repository')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .argument('<name>')
+    .action(act(async (cmd, [ref]) => (await image()).pull(cmd, ref as string))),
+  login: (p, n) => p.command(n).description('Log in to a registry').usage('[OPTIONS] [SERVER]')
+    .option('-u, --username <string>', 'Username')
+    .option('-p, --password <string>', 'Password')
+    .option('--password-stdin', 'Take the password from stdin')
+    .argument('[server]')
+    .action(act(async (cmd, [server]) => (await image()).login(cmd, server as string | undefined))),
+  logout: (p, n) => p.command(n).description('Log out from a registry').usage('[SERVER]')
+    .argument('[server]')
+    .action(act(async (cmd, [server]) => (await image()).logout(cmd, server as string | undefined))),
   info: (p, n) => p.command(n).description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(async (cmd) => (await system()).info(cmd))),
@@ -348,7 +364,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'login', 'logout'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
@@ -368,6 +384,7 @@ export function buildProgram(): Command {
   defs.tag(i, 'tag');
   defs.import(i, 'import');
   defs.imagePrune(i, 'prune');
+  defs.pull(i, 'pull');
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');

@@ -31,16 +31,25 @@ export function parseFilters(list: string[] | undefined): Filters {
 
 // ---- run / create ----
 
-async function createContainer(client: EngineClient, req: CreateRequest, image: string): Promise<string> {
+async function createContainer(client: EngineClient, req: CreateRequest, image: string, pullPolicy = 'missing'): Promise<string> {
+  if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`);
+  const pull = async () => {
+    const { pullImage } = await import('./image.js');
+    await pullImage(client, image, { platform: req.platform, output: process.stderr, implicit: true });
+  };
+  if (pullPolicy === 'always') await pull();
   try {
     const r = await client.containerCreate(req.body, req.name, req.platform);
     for (const w of r.Warnings ?? []) err(`WARNING: ${w}\n`);
     return r.Id;
   } catch (e) {
-    if (isNotFound(e) && /^No such image/i.test(e.message)) {
-      err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
-    }
-    throw e;
+    if (!(isNotFound(e) && /^No such image/i.test(e.message))) throw e;
+    err(`Unable to find image '${withDefaultTag(image)}' locally\n`);
+    if (pullPolicy !== 'missing') throw e;
+    await pull();
+    const r = await client.containerCreate(req.body, req.name, req.platform);
+    for (const w of r.Warnings ?? []) err(`WARNING: ${w}\n`);
+    return r.Id;
   }
 }
 
@@ -48,7 +57,7 @@ export async function create(cmd: Command, image: string, args: string[]): Promi
   const f = cmd.opts() as RunFlags;
   // like docker create: stdout/stderr (and stdin with -i) marked attachable, for a later start -a
   const req = buildCreateRequest(image, args, f);
-  const id = await createContainer(clientFor(cmd), req, image);
+  const id = await createContainer(clientFor(cmd), req, image, (f as { pull?: string }).pull);
   out(`${id}\n`);
 }
 
@@ -192,7 +201,7 @@ export async function run(cmd: Command, image: string, args: string[]): Promise<
   if (!f.detach && f.tty && req.body.AttachStdin && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
   if (f.tty && process.stdout.isTTY) req.body.HostConfig.ConsoleSize = [process.stdout.rows, process.stdout.columns];
   const client = clientFor(cmd);
-  const id = await createContainer(client, req, image);
+  const id = await createContainer(client, req, image, (f as { pull?: string }).pull);
   const name = cmd.parent?.parent ? 'tug container run' : 'tug run';
   if (f.detach) {
     try {

@@ -7,7 +7,9 @@ import { clientFor } from './connect.js';
 import { parseFilters } from './container.js';
 import { ExitError } from './errors.js';
 import { defaultImagesTable, imageHeaders, imageRows, parseFormat, renderRows } from './format.js';
-import { displayProgress } from './progress.js';
+import { displayProgress, StreamError } from './progress.js';
+import type { EngineClient } from '../client/api.js';
+import { eraseCredentials, registryAuthFor, registryKey, storeCredentials } from './credentials.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -100,4 +102,74 @@ export async function importImage(cmd: Command, source: string, reference?: stri
   }
   const messages = await clientFor(cmd).imageImport(body, { fromSrc, repo, tag: t, message: o.message, changes: o.change, platform: o.platform });
   await displayProgress(messages);
+}
+
+// ---- pull ----
+
+/** Pull with docker's output: per-layer progress, then the digest, the status and the full reference. */
+export async function pullImage(client: EngineClient, ref: string, o: { platform?: string; quiet?: boolean; allTags?: boolean; output?: NodeJS.WriteStream; implicit?: boolean }): Promise<void> {
+  const at = ref.indexOf('@');
+  const { repo, tag } = at >= 0 ? { repo: ref.slice(0, at), tag: ref.slice(at + 1) } : splitReference(ref);
+  if (o.allTags && tag) throw new ExitError(1, 'tag can\'t be used with --all-tags/-a');
+  const output = o.output ?? process.stdout;
+  let wanted = tag;
+  if (!wanted && !o.allTags) {
+    wanted = 'latest';
+    if (!o.quiet && !o.implicit) output.write('Using default tag: latest\n');
+  }
+  const messages = await client.imagePull(repo, wanted, o.platform, registryAuthFor(repo));
+  if (o.quiet) {
+    for await (const m of messages) if (m.error || m.errorDetail?.message) throw new StreamError(m.errorDetail?.message ?? m.error ?? '');
+  } else {
+    await displayProgress(messages, output);
+  }
+  if (!o.allTags && !o.implicit) output.write(`${fullReference(repo)}${at >= 0 ? '@' : ':'}${wanted}\n`);
+}
+
+/** docker prints the canonical name: docker.io/library/busybox, localhost:5000/app. */
+function fullReference(repo: string): string {
+  const first = repo.split('/')[0];
+  const hasDomain = repo.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (hasDomain) return repo;
+  return `docker.io/${repo.includes('/') ? repo : `library/${repo}`}`;
+}
+
+export async function pull(cmd: Command, ref: string): Promise<void> {
+  const o = cmd.opts() as { allTags?: boolean; quiet?: boolean; platform?: string };
+  if (!validReference(ref)) throw new ExitError(1, `invalid reference format: ${referenceProblem(ref)}`);
+  await pullImage(clientFor(cmd), ref, o);
+}
+
+// ---- login / logout ----
+
+async function readSecret(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export async function login(cmd: Command, server?: string): Promise<void> {
+  const o = cmd.opts() as { username?: string; password?: string; passwordStdin?: boolean };
+  if (o.password && o.passwordStdin) throw new ExitError(1, '--password and --password-stdin are mutually exclusive');
+  if (o.passwordStdin && !o.username) throw new ExitError(1, 'Must provide --username with --password-stdin');
+  if (o.password) err('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
+  const username = o.username;
+  const password = o.passwordStdin ? await readSecret() : o.password;
+  if (!username || password === undefined) throw new ExitError(1, 'Error: Cannot perform an interactive login from a non TTY device');
+  const key = registryKey(server);
+  try {
+    await clientFor(cmd).t.json('POST', '/auth', { body: { username, password, serveraddress: key } });
+  } catch (e) {
+    if (e instanceof EngineError) throw new ExitError(1, `Error response from daemon: ${e.message}`);
+    throw e;
+  }
+  storeCredentials(key, username, password);
+  out(`Login Succeeded\n`);
+}
+
+export async function logout(cmd: Command, server?: string): Promise<void> {
+  const key = registryKey(server);
+  if (eraseCredentials(key)) out(`Removing login credentials for ${key}\n`);
+  else out(`Not logged in to ${key}\n`);
+  void cmd;
 }

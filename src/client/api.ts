@@ -235,8 +235,8 @@ export class EngineClient {
   }
 
   /** POST /images/create?fromImage=…: pull, as a stream of progress messages. */
-  async imagePull(fromImage: string, tag?: string, platform?: string): Promise<AsyncGenerator<JsonMessage>> {
-    const r = await this.t.raw('POST', '/images/create', { query: { fromImage, tag, platform } });
+  async imagePull(fromImage: string, tag?: string, platform?: string, registryAuth?: string): Promise<AsyncGenerator<JsonMessage>> {
+    const r = await this.t.raw('POST', '/images/create', { query: { fromImage, tag, platform }, headers: registryAuth ? { 'X-Registry-Auth': registryAuth } : {} });
     return jsonMessages(r.body);
   }
 }

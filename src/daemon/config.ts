@@ -14,6 +14,8 @@ export interface DaemonConfig {
   conmon: string;
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** daemon.json: insecure-registries, registry-mirrors, max-concurrent-downloads. */
+  registry: { insecure: string[]; mirrors: string[]; concurrentDownloads: number };
   raw: Record<string, unknown>;
 }
 
@@ -77,6 +79,11 @@ export function parseConfig(argv: string[]): DaemonConfig {
     execRoot,
     configFile,
     group: flagValue(argv, ['--group']) ?? (raw.group as string | undefined) ?? 'tugboat',
+    registry: {
+      insecure: stringList(raw['insecure-registries'], 'insecure-registries'),
+      mirrors: stringList(raw['registry-mirrors'], 'registry-mirrors'),
+      concurrentDownloads: positiveInt(raw['max-concurrent-downloads'], 'max-concurrent-downloads', 3),
+    },
     defaultRuntime: flagValue(argv, ['--default-runtime']) ?? (raw['default-runtime'] as string | undefined) ?? 'runc',
     runtimes,
     conmon: '/usr/bin/conmon',
@@ -84,4 +91,16 @@ export function parseConfig(argv: string[]): DaemonConfig {
     logLevel: level,
     raw,
   };
+}
+
+function stringList(v: unknown, key: string): string[] {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`invalid ${key} in daemon.json: expected a list of strings`);
+  return v;
+}
+
+function positiveInt(v: unknown, key: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new Error(`invalid ${key} in daemon.json: expected a positive integer`);
+  return v as number;
 }

@@ -8,6 +8,7 @@ import { registerImageRoutes } from '../api/routes/images.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
+import { Puller } from '../services/images/pull.js';
 import { HealthMonitor } from '../services/containers/health.js';
 import { ContainerSizes } from '../services/containers/sizes.js';
 import { registerDiskUsageRoutes } from '../api/routes/disk-usage.js';
@@ -76,8 +77,11 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   registerDiskUsageRoutes(router, { store, images, sizes });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
+  const puller = new Puller({ images, content, snapshots, registry: cfg.registry });
   registerImageRoutes(router, {
     images,
+    puller,
+    checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });
   return { router, supervisor, shutdown: () => { health.stopAll(); return supervisor.shutdown(); } };

@@ -125,10 +125,15 @@ test('tug run: missing image → "Unable to find image" and 125; bad command →
   let r = await tug(['run', 'missing']);
   assert.equal(r.code, 125);
   assert.match(r.stderr, /^Unable to find image 'missing:latest' locally\n/);
+  // the missing image is pulled, and the pull's failure is what the user sees
+  assert.match(r.stderr, /tug: Error response from daemon: pull access denied for missing, repository does not exist/);
+  assert.doesNotMatch(r.stderr, /Using default tag/);
+  r = await tug(['run', '--pull', 'never', 'missing']);
+  assert.equal(r.code, 125);
   assert.match(r.stderr, /tug: Error response from daemon: No such image: missing:latest/);
   r = await tug(['create', 'missing']);
   assert.equal(r.code, 1, 'create reports daemon errors like other commands');
-  assert.equal(r.stderr, "Unable to find image 'missing:latest' locally\nError response from daemon: No such image: missing:latest\n");
+  assert.equal(r.stderr, "Unable to find image 'missing:latest' locally\nError response from daemon: pull access denied for missing, repository does not exist or may require 'docker login'\n");
   r = await tug(['run', 'busybox', 'nope']);
   assert.equal(r.code, 127);
   assert.match(r.stderr, /executable file not found/);

@@ -125,6 +125,9 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
         res.writeHead(204);
         return res.end();
       }
+      if (path === '/images/create' && u.searchParams.get('fromImage')) {
+        return sendJson(res, 404, { message: `pull access denied for ${u.searchParams.get('fromImage')}, repository does not exist or may require 'docker login'` });
+      }
       if (path === '/containers/json') return sendJson(res, 200, d.list);
       if (path === '/images/json') return sendJson(res, 200, d.images);
       if (path === '/version') return sendJson(res, 200, { Version: '0.1.0', ApiVersion: '1.44', MinAPIVersion: '1.24', Os: 'linux', Arch: 'amd64', Components: [] });

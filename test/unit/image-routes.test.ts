@@ -1,3 +1,4 @@
+import { ApiError } from '../../src/util/errors.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -24,7 +25,8 @@ test('image routes: import, list, inspect, history, tag, filters, delete', async
   await images.load();
   let user: string | undefined;
   const router = new Router();
-  registerImageRoutes(router, { images, imageInUse: () => user });
+  const missing = () => Promise.reject(new ApiError(404, 'manifest for busybox:latest not found: manifest unknown'));
+  registerImageRoutes(router, { images, imageInUse: () => user, puller: { pull: missing, pullAllTags: missing }, checkLogin: missing });
   const server = createApiServer(router);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -91,9 +93,11 @@ test('image routes: import, list, inspect, history, tag, filters, delete', async
     assert.equal((await call('GET', ref({ label: ['a=c'] }))).json<unknown[]>().length, 0);
     assert.equal((await call('GET', ref({ bogus: ['x'] }))).status, 400);
 
+    // a pull that fails before its first progress message is a plain HTTP error
     r = await call('POST', '/images/create?fromImage=busybox&tag=latest');
     assert.equal(r.status, 404);
-    assert.match(r.body, /not implemented/);
+    assert.match(r.body, /manifest for busybox:latest not found/);
+    assert.equal((await call('POST', '/images/create?fromImage=Bad:Ref')).status, 400);
     assert.equal((await call('POST', '/images/create?fromSrc=http://x/y.tar')).status, 400);
     assert.equal((await call('POST', '/images/create?fromSrc=-', Buffer.from('junk'.repeat(200)))).status, 400);
 

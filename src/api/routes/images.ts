@@ -1,12 +1,18 @@
 // /images/*: maps the ImageService onto docker's ImageSummary / ImageInspect / history shapes.
 // Image names contain '/' and ':', so every {name} pattern is greedy and anchored on its suffix.
 import type { ServerResponse } from 'node:http';
-import { Router, qbool, qfilters, sendJson, pruneUntil, type Ctx } from '../router.js';
+import { Router, qbool, qfilters, sendJson, pruneUntil, readJsonBody, type Ctx } from '../router.js';
 import type { Image, ImageService, RemoveResult } from '../../services/images/types.js';
-import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
+import { badRequest, noSuchImage } from '../../util/errors.js';
+import type { Puller, ProgressMessage } from '../../services/images/pull.js';
+import { decodeRegistryAuth, type Credentials } from '../../services/registry/auth.js';
+import { parseReference } from '../../services/images/reference.js';
 
 export interface ImageRouteDeps {
   images: ImageService;
+  puller: Pick<Puller, 'pull' | 'pullAllTags'>;
+  /** Throws unless the registry at `server` accepts the credentials. */
+  checkLogin: (server: string, creds: Credentials) => Promise<void>;
   /** ID of a container using the image, if any (rmi refuses without force). */
   imageInUse: (imageId: string) => string | undefined;
 }
@@ -58,6 +64,33 @@ export function layerSizes(list: Image[]): Map<string, number> {
   for (const i of list) i.chainIds.forEach((c, n) => m.set(c, i.layerSizes?.[n] ?? 0));
   return m;
 }
+
+/**
+ * POST /images/create?fromImage: progress streams as JSON messages. Until the first message the answer is still
+ * open, so an early failure (no such manifest, bad credentials) is a plain HTTP error, as docker does.
+ */
+async function pullStream(ctx: Ctx, deps: ImageRouteDeps, fromImage: string, tag: string): Promise<void> {
+  const creds = decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth']));
+  const platform = ctx.query.get('platform') || undefined;
+  let started = false;
+  const progress = (m: ProgressMessage) => {
+    if (!started) { ctx.res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
+    if (!ctx.res.destroyed) ctx.res.write(`${JSON.stringify(m)}\n`);
+  };
+  const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+  try {
+    const parsed = parseReference(ref);
+    if (!tag && !parsed.tag && !parsed.digest) await deps.puller.pullAllTags(ref, { creds, platform, progress });
+    else await deps.puller.pull(ref, { creds, platform, progress });
+  } catch (e) {
+    if (!started) throw e;
+    const message = (e as Error).message;
+    ctx.res.write(`${JSON.stringify({ errorDetail: { message }, error: message })}\n`);
+  }
+  ctx.res.end();
+}
+
+const headerValue = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
 
 const FILTERS = new Set(['reference', 'dangling', 'label', 'before', 'since']);
 
@@ -187,8 +220,8 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     const fromImage = q.get('fromImage');
     const fromSrc = q.get('fromSrc');
     if (fromImage) {
-      const tag = q.get('tag');
-      throw notFound(`cannot pull ${fromImage}${tag ? `:${tag}` : ''}: pulling from a registry is not implemented yet`);
+      await pullStream(ctx, deps, fromImage, q.get('tag') ?? '');
+      return;
     }
     if (!fromSrc) throw badRequest('fromImage or fromSrc is required');
     if (fromSrc !== '-') throw badRequest(`importing from ${fromSrc} is not supported: send the archive in the request body (fromSrc=-)`);
@@ -218,6 +251,14 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     await images.tag(ctx.params.name, tag ? `${repo}:${tag}` : repo);
     ctx.res.writeHead(201);
     ctx.res.end();
+  });
+
+  // POST /auth: check credentials against the registry (docker login); nothing is stored by the daemon
+  r.post(/^\/auth$/, async (ctx: Ctx) => {
+    const body = await readJsonBody<{ username?: string; password?: string; serveraddress?: string; identitytoken?: string }>(ctx.req);
+    if (!body?.username && !body?.identitytoken) throw badRequest('username is required');
+    await deps.checkLogin(body.serveraddress ?? '', { username: body.username, password: body.password, identitytoken: body.identitytoken });
+    sendJson(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
   });
 
   r.post(/^\/images\/prune$/, async (ctx: Ctx) => {

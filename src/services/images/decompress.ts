@@ -1,7 +1,8 @@
-// Import accepts tar archives raw or compressed, recognised by their magic bytes like `docker import`.
-// gzip is decoded in-process; bzip2/xz/zstd go through the host's tools (rare, and not a hot path).
+// Layers and imported archives come raw or compressed, recognised by their magic bytes like docker does.
+// gzip and zstd (the two registry layer formats) are decoded in-process; bzip2/xz go through the host's tools.
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { Decompress } from 'fzstd';
 import { createGunzip } from 'node:zlib';
 import { badRequest } from '../../util/errors.js';
 
@@ -44,7 +45,29 @@ export async function peek(input: Readable, n: number): Promise<{ head: Buffer; 
   return { head: head.subarray(0, n), stream: Readable.from(replay(), { objectMode: false }) };
 }
 
-const TOOLS: Record<string, string> = { bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
+const TOOLS: Record<string, string> = { bzip2: 'bzip2', xz: 'xz' };
+
+/** A streaming zstd decoder (fzstd, pure JS). */
+export function zstdDecompressor(): Transform {
+  const z = new Decompress();
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      try { z.push(chunk); cb(); } catch (e) { cb(badRequest(`zstd: ${(e as Error).message}`)); }
+    },
+    flush(cb) {
+      try { z.push(new Uint8Array(0), true); cb(); } catch (e) { cb(badRequest(`zstd: ${(e as Error).message}`)); }
+    },
+  });
+  z.ondata = (chunk) => { out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)); };
+  return out;
+}
+
+/** The decoder for a known format (from a media type or the magic bytes). */
+export function decoderFor(format: Compression): Transform | undefined {
+  if (format === 'gzip') return createGunzip();
+  if (format === 'zstd') return zstdDecompressor();
+  return undefined;
+}
 
 function viaTool(tool: string, input: Readable): Readable {
   const child = spawn(tool, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
@@ -73,10 +96,10 @@ export async function decompressed(input: Readable): Promise<{ format: Compressi
   if (head.length === 0) throw badRequest('empty archive: expected a tar stream');
   const format = detectCompression(head);
   if (format === 'none') return { format, stream };
-  if (format === 'gzip') {
-    const gunzip = createGunzip();
-    stream.on('error', (e) => gunzip.destroy(e));
-    return { format, stream: stream.pipe(gunzip) };
+  const decoder = decoderFor(format);
+  if (decoder) {
+    stream.on('error', (e) => decoder.destroy(e));
+    return { format, stream: stream.pipe(decoder) };
   }
   return { format, stream: viaTool(TOOLS[format], stream) };
 }

@@ -14,7 +14,7 @@ import { log } from '../../util/log.js';
 import { applyChanges } from './changes.js';
 import { decompressed } from './decompress.js';
 import { familiarName, normalizeRef, parseReference, tryParseReference } from './reference.js';
-import type { Image, ImageConfigDoc, ImageService, ImportOptions, RemoveResult } from './types.js';
+import type { Image, ImageConfigDoc, ImageService, ImportOptions, LayerBlob, RemoveResult } from './types.js';
 
 export interface LocalImageServiceOptions {
   root: string;
@@ -30,6 +30,8 @@ interface ImageMeta {
   layerSizes: number[];
   parent?: string;
   loaded: string;
+  /** The registry form of each layer (compressed blob) when the image came from a registry. */
+  layers?: LayerBlob[];
 }
 
 interface RepositoriesFile {
@@ -171,11 +173,11 @@ export class LocalImageService implements ImageService {
    * Registers an image from its config JSON bytes; every layer in rootfs.diff_ids must already be a
    * snapshot (apply them bottom-up first). For pull and load as well as import.
    */
-  async addImage(configBytes: Buffer, opts: { parent?: string } = {}): Promise<Image> {
+  async addImage(configBytes: Buffer, opts: { parent?: string; layers?: LayerBlob[] } = {}): Promise<Image> {
     return this.serial(() => this.addImageLocked(configBytes, opts));
   }
 
-  private async addImageLocked(configBytes: Buffer, opts: { parent?: string } = {}): Promise<Image> {
+  private async addImageLocked(configBytes: Buffer, opts: { parent?: string; layers?: LayerBlob[] } = {}): Promise<Image> {
     let config: ImageConfigDoc;
     try {
       config = JSON.parse(configBytes.toString('utf8')) as ImageConfigDoc;
@@ -190,7 +192,7 @@ export class LocalImageService implements ImageService {
     const { digest: id } = await this.content.put(configBytes);
     const existing = this.images.get(id);
     if (existing) return existing;
-    const meta: ImageMeta = { id, chainIds: chains, layerSizes: chains.map((c) => this.snapshots.size(c)), parent: opts.parent, loaded: new Date().toISOString() };
+    const meta: ImageMeta = { id, chainIds: chains, layerSizes: chains.map((c) => this.snapshots.size(c)), parent: opts.parent, loaded: new Date().toISOString(), ...(opts.layers ? { layers: opts.layers } : {}) };
     await writeJsonAtomic(this.metaPath(id), meta);
     const image = this.toImage(meta, config);
     this.images.set(id, image);
@@ -269,6 +271,7 @@ export class LocalImageService implements ImageService {
     const liveChains = new Set([...this.images.values()].flatMap((i) => i.chainIds));
     for (const c of image.chainIds) if (!liveChains.has(c)) await this.snapshots.remove(c);
     for (const d of image.config.rootfs.diff_ids) if (!this.diffIdInUse(d)) await this.content.delete(d);
+    for (const l of image.layers ?? []) if (![...this.images.values()].some((i) => i.layers?.some((x) => x.digest === l.digest))) await this.content.delete(l.digest);
     await this.content.delete(image.id);
     // A parent left untagged and childless is pruned too, unless noprune.
     const parent = image.parent ? this.images.get(image.parent) : undefined;
@@ -332,6 +335,7 @@ export class LocalImageService implements ImageService {
       layerSizes,
       parent: meta.parent,
       loaded: meta.loaded,
+      ...(meta.layers ? { layers: meta.layers } : {}),
     };
   }
 

@@ -51,7 +51,11 @@ export interface Image {
   parent?: string;
   /** When the image landed in this store (ISO). */
   loaded: string;
+  /** Compressed registry blobs of the layers, bottom first, for images that came from a registry. */
+  layers?: LayerBlob[];
 }
+
+export interface LayerBlob { mediaType: string; digest: string; size: number }
 
 export interface ImportOptions {
   /** "repo[:tag]" to tag the new image with, if any. */

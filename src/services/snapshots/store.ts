@@ -8,7 +8,7 @@ import type { Readable } from 'node:stream';
 import { readJsonSync, writeJsonAtomic } from '../../util/atomic.js';
 import { badRequest, notFound } from '../../util/errors.js';
 import { applyTar, type ApplyLimits } from './apply.js';
-import type { SnapshotStore } from './types.js';
+import type { ApplyOptions, SnapshotStore } from './types.js';
 
 export interface SnapshotMeta {
   chainId: string;
@@ -45,14 +45,15 @@ export class DirSnapshotStore implements SnapshotStore {
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
   }
 
-  async applyLayer(parentChainId: string | undefined, tar: Readable): Promise<{ diffId: string; chainId: string; size: number }> {
-    if (parentChainId !== undefined && !this.has(parentChainId)) throw notFound(`parent snapshot ${parentChainId} not found`);
+  async applyLayer(parentChainId: string | undefined, tar: Readable, opts: ApplyOptions = {}): Promise<{ diffId: string; chainId: string; size: number }> {
+    if (parentChainId !== undefined && !opts.parentMayBeMissing && !this.has(parentChainId)) throw notFound(`parent snapshot ${parentChainId} not found`);
     const work = join(this.tmpDir, `${Date.now()}-${randomBytes(8).toString('hex')}`);
     await fs.mkdir(work, { mode: 0o700 });
     try {
       const fsDir = join(work, 'fs');
       await fs.mkdir(fsDir, { mode: 0o755 });
       const r = await applyTar(fsDir, tar, this.limits);
+      if (opts.expectDiffId && r.diffId !== opts.expectDiffId) throw badRequest(`layer content ${r.diffId} does not match the DiffID ${opts.expectDiffId} in the image config`);
       const id = chainId(parentChainId, r.diffId);
       if (this.has(id)) return { diffId: r.diffId, chainId: id, size: this.size(id) };
       const meta: SnapshotMeta = { chainId: id, diffId: r.diffId, parent: parentChainId, size: r.size, created: new Date().toISOString() };

@@ -1,0 +1,181 @@
+// Pulling from a real registry (Debian's docker-registry on loopback, filled by skopeo): layers, digests,
+// progress, run of the pulled image, auth with htpasswd and login, docker CLI pulls, and tampered content.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { TestDaemon, REPO } from '../helpers/daemon.ts';
+import { TestRegistry, ociLayout } from '../helpers/registry.ts';
+import { makeTar } from '../unit/_tar.ts';
+
+const d = new TestDaemon();
+const open = new TestRegistry();
+const locked = new TestRegistry({ user: 'alice', password: 's3cret' });
+let busyboxTar: Buffer;
+let extraTar: Buffer;
+
+before(async () => {
+  await d.start();
+  await Promise.all([open.start(), locked.start()]);
+  const tarPath = join(d.dir, 'busybox.tar');
+  const mk = spawnSync('bash', [join(REPO, 'scripts/make-images.sh'), '--tar', 'busybox', tarPath], { encoding: 'utf8' });
+  assert.equal(mk.status, 0, mk.stderr);
+  busyboxTar = readFileSync(tarPath);
+  extraTar = await makeTar([{ name: 'etc/greeting', body: 'hello from the second layer\n' }]);
+  const layout = join(d.dir, 'layout');
+  ociLayout(layout, 'v1', [busyboxTar, extraTar], { Cmd: ['cat', '/etc/greeting'] });
+  open.copyIn(`oci:${layout}:v1`, 'demo/app:v1');
+  open.copyIn(`oci:${layout}:v1`, 'demo/app:v2');
+  locked.copyIn(`oci:${layout}:v1`, 'private/app:v1');
+});
+after(async () => { await d.cleanup(); await Promise.all([open.stop(), locked.stop()]); });
+
+const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equal(r.code, 0, r.stderr); return r.stdout; };
+
+test('tug pull: every layer, docker\'s progress lines, the registry\'s digest, and the image runs', async () => {
+  const ref = `${open.host}/demo/app:v1`;
+  const out = ok(d.tug(['pull', ref]));
+  const digest = await open.digestOf('demo/app', 'v1');
+  assert.match(out, /v1: Pulling from demo\/app/);
+  assert.equal((out.match(/Pull complete/g) ?? []).length, 2, out);
+  assert.match(out, new RegExp(`Digest: ${digest}`));
+  assert.match(out, new RegExp(`Status: Downloaded newer image for ${ref.replace(/\./g, '\\.')}`));
+  assert.match(out, new RegExp(`^${ref.replace(/\./g, '\\.')}$`, 'm'));
+  const img = JSON.parse(ok(d.tug(['image', 'inspect', ref])))[0];
+  assert.deepEqual(img.RepoDigests, [`${open.host}/demo/app@${digest}`]);
+  assert.equal(img.RootFS.Layers.length, 2);
+  assert.equal(ok(d.tug(['run', '--rm', ref])), 'hello from the second layer\n');
+
+  // again: nothing to download
+  const again = ok(d.tug(['pull', ref]));
+  assert.match(again, /Status: Image is up to date/);
+  // another tag of the same image shares every layer
+  const v2 = ok(d.tug(['pull', `${open.host}/demo/app:v2`]));
+  assert.doesNotMatch(v2, /Pull complete/);
+  // by digest
+  ok(d.tug(['rmi', `${open.host}/demo/app:v1`, `${open.host}/demo/app:v2`]));
+  const byDigest = ok(d.tug(['pull', `${open.host}/demo/app@${digest}`]));
+  assert.match(byDigest, /Pull complete/);
+  ok(d.tug(['rmi', `${open.host}/demo/app@${digest}`]));
+});
+
+test('run pulls a missing image; the docker CLI pulls through tugd; pull -q prints only the name', () => {
+  const ref = `${open.host}/demo/app:v2`;
+  const r = d.tug(['run', '--rm', ref]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`Unable to find image '${ref.replace(/\./g, '\\.')}' locally`));
+  assert.match(r.stderr, /Pull complete/);
+  assert.equal(r.stdout, 'hello from the second layer\n');
+  ok(d.tug(['rmi', ref]));
+
+  const viaDocker = ok(d.docker(['pull', `${open.host}/demo/app:v1`]));
+  assert.match(viaDocker, /Pull complete/);
+  assert.match(viaDocker, /Digest: sha256:/);
+  assert.equal(ok(d.docker(['run', '--rm', `${open.host}/demo/app:v1`])), 'hello from the second layer\n');
+  ok(d.tug(['rmi', `${open.host}/demo/app:v1`]));
+
+  assert.equal(ok(d.tug(['pull', '-q', `${open.host}/demo/app:v1`])).trim(), `${open.host}/demo/app:v1`);
+  ok(d.tug(['rmi', `${open.host}/demo/app:v1`]));
+  const missing = d.tug(['pull', `${open.host}/demo/nothing:v1`]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /not found: (manifest|name) unknown/);
+});
+
+test('a registry behind htpasswd: refused without login, pulled after tug login and docker login', () => {
+  const ref = `${locked.host}/private/app:v1`;
+  const denied = d.tug(['pull', ref]);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /pull access denied|unauthorized/);
+  const cfg = join(d.dir, 'tug-config');
+  const env = { TUG_CONFIG: cfg };
+  const bad = d.tug(['login', '-u', 'alice', '--password-stdin', locked.host], 'wrong\n', env);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /unauthorized/);
+  const good = d.tug(['login', '-u', 'alice', '--password-stdin', locked.host], 's3cret\n', env);
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /Login Succeeded/);
+  const stored = JSON.parse(readFileSync(join(cfg, 'config.json'), 'utf8'));
+  assert.equal(Buffer.from(stored.auths[locked.host].auth, 'base64').toString(), 'alice:s3cret');
+  ok(d.tug(['pull', ref], undefined, env));
+  ok(d.tug(['rmi', ref]));
+  assert.match(ok(d.tug(['logout', locked.host], undefined, env)), /Removing login credentials/);
+  assert.notEqual(d.tug(['pull', ref], undefined, env).code, 0);
+
+  assert.equal(d.docker(['login', '-u', 'alice', '--password-stdin', locked.host], 's3cret\n').code, 0);
+  assert.match(ok(d.docker(['pull', ref])), /Pull complete/);
+  ok(d.tug(['rmi', ref]));
+});
+
+function tugAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(REPO, 'dist/tug.js'), '-H', d.host, ...args]);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Serve a registry from files we control, to feed tugd broken content. */
+async function fakeRegistry(files: Record<string, { type: string; body: Buffer }>): Promise<{ host: string; close: () => void }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const f = files[req.url ?? ''];
+    if (req.url === '/v2/') { res.writeHead(200).end('{}'); return; }
+    if (!f) { res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}'); return; }
+    res.writeHead(200, { 'Content-Type': f.type, 'Content-Length': f.body.length });
+    res.end(req.method === 'HEAD' ? undefined : f.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { host: `127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+}
+
+test('tampered content is refused and nothing of it is kept', async () => {
+  const h = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  const layer = gzipSync(extraTar);
+  const config = (diffIds: string[]) => Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: diffIds } }));
+  const manifest = (cfg: Buffer, layers: Array<{ digest: string; size: number }>, mediaType = 'application/vnd.oci.image.manifest.v1+json') =>
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType, config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: h(cfg), size: cfg.length }, layers: layers.map((l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...l })) }));
+  const goodCfg = config([h(extraTar)]);
+  const badCfg = config([`sha256:${'0'.repeat(64)}`]);
+  const tampered = Buffer.from(layer);
+  tampered[tampered.length - 10] ^= 0xff;
+  const M = 'application/vnd.oci.image.manifest.v1+json';
+  const files: Record<string, { type: string; body: Buffer }> = {
+    [`/v2/x/blobs/${h(goodCfg)}`]: { type: 'application/octet-stream', body: goodCfg },
+    [`/v2/y/blobs/${h(badCfg)}`]: { type: 'application/octet-stream', body: badCfg },
+    [`/v2/y/blobs/${h(layer)}`]: { type: 'application/octet-stream', body: layer },
+    [`/v2/x/blobs/${h(layer)}`]: { type: 'application/octet-stream', body: tampered }, // served under the good digest
+    [`/v2/x/manifests/tampered-layer`]: { type: M, body: manifest(goodCfg, [{ digest: h(layer), size: layer.length }]) },
+    [`/v2/y/manifests/bad-diffid`]: { type: M, body: manifest(badCfg, [{ digest: h(layer), size: layer.length }]) },
+    [`/v2/x/manifests/list-as-manifest`]: { type: M, body: Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: M, manifests: [] })) },
+    [`/v2/x/manifests/wrong-digest@sha256:${'1'.repeat(64)}`]: { type: M, body: manifest(goodCfg, []) },
+  };
+  files[`/v2/x/manifests/sha256:${'1'.repeat(64)}`] = files[`/v2/x/manifests/wrong-digest@sha256:${'1'.repeat(64)}`];
+  const reg = await fakeRegistry(files);
+  try {
+    const before = spawnSync('find', [d.root, '-path', '*/blobs/*', '-o', '-path', '*/snapshots/*/meta.json'], { encoding: 'utf8' }).stdout;
+    const cases: Array<[string, RegExp]> = [
+      ['tampered-layer', /digest mismatch|does not match/],
+      ['bad-diffid', /does not match the DiffID/],
+      ['list-as-manifest', /invalid manifest/],
+      [`@sha256:${'1'.repeat(64)}`, /manifest verification failed/],
+    ];
+    for (const [tag, why] of cases) {
+      // the fake registry lives in this process: the CLI must run without blocking it
+      const repo = tag === 'bad-diffid' ? 'y' : 'x';
+      const r = await tugAsync(['pull', `${reg.host}/${repo}${tag.startsWith('@') ? tag : `:${tag}`}`]);
+      assert.equal(r.code, 1, `${tag}: ${r.stdout}`);
+      assert.match(r.stderr, why, tag);
+    }
+    const afterFiles = spawnSync('find', [d.root, '-path', '*/blobs/*', '-o', '-path', '*/snapshots/*/meta.json'], { encoding: 'utf8' }).stdout;
+    assert.equal(afterFiles, before, 'no blob or snapshot was kept');
+    assert.doesNotMatch(ok(d.tug(['images', '-a'])), new RegExp(reg.host.replace(/\./g, '\\.')));
+  } finally {
+    reg.close();
+  }
+});
