@@ -330,6 +330,11 @@ const defs: Record<string, Def> = {
     .option('-q, --quiet', 'Suppress verbose output')
     .argument('<name>')
     .action(act(async (cmd, [ref]) => (await image()).pull(cmd, ref as string))),
+  push: (p, n) => p.command(n).description('Upload an image to a registry').usage('[OPTIONS] NAME[:TAG]')
+    .option('-a, --all-tags', 'Push all tags of an image to the repository')
+    .option('-q, --quiet', 'Suppress verbose output')
+    .argument('<name>')
+    .action(act(async (cmd, [ref]) => (await image()).push(cmd, ref as string))),
   login: (p, n) => p.command(n).description('Log in to a registry').usage('[OPTIONS] [SERVER]')
     .option('-u, --username <string>', 'Username')
     .option('-p, --password <string>', 'Password')
@@ -364,7 +369,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'login', 'logout'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
@@ -385,6 +390,7 @@ export function buildProgram(): Command {
   defs.import(i, 'import');
   defs.imagePrune(i, 'prune');
   defs.pull(i, 'pull');
+  defs.push(i, 'push');
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');

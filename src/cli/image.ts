@@ -140,6 +140,27 @@ export async function pull(cmd: Command, ref: string): Promise<void> {
   await pullImage(clientFor(cmd), ref, o);
 }
 
+// ---- push ----
+
+export async function push(cmd: Command, ref: string): Promise<void> {
+  const o = cmd.opts() as { allTags?: boolean; quiet?: boolean };
+  if (!validReference(ref)) throw new ExitError(1, `invalid reference format: ${referenceProblem(ref)}`);
+  const { repo, tag } = splitReference(ref);
+  if (o.allTags && tag) throw new ExitError(1, 'tag can\'t be used with --all-tags/-a');
+  let wanted = tag ?? '';
+  if (!wanted && !o.allTags) {
+    wanted = 'latest';
+    if (!o.quiet) out('Using default tag: latest\n');
+  }
+  const messages = await clientFor(cmd).imagePush(repo, wanted, registryAuthFor(repo));
+  if (o.quiet) {
+    for await (const m of messages) if (m.error || m.errorDetail?.message) throw new StreamError(m.errorDetail?.message ?? m.error ?? '');
+    out(`${repo}${wanted ? `:${wanted}` : ''}\n`);
+    return;
+  }
+  await displayProgress(messages);
+}
+
 // ---- login / logout ----
 
 async function readSecret(): Promise<string> {

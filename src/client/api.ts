@@ -234,6 +234,12 @@ export class EngineClient {
     return jsonMessages(r.body);
   }
 
+  /** POST /images/{name}/push: progress messages; an empty tag pushes every tag of the repository. */
+  async imagePush(name: string, tag: string, registryAuth?: string): Promise<AsyncGenerator<JsonMessage>> {
+    const r = await this.t.raw('POST', `/images/${name}/push`, { query: { tag }, headers: { 'X-Registry-Auth': registryAuth ?? Buffer.from('{}').toString('base64url') } });
+    return jsonMessages(r.body);
+  }
+
   /** POST /images/create?fromImage=…: pull, as a stream of progress messages. */
   async imagePull(fromImage: string, tag?: string, platform?: string, registryAuth?: string): Promise<AsyncGenerator<JsonMessage>> {
     const r = await this.t.raw('POST', '/images/create', { query: { fromImage, tag, platform }, headers: registryAuth ? { 'X-Registry-Auth': registryAuth } : {} });

@@ -9,6 +9,7 @@ import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
+import { Pusher } from '../services/images/push.js';
 import { HealthMonitor } from '../services/containers/health.js';
 import { ContainerSizes } from '../services/containers/sizes.js';
 import { registerDiskUsageRoutes } from '../api/routes/disk-usage.js';
@@ -81,6 +82,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   registerImageRoutes(router, {
     images,
     puller,
+    pusher: new Pusher({ images, content, registry: cfg.registry }),
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });

@@ -3,14 +3,16 @@
 import type { ServerResponse } from 'node:http';
 import { Router, qbool, qfilters, sendJson, pruneUntil, readJsonBody, type Ctx } from '../router.js';
 import type { Image, ImageService, RemoveResult } from '../../services/images/types.js';
-import { badRequest, noSuchImage } from '../../util/errors.js';
+import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
 import type { Puller, ProgressMessage } from '../../services/images/pull.js';
+import type { Pusher } from '../../services/images/push.js';
 import { decodeRegistryAuth, type Credentials } from '../../services/registry/auth.js';
 import { parseReference } from '../../services/images/reference.js';
 
 export interface ImageRouteDeps {
   images: ImageService;
   puller: Pick<Puller, 'pull' | 'pullAllTags'>;
+  pusher: Pick<Pusher, 'push'>;
   /** Throws unless the registry at `server` accepts the credentials. */
   checkLogin: (server: string, creds: Credentials) => Promise<void>;
   /** ID of a container using the image, if any (rmi refuses without force). */
@@ -72,16 +74,22 @@ export function layerSizes(list: Image[]): Map<string, number> {
 async function pullStream(ctx: Ctx, deps: ImageRouteDeps, fromImage: string, tag: string): Promise<void> {
   const creds = decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth']));
   const platform = ctx.query.get('platform') || undefined;
+  const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
+  const parsed = parseReference(ref);
+  await progressStream(ctx, (progress) => (!tag && !parsed.tag && !parsed.digest
+    ? deps.puller.pullAllTags(ref, { creds, platform, progress })
+    : deps.puller.pull(ref, { creds, platform, progress }).then(() => undefined)));
+}
+
+/** Run `work` with a progress callback that opens the JSON stream on its first message; later errors go in it. */
+async function progressStream(ctx: Ctx, work: (progress: (m: ProgressMessage) => void) => Promise<void>): Promise<void> {
   let started = false;
   const progress = (m: ProgressMessage) => {
     if (!started) { ctx.res.writeHead(200, { 'Content-Type': 'application/json' }); started = true; }
     if (!ctx.res.destroyed) ctx.res.write(`${JSON.stringify(m)}\n`);
   };
-  const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
   try {
-    const parsed = parseReference(ref);
-    if (!tag && !parsed.tag && !parsed.digest) await deps.puller.pullAllTags(ref, { creds, platform, progress });
-    else await deps.puller.pull(ref, { creds, platform, progress });
+    await work(progress);
   } catch (e) {
     if (!started) throw e;
     const message = (e as Error).message;
@@ -242,6 +250,13 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
 
   r.get(/^\/images\/(?<name>.+)\/history$/, (ctx: Ctx) => {
     sendJson(ctx.res, 200, history(get(ctx.params.name)));
+  });
+
+  r.post(/^\/images\/(?<name>.+)\/push$/, async (ctx: Ctx) => {
+    const name = ctx.params.name;
+    const tag = ctx.query.get('tag') ?? '';
+    if (tag && !deps.images.resolve(`${name}:${tag}`)) throw notFound(`tag does not exist: ${name}:${tag}`);
+    await progressStream(ctx, (progress) => deps.pusher.push(name, tag, { creds: decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth'])), progress }));
   });
 
   r.post(/^\/images\/(?<name>.+)\/tag$/, async (ctx: Ctx) => {

@@ -16,7 +16,7 @@ import { RegistryClient, registryBase, type RegistryOptions } from '../registry/
 import type { Credentials } from '../registry/auth.js';
 import { ACCEPT_MANIFESTS, layerCompression, parseManifest, parsePlatform, pickPlatform, platformString, type Descriptor, type ImageManifest, type Platform } from '../registry/manifest.js';
 
-export interface ProgressMessage { status: string; id?: string; progress?: string; progressDetail?: { current?: number; total?: number } }
+export interface ProgressMessage { status: string; id?: string; progress?: string; progressDetail?: { current?: number; total?: number }; aux?: unknown }
 export type Progress = (m: ProgressMessage) => void;
 
 export interface PullTarget {

@@ -206,6 +206,18 @@ export class LocalImageService implements ImageService {
     await this.serial(() => this.setRefLocked(key, image.id));
   }
 
+  /** Remembers the compressed registry form of an image's layers (made by a push). */
+  async setLayerBlobs(imageId: string, layers: LayerBlob[]): Promise<void> {
+    await this.serial(async () => {
+      const image = this.images.get(imageId);
+      if (!image) throw noSuchImage(imageId);
+      const meta = await readJson<ImageMeta>(this.metaPath(imageId));
+      if (!meta) throw noSuchImage(imageId);
+      await writeJsonAtomic(this.metaPath(imageId), { ...meta, layers });
+      image.layers = layers;
+    });
+  }
+
   /** Records "name@sha256:…" for an image (what a pull or push learns). */
   async addRepoDigest(name: string, digest: string, imageId: string): Promise<void> {
     const key = normalizeRef(`${familiarName(parseReference(name))}@${digest}`);

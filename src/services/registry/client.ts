@@ -144,6 +144,52 @@ export class RegistryClient {
     return { stream: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream), length: len ? Number(len) : undefined };
   }
 
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.request('HEAD', `/v2/${this.repo}/blobs/${digest}`);
+    await res.body?.cancel();
+    if (res.status === 200) return true;
+    if (res.status === 404) return false;
+    throw await this.pushFailure(res, `blob ${digest}`);
+  }
+
+  /**
+   * Start an upload; with `mountFrom` the registry may link the blob from another repository at once
+   * (201: nothing to send). Returns where to send the bytes otherwise.
+   */
+  async startUpload(mount?: { digest: string; from: string }): Promise<{ mounted: true } | { mounted: false; location: string }> {
+    const q = mount ? `?mount=${encodeURIComponent(mount.digest)}&from=${encodeURIComponent(mount.from)}` : '';
+    const res = await this.request('POST', `/v2/${this.repo}/blobs/uploads/${q}`, { headers: { 'Content-Length': '0' } });
+    await res.body?.cancel();
+    if (res.status === 201 && mount) return { mounted: true };
+    if (res.status !== 202) throw await this.pushFailure(res, 'blob upload');
+    const location = res.headers.get('location');
+    if (!location) throw new ApiError(502, `registry ${this.base} started an upload without a Location`);
+    return { mounted: false, location: new URL(location, this.base).href };
+  }
+
+  /** Send a whole blob to an upload location and commit it under `digest` (monolithic PUT). */
+  async finishUpload(location: string, digest: string, size: number, body: Readable): Promise<void> {
+    const u = new URL(location);
+    u.searchParams.set('digest', digest);
+    const res = await this.request('PUT', u.href, { headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(size) }, body });
+    await res.body?.cancel();
+    if (res.status !== 201 && res.status !== 204) throw await this.pushFailure(res, `blob ${digest}`);
+  }
+
+  /** PUT a manifest under a tag (or digest); returns the digest the registry reports. */
+  async putManifest(reference: string, mediaType: string, body: Buffer): Promise<string | undefined> {
+    const res = await this.request('PUT', `/v2/${this.repo}/manifests/${reference}`, { headers: { 'Content-Type': mediaType }, body });
+    await res.body?.cancel();
+    if (res.status !== 201 && res.status !== 200) throw await this.pushFailure(res, `manifest ${reference}`);
+    return res.headers.get('docker-content-digest') ?? undefined;
+  }
+
+  async pushFailure(res: Response, what: string): Promise<ApiError> {
+    const detail = await registryError(res);
+    if (res.status === 401 || res.status === 403) return new RegistryRequestError(401, `denied: requested access to the resource is denied: ${detail}`, res.status);
+    return new RegistryRequestError(500, `${what}: registry answered ${res.status}: ${detail}`, res.status);
+  }
+
   async failure(res: Response, what: string): Promise<ApiError> {
     const detail = await registryError(res);
     if (res.status === 401 || res.status === 403) return new RegistryRequestError(404, `pull access denied for ${this.repo}, repository does not exist or may require 'docker login': ${detail}`, res.status);
