@@ -330,6 +330,14 @@ const defs: Record<string, Def> = {
     .option('-q, --quiet', 'Suppress verbose output')
     .argument('<name>')
     .action(act(async (cmd, [ref]) => (await image()).pull(cmd, ref as string))),
+  save: (p, n) => p.command(n).description('Save one or more images to a tar archive (streamed to STDOUT by default)').usage('[OPTIONS] IMAGE [IMAGE...]')
+    .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+    .argument('<image...>')
+    .action(act(async (cmd, [names]) => (await image()).save(cmd, names as string[]))),
+  load: (p, n) => p.command(n).description('Load an image from a tar archive or STDIN').usage('[OPTIONS]')
+    .option('-i, --input <string>', 'Read from tar archive file, instead of STDIN')
+    .option('-q, --quiet', 'Suppress the load output')
+    .action(act(async (cmd) => (await image()).load(cmd))),
   push: (p, n) => p.command(n).description('Upload an image to a registry').usage('[OPTIONS] NAME[:TAG]')
     .option('-a, --all-tags', 'Push all tags of an image to the repository')
     .option('-q, --quiet', 'Suppress verbose output')
@@ -369,7 +377,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout', 'save', 'load'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');
@@ -391,6 +399,8 @@ export function buildProgram(): Command {
   defs.imagePrune(i, 'prune');
   defs.pull(i, 'pull');
   defs.push(i, 'push');
+  defs.save(i, 'save');
+  defs.load(i, 'load');
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');

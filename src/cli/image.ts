@@ -1,6 +1,7 @@
 // Image commands: images, tag, rmi, import.
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream, renameSync, rmSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { EngineError } from '../client/errors.js';
 import { clientFor } from './connect.js';
@@ -138,6 +139,38 @@ export async function pull(cmd: Command, ref: string): Promise<void> {
   const o = cmd.opts() as { allTags?: boolean; quiet?: boolean; platform?: string };
   if (!validReference(ref)) throw new ExitError(1, `invalid reference format: ${referenceProblem(ref)}`);
   await pullImage(clientFor(cmd), ref, o);
+}
+
+// ---- save / load ----
+
+export async function save(cmd: Command, names: string[]): Promise<void> {
+  const o = cmd.opts() as { output?: string };
+  if (!o.output && process.stdout.isTTY) throw new ExitError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const body = await clientFor(cmd).imageSave(names);
+  if (!o.output) { await pipeline(body, process.stdout); return; }
+  const tmp = `${o.output}.tmp-${process.pid}`;
+  try {
+    await pipeline(body, createWriteStream(tmp));
+    renameSync(tmp, o.output);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new ExitError(1, `failed to save: ${(e as Error).message}`);
+  }
+}
+
+export async function load(cmd: Command): Promise<void> {
+  const o = cmd.opts() as { input?: string; quiet?: boolean };
+  if (!o.input && process.stdin.isTTY) throw new ExitError(1, 'requested load from stdin, but stdin is empty');
+  let input: Readable = process.stdin;
+  if (o.input) {
+    const f = createReadStream(o.input);
+    await new Promise<void>((resolve, reject) => {
+      f.once('open', () => resolve());
+      f.once('error', (e: NodeJS.ErrnoException) => reject(new ExitError(1, `open ${o.input}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`)));
+    });
+    input = f;
+  }
+  await displayProgress(await clientFor(cmd).imageLoad(input));
 }
 
 // ---- push ----

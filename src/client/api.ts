@@ -234,6 +234,17 @@ export class EngineClient {
     return jsonMessages(r.body);
   }
 
+  /** GET /images/get: a tar of the images. */
+  async imageSave(names: string[]): Promise<Readable> {
+    return (await this.t.raw('GET', '/images/get', { query: { names } })).body;
+  }
+
+  /** POST /images/load: the names loaded, as the daemon reports them. */
+  async imageLoad(archive: Readable): Promise<AsyncGenerator<JsonMessage>> {
+    const r = await this.t.raw('POST', '/images/load', { body: archive, headers: { 'Content-Type': 'application/x-tar' } });
+    return jsonMessages(r.body);
+  }
+
   /** POST /images/{name}/push: progress messages; an empty tag pushes every tag of the repository. */
   async imagePush(name: string, tag: string, registryAuth?: string): Promise<AsyncGenerator<JsonMessage>> {
     const r = await this.t.raw('POST', `/images/${name}/push`, { query: { tag }, headers: { 'X-Registry-Auth': registryAuth ?? Buffer.from('{}').toString('base64url') } });

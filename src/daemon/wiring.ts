@@ -10,6 +10,7 @@ import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
 import { Pusher } from '../services/images/push.js';
+import { ImageArchives } from '../services/images/archive.js';
 import { HealthMonitor } from '../services/containers/health.js';
 import { ContainerSizes } from '../services/containers/sizes.js';
 import { registerDiskUsageRoutes } from '../api/routes/disk-usage.js';
@@ -45,6 +46,7 @@ async function daemonId(root: string): Promise<string> {
 
 export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   await fs.mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  await fs.rm(join(cfg.dataRoot, 'tmp'), { recursive: true, force: true }); // half-read archives of a crashed daemon
   const events = new EventBus();
   const content = new FileContentStore(join(cfg.dataRoot, 'content'));
   const snapshots = new DirSnapshotStore(join(cfg.dataRoot, 'snapshots'));
@@ -83,6 +85,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     images,
     puller,
     pusher: new Pusher({ images, content, registry: cfg.registry }),
+    archives: new ImageArchives({ images, content, snapshots, tmpDir: join(cfg.dataRoot, 'tmp') }),
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });

@@ -6,6 +6,7 @@ import type { Image, ImageService, RemoveResult } from '../../services/images/ty
 import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
 import type { Puller, ProgressMessage } from '../../services/images/pull.js';
 import type { Pusher } from '../../services/images/push.js';
+import type { ImageArchives } from '../../services/images/archive.js';
 import { decodeRegistryAuth, type Credentials } from '../../services/registry/auth.js';
 import { parseReference } from '../../services/images/reference.js';
 
@@ -13,6 +14,7 @@ export interface ImageRouteDeps {
   images: ImageService;
   puller: Pick<Puller, 'pull' | 'pullAllTags'>;
   pusher: Pick<Pusher, 'push'>;
+  archives: Pick<ImageArchives, 'save' | 'load'>;
   /** Throws unless the registry at `server` accepts the credentials. */
   checkLogin: (server: string, creds: Credentials) => Promise<void>;
   /** ID of a container using the image, if any (rmi refuses without force). */
@@ -250,6 +252,26 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
 
   r.get(/^\/images\/(?<name>.+)\/history$/, (ctx: Ctx) => {
     sendJson(ctx.res, 200, history(get(ctx.params.name)));
+  });
+
+  const save = async (ctx: Ctx, names: string[]) => {
+    if (names.length === 0) throw badRequest('no image names given');
+    for (const n of names) if (!deps.images.resolve(n)) throw noSuchImage(n);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    try {
+      await deps.archives.save(names, ctx.res);
+    } catch (e) {
+      ctx.res.destroy(e as Error); // headers are gone: a cut stream is how the client learns
+    }
+  };
+  r.get(/^\/images\/get$/, (ctx: Ctx) => save(ctx, ctx.query.getAll('names')));
+  r.get(/^\/images\/(?<name>.+)\/get$/, (ctx: Ctx) => save(ctx, [ctx.params.name]));
+
+  r.post(/^\/images\/load$/, async (ctx: Ctx) => {
+    const loaded = await deps.archives.load(ctx.req);
+    ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
+    for (const l of loaded) ctx.res.write(`${JSON.stringify({ stream: `${l}\n` })}\n`);
+    ctx.res.end();
   });
 
   r.post(/^\/images\/(?<name>.+)\/push$/, async (ctx: Ctx) => {
