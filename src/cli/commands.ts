@@ -330,6 +330,13 @@ const defs: Record<string, Def> = {
     .option('-q, --quiet', 'Suppress verbose output')
     .argument('<name>')
     .action(act(async (cmd, [ref]) => (await image()).pull(cmd, ref as string))),
+  search: (p, n) => p.command(n).description('Search a registry for images').usage('[OPTIONS] TERM')
+    .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect)
+    .option('--format <string>', 'Pretty-print search using a Go template')
+    .option('--limit <int>', 'Max number of search results')
+    .option('--no-trunc', "Don't truncate output")
+    .argument('<term>')
+    .action(act(async (cmd, [term]) => (await image()).search(cmd, term as string))),
   save: (p, n) => p.command(n).description('Save one or more images to a tar archive (streamed to STDOUT by default)').usage('[OPTIONS] IMAGE [IMAGE...]')
     .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
     .argument('<image...>')
@@ -377,7 +384,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(false);
 
   // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout', 'save', 'load'] as const) defs[n](program, n);
+  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout', 'save', 'load', 'search'] as const) defs[n](program, n);
   defs.ps(program, 'ps');
   defs.rm(program, 'rm');
   defs.images(program, 'images');

@@ -141,6 +141,21 @@ export async function pull(cmd: Command, ref: string): Promise<void> {
   await pullImage(clientFor(cmd), ref, o);
 }
 
+// ---- search ----
+
+export async function search(cmd: Command, term: string): Promise<void> {
+  const o = cmd.opts() as { filter?: string[]; limit?: string; trunc?: boolean; format?: string };
+  const limit = o.limit === undefined ? undefined : Number(o.limit);
+  if (limit !== undefined && !Number.isInteger(limit)) throw new ExitError(125, `invalid argument "${o.limit}" for "--limit" flag: strconv.ParseInt: parsing "${o.limit}": invalid syntax`);
+  const results = await clientFor(cmd).imageSearch(term, limit, parseFilters(o.filter), registryAuthFor(term.includes('/') ? term : ''));
+  const trunc = o.trunc !== false;
+  const rows = results.map((r) => {
+    const desc = r.description.replace(/\s+/g, ' ').trim();
+    return { Name: r.name, Description: trunc && desc.length > 45 ? `${desc.slice(0, 44)}…` : desc, StarCount: String(r.star_count), IsOfficial: r.is_official ? '[OK]' : '', IsAutomated: r.is_automated ? '[OK]' : '' };
+  });
+  out(renderRows(parseFormat(o.format, 'table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}'), rows, { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' }));
+}
+
 // ---- save / load ----
 
 export async function save(cmd: Command, names: string[]): Promise<void> {

@@ -234,6 +234,10 @@ export class EngineClient {
     return jsonMessages(r.body);
   }
 
+  imageSearch(term: string, limit?: number, filters?: Filters, registryAuth?: string): Promise<Array<{ name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }>> {
+    return this.t.json('GET', '/images/search', { query: { term, limit, filters: filtersOrUndefined(filters) }, headers: registryAuth ? { 'X-Registry-Auth': registryAuth } : {} });
+  }
+
   /** GET /images/get: a tar of the images. */
   async imageSave(names: string[]): Promise<Readable> {
     return (await this.t.raw('GET', '/images/get', { query: { names } })).body;

@@ -26,7 +26,7 @@ test('image routes: import, list, inspect, history, tag, filters, delete', async
   let user: string | undefined;
   const router = new Router();
   const missing = () => Promise.reject(new ApiError(404, 'manifest for busybox:latest not found: manifest unknown'));
-  registerImageRoutes(router, { images, imageInUse: () => user, puller: { pull: missing, pullAllTags: missing }, pusher: { push: missing }, archives: { save: missing, load: missing }, checkLogin: missing });
+  registerImageRoutes(router, { images, imageInUse: () => user, puller: { pull: missing, pullAllTags: missing, search: missing }, pusher: { push: missing }, archives: { save: missing, load: missing }, checkLogin: missing });
   const server = createApiServer(router);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

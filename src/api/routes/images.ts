@@ -12,7 +12,7 @@ import { parseReference } from '../../services/images/reference.js';
 
 export interface ImageRouteDeps {
   images: ImageService;
-  puller: Pick<Puller, 'pull' | 'pullAllTags'>;
+  puller: Pick<Puller, 'pull' | 'pullAllTags' | 'search'>;
   pusher: Pick<Pusher, 'push'>;
   archives: Pick<ImageArchives, 'save' | 'load'>;
   /** Throws unless the registry at `server` accepts the credentials. */
@@ -296,6 +296,21 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     if (!body?.username && !body?.identitytoken) throw badRequest('username is required');
     await deps.checkLogin(body.serveraddress ?? '', { username: body.username, password: body.password, identitytoken: body.identitytoken });
     sendJson(ctx.res, 200, { Status: 'Login Succeeded', IdentityToken: '' });
+  });
+
+  r.get(/^\/images\/search$/, async (ctx: Ctx) => {
+    const term = ctx.query.get('term') ?? '';
+    if (!term) throw badRequest('term is required');
+    const f = qfilters(ctx.query);
+    for (const k of Object.keys(f)) if (!['stars', 'is-official', 'is-automated'].includes(k)) throw badRequest(`invalid filter '${k}'`);
+    const stars = Math.max(0, ...(f.stars ?? []).map((v) => { const n = Number(v); if (!Number.isInteger(n)) throw badRequest(`invalid filter 'stars=${v}'`); return n; }));
+    const flag = (k: string) => { const v = f[k]?.at(-1); if (v === undefined) return undefined; if (!['true', 'false'].includes(v)) throw badRequest(`invalid filter '${k}=${v}'`); return v === 'true'; };
+    const official = flag('is-official');
+    const automated = flag('is-automated');
+    const limit = Number(ctx.query.get('limit') ?? 25);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit must be between 1 and 100');
+    const results = await deps.puller.search(term, limit, decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth'])));
+    sendJson(ctx.res, 200, results.filter((r) => r.star_count >= stars && (official === undefined || r.is_official === official) && (automated === undefined || r.is_automated === automated)).slice(0, limit));
   });
 
   r.post(/^\/images\/prune$/, async (ctx: Ctx) => {

@@ -27,6 +27,8 @@ export interface PullTarget {
   addRepoDigest(name: string, digest: string, imageId: string): Promise<void>;
 }
 
+export interface SearchResult { name: string; description: string; star_count: number; is_official: boolean; is_automated: boolean }
+
 export interface PullOptions { platform?: string; creds?: Credentials; progress: Progress }
 
 export interface PullerDeps {
@@ -112,6 +114,22 @@ export class Puller {
     const host = server.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
     const domain = !host || host === 'index.docker.io' ? 'docker.io' : host;
     await new RegistryClient(registryBase(domain, this.d.registry), '', creds).ping();
+  }
+
+  /**
+   * `docker search`: the registry's search API (GET /v1/search, Docker Hub's and tugboat's registry's). A term
+   * starting with a registry host searches that registry, anything else Docker Hub.
+   */
+  async search(term: string, limit: number, creds?: Credentials): Promise<SearchResult[]> {
+    const first = term.split('/')[0];
+    const hasHost = term.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+    const base = hasHost ? registryBase(first, this.d.registry) : 'https://index.docker.io';
+    const q = hasHost ? term.slice(first.length + 1) : term;
+    const client = new RegistryClient(base, '', creds);
+    const res = await client.request('GET', `/v1/search?q=${encodeURIComponent(q)}&n=${limit}`);
+    if (!res.ok) throw new ApiError(res.status === 404 ? 404 : 502, `search on ${base}: ${res.status === 404 ? 'this registry has no search API' : `registry answered ${res.status}`}`);
+    const body = (await res.json()) as { results?: SearchResult[] };
+    return (body.results ?? []).map((r) => ({ ...r, name: hasHost ? `${first}/${r.name}` : r.name }));
   }
 
   /** `pull -a`: every tag of the repository. */
