@@ -16,7 +16,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 missing=()
-for pkg in docker.io podman containerd runc crun conmon iptables busybox-static procps; do
+for pkg in docker.io podman containerd runc crun conmon iptables busybox-static procps debootstrap docker-registry skopeo; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi

@@ -1,11 +1,14 @@
 // Unpacks one layer tar into a private, freshly made directory without ever writing outside it.
 // Threats (CVE-2014-6407, CVE-2014-9356): "../" names, absolute names, writing through a symlink the
 // same tar planted, hardlinks to host files, whiteout names that climb out. Defence: every path is
-// split into plain components ('..' rejects the layer), every existing component is lstat'ed and must
-// be a real directory (a symlink component rejects the layer), files are created O_EXCL|O_NOFOLLOW.
-// Nothing else writes into the directory while we apply, so the lstat checks cannot be raced.
+// split into plain components ('..' rejects the layer), every existing component must be a real directory
+// we made (a symlink component rejects the layer), files are created O_EXCL|O_NOFOLLOW.
+// Nothing else writes into the directory while we apply, so an in-memory view of what we created stands in
+// for lstat checks and cannot be raced.
 import { createHash } from 'node:crypto';
-import { constants, promises as fs, type Stats } from 'node:fs';
+import {
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -45,31 +48,42 @@ export function splitTarPath(name: string): string[] {
   return comps;
 }
 
-async function lstatOrNull(p: string): Promise<Stats | null> {
-  try {
-    return await fs.lstat(p);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+/**
+ * What this apply has put in the (fresh, private) layer directory: relative path → kind. Nothing else writes
+ * there while we apply, so this view is exact, and checking it replaces an lstat per path component.
+ */
+type Kind = 'dir' | 'symlink' | 'other';
+class LayerView {
+  private readonly kinds = new Map<string, Kind>([['', 'dir']]);
+  constructor(readonly root: string) {}
+  kind(rel: string): Kind | undefined { return this.kinds.get(rel); }
+  set(rel: string, k: Kind): void { this.kinds.set(rel, k); }
+  /** Forget a path and everything under it (it was removed). */
+  drop(rel: string): void {
+    this.kinds.delete(rel);
+    const prefix = `${rel}/`;
+    for (const k of this.kinds.keys()) if (k.startsWith(prefix)) this.kinds.delete(k);
   }
 }
 
-/** Make sure every parent of `comps` is a real directory inside `root` (creating missing ones); return the full path. */
-async function safeParent(root: string, comps: string[], create: boolean): Promise<string> {
-  let cur = root;
+/** Make sure every parent of `comps` is a real directory inside the layer (creating missing ones); return the full path. */
+function safeParent(view: LayerView, comps: string[], create: boolean): string {
+  let rel = '';
   for (const c of comps.slice(0, -1)) {
-    cur = join(cur, c);
-    const st = await lstatOrNull(cur);
-    if (!st) {
+    rel = rel ? `${rel}/${c}` : c;
+    const k = view.kind(rel);
+    if (k === undefined) {
       if (!create) throw new LayerError(`${comps.join('/')}: not in layer`);
-      await fs.mkdir(cur);
-      await fs.chmod(cur, 0o755);
+      const p = join(view.root, rel);
+      mkdirSync(p);
+      chmodSync(p, 0o755);
+      view.set(rel, 'dir');
       continue;
     }
-    if (st.isSymbolicLink()) throw new LayerError(`${comps.join('/')}: refusing to write through symlink ${c}`);
-    if (!st.isDirectory()) throw new LayerError(`${comps.join('/')}: ${c} is not a directory`);
+    if (k === 'symlink') throw new LayerError(`${comps.join('/')}: refusing to write through symlink ${c}`);
+    if (k !== 'dir') throw new LayerError(`${comps.join('/')}: ${c} is not a directory`);
   }
-  return join(root, ...comps);
+  return join(view.root, ...comps);
 }
 
 /** Hashes and counts the raw tar bytes on their way to the parser. */
@@ -89,6 +103,7 @@ async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
   for await (const _ of entry) { /* discard */ }
 }
 
+/** Unpack `input` into `dest`, which must be a new, empty directory that nothing else writes to meanwhile. */
 export async function applyTar(dest: string, input: Readable, limits: ApplyLimits): Promise<ApplyResult> {
   const meter = new Meter(limits.maxBytes);
   const extract = tarExtract();
@@ -104,13 +119,14 @@ export async function applyTar(dest: string, input: Readable, limits: ApplyLimit
   });
   let feedError: unknown;
   const dirTimes: Array<{ path: string; mtime: Date }> = [];
+  const view = new LayerView(dest);
   let size = 0;
   let entries = 0;
   try {
     for await (const e of extract) {
       const entry = (current = e as unknown as Entry);
       if (++entries > limits.maxEntries) throw new LayerError(`layer has more than ${limits.maxEntries} entries`);
-      size += await applyEntry(dest, entry, dirTimes);
+      size += await applyEntry(view, entry, dirTimes);
       await drain(entry);
     }
   } catch (e) {
@@ -123,14 +139,20 @@ export async function applyTar(dest: string, input: Readable, limits: ApplyLimit
   await feeding;
   if (feedError) throw feedError;
   // Directory mtimes last, deepest first: creating children would otherwise bump them.
-  for (const d of dirTimes.reverse()) await fs.utimes(d.path, d.mtime, d.mtime);
+  for (const d of dirTimes.reverse()) utimesSync(d.path, d.mtime, d.mtime);
   return { diffId: `sha256:${meter.hash.digest('hex')}`, size, entries };
 }
 
-/** Applies one entry; returns the regular-file bytes it added. */
-async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: string; mtime: Date }>): Promise<number> {
+/**
+ * Applies one entry; returns the regular-file bytes it added. Metadata calls are synchronous: each takes
+ * microseconds on a local file system, where a thread-pool round trip per call would dominate a layer of
+ * small files; file bodies still arrive chunk by chunk, so the event loop keeps turning between them.
+ */
+async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path: string; mtime: Date }>): Promise<number> {
   const h = entry.header;
+  const root = view.root;
   const comps = splitTarPath(h.name);
+  const rel = comps.join('/');
   const mode = (h.mode ?? 0o644) & 0o7777;
   const uid = h.uid ?? 0;
   const gid = h.gid ?? 0;
@@ -140,15 +162,16 @@ async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: st
   if (comps.length === 0) {
     // "./": the layer root's own metadata.
     if (h.type === 'directory') {
-      await fs.lchown(root, uid, gid);
-      await fs.chmod(root, mode);
+      lchownSync(root, uid, gid);
+      chmodSync(root, mode);
       dirTimes.push({ path: root, mtime });
     }
     return 0;
   }
 
   if (base.startsWith(WH_PREFIX)) {
-    const parentDir = dirname(await safeParent(root, comps, true));
+    const parentDir = dirname(safeParent(view, comps, true));
+    const parentRel = comps.slice(0, -1).join('/');
     if (base === WH_OPAQUE) {
       // overlayfs hides the lower layers' contents of a dir marked opaque.
       lsetxattr(parentDir, 'trusted.overlay.opaque', 'y');
@@ -157,17 +180,20 @@ async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: st
     if (base.startsWith(WH_PREFIX + WH_PREFIX)) return 0; // other aufs metadata (.wh..wh.plnk…): not content
     const victim = base.slice(WH_PREFIX.length);
     if (victim === '.' || victim === '..' || victim.includes('/')) throw new LayerError(`invalid whiteout ${h.name}`);
+    const victimRel = parentRel ? `${parentRel}/${victim}` : victim;
     const p = join(parentDir, victim);
-    if (await lstatOrNull(p)) await fs.rm(p, { recursive: true, force: true });
+    if (view.kind(victimRel)) { rmSync(p, { recursive: true, force: true }); view.drop(victimRel); }
     mkWhiteout(p);
+    view.set(victimRel, 'other');
     return 0;
   }
 
-  const target = await safeParent(root, comps, true);
-  const existing = await lstatOrNull(target);
-  if (existing && !(h.type === 'directory' && existing.isDirectory())) {
+  const target = safeParent(view, comps, true);
+  const existing = view.kind(rel);
+  if (existing && !(h.type === 'directory' && existing === 'dir')) {
     // A later entry replaces an earlier one; rm never follows a symlink.
-    await fs.rm(target, { recursive: true, force: true });
+    rmSync(target, { recursive: true, force: true });
+    view.drop(rel);
   }
 
   switch (h.type) {
@@ -175,43 +201,46 @@ async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: st
     case 'contiguous-file':
     case undefined:
     case null: {
-      const fh = await fs.open(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      view.set(rel, 'other');
       let n = 0;
       try {
         for await (const chunk of entry) {
           n += chunk.length;
-          await fh.write(chunk);
+          for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
         }
         // chown first: it clears setuid/setgid bits that chmod then restores.
-        await fh.chown(uid, gid);
-        await fh.chmod(mode);
-        await fh.utimes(mtime, mtime);
+        fchownSync(fd, uid, gid);
+        fchmodSync(fd, mode);
+        futimesSync(fd, mtime, mtime);
       } finally {
-        await fh.close();
+        closeSync(fd);
       }
       return n;
     }
     case 'directory':
-      if (!existing?.isDirectory()) await fs.mkdir(target);
-      await fs.lchown(target, uid, gid);
-      await fs.chmod(target, mode);
+      if (existing !== 'dir') { mkdirSync(target); view.set(rel, 'dir'); }
+      lchownSync(target, uid, gid);
+      chmodSync(target, mode);
       dirTimes.push({ path: target, mtime });
       return 0;
     case 'symlink':
       // The target is only data: it is never followed while applying.
-      await fs.symlink(h.linkname ?? '', target);
-      await fs.lchown(target, uid, gid);
-      await fs.lutimes(target, mtime, mtime);
+      symlinkSync(h.linkname ?? '', target);
+      view.set(rel, 'symlink');
+      lchownSync(target, uid, gid);
+      lutimesSync(target, mtime, mtime);
       return 0;
     case 'link': {
       const lcomps = splitTarPath(h.linkname ?? '');
       if (lcomps.length === 0) throw new LayerError(`invalid hardlink ${h.name}`);
-      const src = await safeParent(root, lcomps, false);
-      const st = await lstatOrNull(src);
-      if (!st) throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target not in layer`);
-      if (st.isDirectory()) throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target is a directory`);
+      const src = safeParent(view, lcomps, false);
+      const k = view.kind(lcomps.join('/'));
+      if (!k) throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target not in layer`);
+      if (k === 'dir') throw new LayerError(`hardlink ${h.name} -> ${h.linkname}: target is a directory`);
       // link(2) does not follow a symlink at the source, so this stays inside the layer.
-      await fs.link(src, target);
+      linkSync(src, target);
+      view.set(rel, k);
       return 0;
     }
     case 'character-device':
@@ -219,9 +248,10 @@ async function applyEntry(root: string, entry: Entry, dirTimes: Array<{ path: st
     case 'fifo': {
       const kind = h.type === 'fifo' ? S_IFIFO : h.type === 'block-device' ? S_IFBLK : S_IFCHR;
       mknod(target, kind | mode, h.devmajor ?? 0, h.devminor ?? 0);
-      await fs.lchown(target, uid, gid);
-      await fs.chmod(target, mode);
-      await fs.utimes(target, mtime, mtime);
+      view.set(rel, 'other');
+      lchownSync(target, uid, gid);
+      chmodSync(target, mode);
+      utimesSync(target, mtime, mtime);
       return 0;
     }
     default:
