@@ -7,10 +7,12 @@
 // for lstat checks and cannot be raced.
 import { createHash } from 'node:crypto';
 import {
-  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync, utimesSync, writeSync,
+  mkdir, open, symlink,
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, rmSync, utimesSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { lsetxattr, mknod, mkWhiteout, S_IFCHR } from '../../sys/libc.js';
@@ -143,11 +145,14 @@ export async function applyTar(dest: string, input: Readable, limits: ApplyLimit
   return { diffId: `sha256:${meter.hash.digest('hex')}`, size, entries };
 }
 
-/**
- * Applies one entry; returns the regular-file bytes it added. Metadata calls are synchronous: each takes
- * microseconds on a local file system, where a thread-pool round trip per call would dominate a layer of
- * small files; file bodies still arrive chunk by chunk, so the event loop keeps turning between them.
- */
+// Creating a name can take a millisecond on a busy journal: those calls go to the thread pool, so layers
+// unpacked side by side overlap in the kernel. Calls on an open file or on a name just made take microseconds
+// and are synchronous, where a thread-pool round trip each would dominate a layer of small files.
+const openAsync = promisify(open);
+const mkdirAsync = promisify(mkdir);
+const symlinkAsync = promisify(symlink);
+
+/** Applies one entry; returns the regular-file bytes it added. */
 async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path: string; mtime: Date }>): Promise<number> {
   const h = entry.header;
   const root = view.root;
@@ -201,7 +206,7 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
     case 'contiguous-file':
     case undefined:
     case null: {
-      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = await openAsync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       view.set(rel, 'other');
       let n = 0;
       try {
@@ -219,14 +224,14 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
       return n;
     }
     case 'directory':
-      if (existing !== 'dir') { mkdirSync(target); view.set(rel, 'dir'); }
+      if (existing !== 'dir') { await mkdirAsync(target); view.set(rel, 'dir'); }
       lchownSync(target, uid, gid);
       chmodSync(target, mode);
       dirTimes.push({ path: target, mtime });
       return 0;
     case 'symlink':
       // The target is only data: it is never followed while applying.
-      symlinkSync(h.linkname ?? '', target);
+      await symlinkAsync(h.linkname ?? '', target);
       view.set(rel, 'symlink');
       lchownSync(target, uid, gid);
       lutimesSync(target, mtime, mtime);
