@@ -94,6 +94,7 @@ const container = () => import('./container.js');
 const image = () => import('./image.js');
 const system = () => import('./system.js');
 const disk = () => import('./disk.js');
+const registry = () => import('./registry.js');
 
 function runFlags(c: Command): Command {
   return c
@@ -414,6 +415,18 @@ export function buildProgram(): Command {
   defs.events(s, 'events');
   defs.df(s, 'df');
   defs.systemPrune(s, 'prune');
+
+  const reg = program.command('registry').description('Serve a container image registry').usage('COMMAND');
+  reg.command('serve').description('Run a registry (OCI distribution API) in the foreground until SIGTERM or SIGINT').usage('[OPTIONS]')
+    .option('--addr <host:port>', 'Address to listen on', '127.0.0.1:5000')
+    .option('--root <dir>', 'Storage directory', '/var/lib/tugboat-registry')
+    .option('--htpasswd <file>', 'Require users of this htpasswd file (bcrypt entries)')
+    .option('--realm <name>', 'Realm of the Basic authentication challenge', 'tug-registry')
+    .action(act(async (cmd) => (await registry()).serve(cmd)));
+  reg.command('gc').description('Delete blobs that no manifest refers to (the registry must be stopped)').usage('[OPTIONS]')
+    .option('--root <dir>', 'Storage directory', '/var/lib/tugboat-registry')
+    .option('--dry-run', 'Only print what would be deleted')
+    .action(act(async (cmd) => (await registry()).gc(cmd)));
 
   // commander's errors become docker's messages and exit codes, for every command
   const wire = (cmd: Command) => {
