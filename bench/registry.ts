@@ -101,7 +101,7 @@ function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b);
 async function main(): Promise<void> {
   for (const tool of ['debootstrap', 'docker-registry', 'skopeo', 'gzip']) if (sh('which', [tool]).ok === false) throw new Error(`${tool} is missing: run bench/install.sh`);
   const tugSock = join(work, 'tugd.sock');
-  const tugd = spawn(process.execPath, [join(repo, 'dist/tugd.js'), '-H', `unix://${tugSock}`, '--data-root', join(work, 'tugdata'), '--config-file', join(work, 'none.json')], { stdio: 'ignore', detached: true });
+  const tugd = spawn(process.execPath, [join(repo, 'dist/tugd.js'), '-H', `unix://${tugSock}`, '--data-root', join(work, 'tugdata'), '--config-file', join(work, 'none.json')], { stdio: 'ignore' });
   const src = new Registry(5101, join(work, 'reg-src'));
   const dst = new Registry(5102, join(work, 'reg-dst'));
   try {
@@ -148,8 +148,12 @@ async function main(): Promise<void> {
   } finally {
     await src.stop();
     await dst.stop();
-    if (tugd.pid) { try { process.kill(-tugd.pid, 'SIGTERM'); } catch { /* gone */ } }
-    await new Promise((r) => setTimeout(r, 1000));
+    if (tugd.exitCode === null) {
+      const exited = new Promise((r) => tugd.once('exit', r));
+      tugd.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+      if (tugd.exitCode === null) tugd.kill('SIGKILL');
+    }
     rmSync(work, { recursive: true, force: true });
   }
 }

@@ -50,6 +50,9 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const events = new EventBus();
   const content = new FileContentStore(join(cfg.dataRoot, 'content'));
   const snapshots = new DirSnapshotStore(join(cfg.dataRoot, 'snapshots'));
+  // what a killed daemon was writing is incomplete by definition: nothing under a final name is
+  await content.cleanIngest();
+  await snapshots.cleanTmp();
   const images = new LocalImageService({ root: join(cfg.dataRoot, 'images'), content, snapshots });
   await images.load();
   const store = new ContainerStore(join(cfg.dataRoot, 'containers'));

@@ -179,3 +179,38 @@ test('tampered content is refused and nothing of it is kept', async () => {
     reg.close();
   }
 });
+
+test('kill -9 during a pull: after the restart nothing partial is kept and the pull completes', async () => {
+  // a proxy in front of the registry that sends blobs slowly, so the daemon is surely killed mid-layer
+  const { createServer, request } = await import('node:http');
+  const [host, port] = open.host.split(':');
+  const proxy = createServer((req, res) => {
+    const up = request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (!/\/blobs\/sha256:/.test(req.url ?? '')) { ur.pipe(res); return; }
+      ur.on('data', (c: Buffer) => { ur.pause(); res.write(c); setTimeout(() => ur.resume(), 20); });
+      ur.on('end', () => res.end());
+    });
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const via = `127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  const ref = `${via}/demo/app:v1`;
+  try {
+    const p = spawn(process.execPath, [join(REPO, 'dist/tug.js'), '-H', d.host, 'pull', ref], { stdio: 'ignore' });
+    const ingest = join(d.root, 'content', 'ingest');
+    const deadline = Date.now() + 20000;
+    while (spawnSync('find', [ingest, '-type', 'f', '-size', '+64k'], { encoding: 'utf8' }).stdout.trim() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await d.kill('SIGKILL');
+    p.kill();
+    await d.start();
+    assert.equal(spawnSync('find', [ingest, join(d.root, 'snapshots', 'tmp'), '-mindepth', '1'], { encoding: 'utf8' }).stdout, '', 'no partial blob or unpack left');
+    assert.doesNotMatch(d.tug(['images']).stdout, /demo\/app/);
+    const again = await tugAsync(['pull', ref]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(d.tug(['run', '--rm', ref]).stdout, 'hello from the second layer\n');
+    d.tug(['rmi', ref]);
+  } finally {
+    proxy.close();
+  }
+});
