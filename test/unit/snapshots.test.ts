@@ -147,6 +147,27 @@ test('refuses whiteouts that climb out', sandbox(async (s) => {
   await assert.rejects(apply(s, [{ name: 'a/.wh...', body: '' }]), /invalid whiteout/);
 }));
 
+test('more breakout cases: hardlink to an escaping symlink, directory over a symlink, whiteouts through symlinks', sandbox(async (s, { outside }) => {
+  // a hardlink to a symlink links the symlink itself (link(2) does not follow): the host file stays out of reach
+  const { r } = await apply(s, [
+    { name: 's', type: 'symlink', linkname: join(outside, 'victim') },
+    { name: 'h', type: 'link', linkname: 's' },
+  ]);
+  assert.ok(lstatSync(join(s.dir(r.chainId), 'h')).isSymbolicLink());
+  // a directory entry over a symlink replaces the symlink; nothing lands at its target
+  const { r: r2 } = await apply(s, [
+    { name: 'd', type: 'symlink', linkname: outside },
+    { name: 'd', type: 'directory' },
+    { name: 'd/new', body: 'inside' },
+  ]);
+  assert.equal(readFileSync(join(s.dir(r2.chainId), 'd', 'new'), 'utf8'), 'inside');
+  // whiteouts through a symlink, a dead symlink, or with a relative climb are refused
+  await assert.rejects(apply(s, [{ name: 'w', type: 'symlink', linkname: outside }, { name: 'w/.wh.victim', body: '' }]), /symlink/);
+  await assert.rejects(apply(s, [{ name: 'dead', type: 'symlink', linkname: '/nonexistent/place' }, { name: 'dead/.wh.x', body: '' }]), /symlink/);
+  await assert.rejects(apply(s, [{ name: 'a/../../.wh.outside', body: '' }]), /escapes/);
+  await assert.rejects(apply(s, [{ name: '.wh..', body: '' }]), /invalid whiteout/);
+}));
+
 test('caps entries and bytes', async () => {
   const base = mkdtempSync(join(tmpdir(), 'tug-snap-'));
   try {
