@@ -53,9 +53,9 @@ export class TestRegistry {
   }
 
   /** skopeo copy into this registry (plain HTTP). */
-  copyIn(source: string, target: string): void {
+  copyIn(source: string, target: string, extra: string[] = []): void {
     const creds = this.auth ? ['--dest-creds', `${this.auth.user}:${this.auth.password}`] : [];
-    const r = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, source, `docker://${this.host}/${target}`], { encoding: 'utf8' });
+    const r = spawnSync('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...creds, ...extra, source, `docker://${this.host}/${target}`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`skopeo copy ${source}: ${r.stderr}`);
   }
 
@@ -80,14 +80,18 @@ export class TestRegistry {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /**
- * An OCI image layout in `dir` with the given layer tars (gzip-compressed, or zstd when asked) and config,
+ * An OCI image layout in `dir` with the given layer tars (gzip-compressed unless `compress` is false) and config,
  * tagged `tag`; for skopeo's `oci:DIR:TAG`. Returns the manifest digest and the layers' DiffIDs.
  */
-export function ociLayout(dir: string, tag: string, layers: Buffer[], config: Record<string, unknown> = {}): { manifestDigest: string; diffIds: string[] } {
+export function ociLayout(dir: string, tag: string, layers: Buffer[], config: Record<string, unknown> = {}, compress = true): { manifestDigest: string; diffIds: string[] } {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
   const put = (b: Buffer) => { const h = sha(b); writeFileSync(join(dir, 'blobs', 'sha256', h), b); return `sha256:${h}`; };
   const diffIds = layers.map((l) => `sha256:${sha(l)}`);
-  const layerDescs = layers.map((l) => { const gz = gzipSync(l); return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: put(gz), size: gz.length }; });
+  const layerDescs = layers.map((l) => {
+    if (!compress) return { mediaType: 'application/vnd.oci.image.layer.v1.tar', digest: put(l), size: l.length };
+    const gz = gzipSync(l);
+    return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: put(gz), size: gz.length };
+  });
   const cfg = Buffer.from(JSON.stringify({
     architecture: 'amd64', os: 'linux', created: new Date().toISOString(),
     config: { Cmd: ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...config },

@@ -2,7 +2,7 @@
 // progress, run of the pulled image, auth with htpasswd and login, docker CLI pulls, and tampered content.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -30,6 +30,11 @@ before(async () => {
   open.copyIn(`oci:${layout}:v1`, 'demo/app:v1');
   open.copyIn(`oci:${layout}:v1`, 'demo/app:v2');
   locked.copyIn(`oci:${layout}:v1`, 'private/app:v1');
+  // skopeo compresses uncompressed layers on the way in, here with zstd
+  const plain = join(d.dir, 'plain-layout');
+  ociLayout(plain, 'v1', [busyboxTar, extraTar], { Cmd: ['cat', '/etc/greeting'] }, false);
+  open.copyIn(`oci:${plain}:v1`, 'demo/zstd:v1', ['--dest-compress', '--dest-compress-format', 'zstd']);
+  open.copyIn(`oci:${layout}:v1`, 'library/mirrored:1');
 });
 after(async () => { await d.cleanup(); await Promise.all([open.stop(), locked.stop()]); });
 
@@ -212,5 +217,29 @@ test('kill -9 during a pull: after the restart nothing partial is kept and the p
     d.tug(['rmi', ref]);
   } finally {
     proxy.close();
+  }
+});
+
+test('zstd layers are pulled; daemon.json registry-mirrors serve Docker Hub names, a dead mirror is skipped', async () => {
+  const zref = `${open.host}/demo/zstd:v1`;
+  const sk = spawnSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${zref}`], { encoding: 'utf8' });
+  assert.match(sk.stdout, /tar\+zstd/, 'the registry holds zstd layers');
+  ok(d.tug(['pull', zref]));
+  assert.equal(ok(d.tug(['run', '--rm', zref])), 'hello from the second layer\n');
+  ok(d.tug(['rmi', zref]));
+
+  writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'registry-mirrors': ['http://127.0.0.1:9', `http://${open.host}`] }));
+  await d.kill('SIGTERM');
+  await d.start();
+  try {
+    const out = ok(d.tug(['pull', 'mirrored:1']));
+    assert.match(out, /Pulling from library\/mirrored/);
+    assert.match(out, /Status: Downloaded newer image for mirrored:1/);
+    assert.equal(ok(d.tug(['run', '--rm', 'mirrored:1'])), 'hello from the second layer\n');
+    ok(d.tug(['rmi', 'mirrored:1']));
+  } finally {
+    writeFileSync(join(d.dir, 'daemon.json'), '{}');
+    await d.kill('SIGTERM');
+    await d.start();
   }
 });
