@@ -243,3 +243,12 @@ test('zstd layers are pulled; daemon.json registry-mirrors serve Docker Hub name
     await d.start();
   }
 });
+
+test('pull -a brings every tag of a repository', () => {
+  const out = ok(d.tug(['pull', '-a', `${open.host}/demo/app`]));
+  assert.match(out, /v1: Pulling from demo\/app/);
+  assert.match(out, /v2: Pulling from demo\/app/);
+  const tags = ok(d.tug(['images', '--format', '{{.Tag}}', `${open.host}/demo/app`])).trim().split('\n').sort();
+  assert.deepEqual(tags, ['v1', 'v2']);
+  ok(d.tug(['rmi', `${open.host}/demo/app:v1`, `${open.host}/demo/app:v2`]));
+});

@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestDaemon, REPO } from '../helpers/daemon.ts';
-import { ociLayout } from '../helpers/registry.ts';
+import { ociLayout, TestRegistry as DebianRegistry } from '../helpers/registry.ts';
 import { makeTar } from '../unit/_tar.ts';
 
 const TUG = join(REPO, 'dist/tug.js');
@@ -516,4 +516,33 @@ test('gc deletes blobs no manifest refers to and keeps the rest; it refuses to r
   assert.equal((await open.fetch('HEAD', `/v2/x/y/blobs/${orphan}`)).status, 404);
   open.skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${open.host}/lay/out:v1`, `oci:${join(work, 'again')}:v1`]);
   open.skopeo(['copy', '--quiet', '--src-tls-verify=false', `docker://${open.host}/x/y:1`, `oci:${join(work, 'again')}:x`]);
+});
+
+test('the docker CLI pushes to it through tugd; skopeo reads the same digests from it and from Debian\'s registry', async () => {
+  const deb = new DebianRegistry();
+  await deb.start();
+  try {
+    const mine = `${open.host}/dk/bb:1`;
+    ok(d.docker(['tag', 'busybox', mine]));
+    assert.match(ok(d.docker(['push', mine])), /1: digest: sha256:[0-9a-f]{64}/);
+    const theirs = `${deb.host}/dk/bb:1`;
+    ok(d.tug(['tag', 'busybox', theirs]));
+    ok(d.tug(['push', theirs]));
+    const inspect = (ref: string) => {
+      const r = spawnSync('skopeo', ['inspect', '--tls-verify=false', `docker://${ref}`], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout) as { Digest: string; Layers: string[] };
+    };
+    const a = inspect(mine);
+    const b = inspect(theirs);
+    assert.equal(a.Digest, b.Digest, 'the same manifest in both registries');
+    assert.deepEqual(a.Layers, b.Layers);
+    // and skopeo copies straight from one registry to the other
+    const cp = spawnSync('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${mine}`, `docker://${deb.host}/dk/copied:2`], { encoding: 'utf8' });
+    assert.equal(cp.status, 0, cp.stderr);
+    assert.equal(inspect(`${deb.host}/dk/copied:2`).Digest, a.Digest);
+    ok(d.tug(['rmi', mine, theirs]));
+  } finally {
+    await deb.stop();
+  }
 });
