@@ -19,9 +19,9 @@ die() { log "$*"; exit 1; }
 #   tini                            /usr/bin/tini-static, bind-mounted for `run --init`
 #   tmux                            interactive (-it) tests drive a real terminal
 #   procps                          ps, pgrep, pkill for tests and `top`
-#   docker-registry, apache2-utils, skopeo
+#   docker-registry, apache2-utils, skopeo, debootstrap
 #                                   registry tests: a real registry on loopback, htpasswd, a second client
-packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo)
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
 command -v node >/dev/null || die "node is missing: Node.js 20 or newer is required"
