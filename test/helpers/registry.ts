@@ -8,10 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 
-async function freePort(): Promise<number> {
+async function freePort(ip: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
+    s.listen(0, ip, () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
@@ -25,11 +25,12 @@ export class TestRegistry {
   private proc?: ChildProcess;
   private log = '';
 
-  constructor(private readonly auth?: { user: string; password: string }) {}
+  /** `ip`: where to listen (loopback by default; another address to test insecure-registries). */
+  constructor(private readonly auth?: { user: string; password: string }, private readonly ip = '127.0.0.1') {}
 
   async start(): Promise<void> {
-    const port = await freePort();
-    this.host = `127.0.0.1:${port}`;
+    const port = await freePort(this.ip);
+    this.host = `${this.ip}:${port}`;
     let authBlock = '';
     if (this.auth) {
       const h = spawnSync('htpasswd', ['-Bbn', this.auth.user, this.auth.password], { encoding: 'utf8' });

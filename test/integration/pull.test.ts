@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +16,7 @@ const d = new TestDaemon();
 const open = new TestRegistry();
 const locked = new TestRegistry({ user: 'alice', password: 's3cret' });
 let busyboxTar: Buffer;
+let layoutDir = '';
 let extraTar: Buffer;
 
 before(async () => {
@@ -26,6 +28,7 @@ before(async () => {
   busyboxTar = readFileSync(tarPath);
   extraTar = await makeTar([{ name: 'etc/greeting', body: 'hello from the second layer\n' }]);
   const layout = join(d.dir, 'layout');
+  layoutDir = layout;
   ociLayout(layout, 'v1', [busyboxTar, extraTar], { Cmd: ['cat', '/etc/greeting'] });
   open.copyIn(`oci:${layout}:v1`, 'demo/app:v1');
   open.copyIn(`oci:${layout}:v1`, 'demo/app:v2');
@@ -251,4 +254,42 @@ test('pull -a brings every tag of a repository', () => {
   const tags = ok(d.tug(['images', '--format', '{{.Tag}}', `${open.host}/demo/app`])).trim().split('\n').sort();
   assert.deepEqual(tags, ['v1', 'v2']);
   ok(d.tug(['rmi', `${open.host}/demo/app:v1`, `${open.host}/demo/app:v2`]));
+});
+
+test('a registry on a non-loopback address is reached over plain HTTP only when insecure-registries names it', async () => {
+  const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address;
+  assert.ok(ip, 'the host has a non-loopback IPv4 address');
+  const remote = new TestRegistry(undefined, ip);
+  await remote.start();
+  try {
+    remote.copyIn(`oci:${layoutDir}:v1`, 'far/app:1');
+    const ref = `${remote.host}/far/app:1`;
+    const refused = d.tug(['pull', ref]);
+    assert.equal(refused.code, 1, 'https is tried first');
+    assert.match(refused.stderr, new RegExp(`https://${ip.replace(/\./g, '\\.')}`));
+    for (const entry of [remote.host, `${ip}/32`]) {
+      writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'insecure-registries': [entry] }));
+      await d.kill('SIGTERM');
+      await d.start();
+      ok(d.tug(['pull', ref]));
+      assert.equal(ok(d.tug(['run', '--rm', ref])), 'hello from the second layer\n');
+      ok(d.tug(['rmi', ref]));
+    }
+  } finally {
+    await remote.stop();
+    writeFileSync(join(d.dir, 'daemon.json'), '{}');
+    await d.kill('SIGTERM');
+    await d.start();
+  }
+});
+
+test('an OCI archive (skopeo oci-archive) loads with its name', async () => {
+  const archive = join(d.dir, 'oci.tar');
+  const cp = spawnSync('skopeo', ['copy', '--quiet', `oci:${layoutDir}:v1`, `oci-archive:${archive}:oci/app:1`], { encoding: 'utf8' });
+  assert.equal(cp.status, 0, cp.stderr);
+  const out = ok(d.tug(['load', '-i', archive]));
+  assert.match(out, /Loaded image: oci\/app:1/);
+  const name = 'oci/app:1';
+  assert.equal(ok(d.tug(['run', '--rm', name])), 'hello from the second layer\n');
+  ok(d.tug(['rmi', name]));
 });

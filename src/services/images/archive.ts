@@ -169,7 +169,9 @@ export class ImageArchives {
     const out: Array<{ Config: string; RepoTags: string[]; Layers: string[] }> = [];
     for (const desc of index.manifests ?? []) {
       const m = JSON.parse((await read(`blobs/sha256/${hex(desc.digest)}`)).toString()) as { config: { digest: string }; layers: Array<{ digest: string }> };
-      const name = desc.annotations?.['io.containerd.image.name'];
+      // containerd's full name, else an OCI ref.name that is itself a full reference ("app:1", not just "1")
+      const refName = desc.annotations?.['org.opencontainers.image.ref.name'];
+      const name = desc.annotations?.['io.containerd.image.name'] ?? (refName && /[:/]/.test(refName) && tryParseReference(refName) ? refName : undefined);
       out.push({ Config: `blobs/sha256/${hex(m.config.digest)}`, RepoTags: name ? [name] : [], Layers: m.layers.map((l) => `blobs/sha256/${hex(l.digest)}`) });
     }
     return out;
