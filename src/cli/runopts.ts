@@ -37,6 +37,7 @@ export interface RunFlags {
   stopSignal?: string;
   stopTimeout?: string;
   publish?: string[];
+  publishAll?: boolean;
   expose?: string[];
   volume?: string[];
   network?: string;
@@ -251,6 +252,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.addHost?.length) hc.ExtraHosts = f.addHost.map((h) => h.replace('=', ':'));
   if (f.dns?.length) hc.Dns = f.dns;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
+  if (f.publishAll) hc.PublishAllPorts = true;
 
   const body: ContainerCreateBody = {
     Image: image,

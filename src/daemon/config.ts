@@ -14,6 +14,8 @@ export interface DaemonConfig {
   conmon: string;
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** The default bridge network: device name and docker's --bip ("gateway/prefix"), empty to choose one. */
+  network: { bridge: string; bip: string };
   /** daemon.json: insecure-registries, registry-mirrors, max-concurrent-downloads. */
   registry: { insecure: string[]; mirrors: string[]; concurrentDownloads: number };
   raw: Record<string, unknown>;
@@ -42,11 +44,13 @@ Options:
       --config-file string   Daemon configuration file (default /etc/tugboat/daemon.json)
       --default-runtime      Default OCI runtime for containers (default runc)
       --group string         Group for the unix socket (default tugboat)
+  -b, --bridge string        Bridge device of the default network (default tug0)
+      --bip string           Its gateway address and prefix, e.g. 10.88.0.1/16 (default: a free 10.x.0.0/16)
   -l, --log-level string     Set the logging level (debug, info, warn, error) (default info)
   -h, --help                 Print usage
 `;
 
-const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level']);
+const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level', '-b', '--bridge', '--bip']);
 
 export function parseConfig(argv: string[]): DaemonConfig {
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +83,10 @@ export function parseConfig(argv: string[]): DaemonConfig {
     execRoot,
     configFile,
     group: flagValue(argv, ['--group']) ?? (raw.group as string | undefined) ?? 'tugboat',
+    network: {
+      bridge: flagValue(argv, ['--bridge', '-b']) ?? (raw.bridge as string | undefined) ?? 'tug0',
+      bip: flagValue(argv, ['--bip']) ?? (raw.bip as string | undefined) ?? '',
+    },
     registry: {
       insecure: stringList(raw['insecure-registries'], 'insecure-registries'),
       mirrors: stringList(raw['registry-mirrors'], 'registry-mirrors'),

@@ -9,6 +9,11 @@ import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
+import { BridgeNetwork } from '../services/network/bridge.js';
+import { CniRunner } from '../services/network/cni.js';
+import { PortAllocator } from '../services/network/ports.js';
+import { ContainerNetworks } from '../services/network/attacher.js';
+import { chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
 import { Pusher } from '../services/images/push.js';
 import { ImageArchives } from '../services/images/archive.js';
 import { HealthMonitor } from '../services/containers/health.js';
@@ -59,7 +64,11 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const { orphans } = await store.load();
   const driver = new ConmonDriver({ conmon: cfg.conmon, runtimes: cfg.runtimes, execRoot: cfg.execRoot });
   await driver.init();
+  const subnet = cfg.network.bip ? fromBip(cfg.network.bip) : chooseSubnet(hostRoutes());
+  if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.network.bridge)) throw new Error(`invalid bridge name: ${cfg.network.bridge}`);
+  const bridge = new BridgeNetwork({ bridge: cfg.network.bridge, ...subnet, dataDir: join(cfg.dataRoot, 'network') }, new CniRunner(), new PortAllocator());
   const supervisor = new Supervisor({
+    network: new ContainerNetworks(bridge),
     store, images, events, driver,
     writeSpec: makeSpecWriter(),
     cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids(), oomKills: (p) => containerCgroup(p).oomKills() },
@@ -74,6 +83,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   health.attach();
   await supervisor.watchExits();
   await supervisor.reconcile(orphans);
+  await bridge.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
   for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 
   const router = new Router();

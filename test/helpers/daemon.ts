@@ -1,4 +1,5 @@
 // A real tugd for integration tests: its own data root, socket and runtime state, cleaned up after.
+import { hostRoutes, overlaps } from '../../src/services/network/subnet.ts';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, createReadStream } from 'node:fs';
 import { request } from 'node:http';
@@ -6,6 +7,18 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const REPO = resolve(import.meta.dirname, '../..');
+
+let daemons = 0;
+
+/** A /24 in 10.150.0.0–10.199.255.0 that no route of the host covers. */
+function freeTestSubnet(): string {
+  const routes = hostRoutes();
+  for (let i = 0; i < 1000; i++) {
+    const net = `10.${150 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 256)}.0/24`;
+    if (!routes.some((r) => overlaps(r, net))) return net.replace(/\.0\/24$/, '.1/24');
+  }
+  throw new Error('no free test subnet');
+}
 const TUGD = join(REPO, 'dist/tugd.js');
 const TUG = join(REPO, 'dist/tug.js');
 export const DOCKER = '/usr/local/bin/docker';
@@ -28,8 +41,13 @@ export class TestDaemon {
 
   get host(): string { return `unix://${this.socket}`; }
 
+  /** Its own bridge device and subnet, so that daemons of tests running side by side never meet. */
+  readonly bridge = `tt${process.pid.toString(36)}${(++daemons).toString(36)}`.slice(0, 15);
+  private bip = '';
+
   async start(extra: string[] = []): Promise<void> {
-    this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (!this.bip) this.bip = freeTestSubnet();
+    this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), '--bridge', this.bridge, '--bip', this.bip, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr?.on('data', (d: Buffer) => { this.logs += d.toString(); });
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
@@ -116,6 +134,7 @@ export class TestDaemon {
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tugboat /sys/fs/cgroup/tugboat; do [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -empty -newer ${this.dir} -exec rmdir {} + 2>/dev/null; done; true`]);
+    spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -72,13 +72,41 @@ export function inspectView(rec: ContainerRecord, dir: string, extra: { lowerDir
     ...(extra.sizeRw !== undefined ? { SizeRw: extra.sizeRw, SizeRootFs: extra.sizeRootFs } : {}),
     Mounts: [],
     Config: rec.Config,
-    NetworkSettings: {
-      Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false,
-      LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-      EndpointID: '', Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', MacAddress: '',
-      Networks: rec.HostConfig.NetworkMode === 'none' ? { none: emptyEndpoint() } : {},
-    },
+    NetworkSettings: networkSettings(rec),
   };
+}
+
+/** docker's NetworkSettings: the live address while running on a network, the exposed ports always. */
+function networkSettings(rec: ContainerRecord) {
+  const n = rec.NetworkSettings;
+  const mode = rec.HostConfig.NetworkMode ?? 'default';
+  const net = mode === 'default' ? 'bridge' : mode;
+  const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) ports[p] = null;
+  for (const [p, b] of Object.entries(n?.Ports ?? {})) ports[p] = b;
+  const endpoint = { ...emptyEndpoint(), ...(n ? { Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.IPPrefixLen, MacAddress: n.MacAddress } : {}) };
+  return {
+    Bridge: '', SandboxID: '', SandboxKey: n?.SandboxKey ?? '', Ports: ports, HairpinMode: false,
+    LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
+    EndpointID: '', Gateway: n?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: n?.IPAddress ?? '', IPPrefixLen: n?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: n?.MacAddress ?? '',
+    Networks: mode.startsWith('container:') ? {} : { [net]: endpoint },
+  };
+}
+
+/** ps's Ports: published ones with their host side, exposed ones alone. */
+function portList(rec: ContainerRecord): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
+  const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
+  const published = rec.NetworkSettings?.Ports ?? {};
+  for (const [p, binds] of Object.entries(published)) {
+    const [port, type = 'tcp'] = p.split('/');
+    for (const b of binds) out.push({ IP: b.HostIp, PrivatePort: Number(port), PublicPort: Number(b.HostPort), Type: type });
+  }
+  for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) {
+    if (published[p]?.length) continue;
+    const [port, type = 'tcp'] = p.split('/');
+    out.push({ PrivatePort: Number(port), Type: type });
+  }
+  return out;
 }
 
 function emptyEndpoint() {
@@ -93,12 +121,12 @@ export function summaryView(rec: ContainerRecord, imageName: string, size?: { rw
     ImageID: rec.Image,
     Command: commandLine(rec),
     Created: Math.floor(Date.parse(rec.Created) / 1000),
-    Ports: [],
+    Ports: portList(rec),
     Labels: rec.Config.Labels ?? {},
     State: rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: { Networks: { [(rec.HostConfig.NetworkMode ?? 'default') === 'default' ? 'bridge' : rec.HostConfig.NetworkMode ?? 'bridge']: { IPAddress: rec.NetworkSettings?.IPAddress ?? '', Gateway: rec.NetworkSettings?.Gateway ?? '', MacAddress: rec.NetworkSettings?.MacAddress ?? '' } } },
     Mounts: [],
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootfs } : {}),
   };

@@ -1,5 +1,6 @@
 // Turns a POST /containers/create body into a container record: merge with the image config,
 // validate like docker (same messages), choose a name.
+import { parseBindings, type PortBindings } from '../network/ports.js';
 import { cpus } from 'node:os';
 import type { Image } from '../images/types.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
@@ -49,13 +50,14 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);
   try { logLimits(h.LogConfig?.Config); } catch (e) { throw badRequest((e as Error).message); }
   // refuse, rather than silently drop, what this engine cannot do yet
-  const ports = h.PortBindings as Record<string, unknown> | null | undefined;
-  if (ports && Object.keys(ports).length > 0) throw badRequest('publishing ports (-p) is not supported by this engine yet: containers have loopback networking only');
+  const ports = h.PortBindings as PortBindings | null | undefined;
+  if (ports && Object.keys(ports).length > 0 && (h.NetworkMode === 'host' || h.NetworkMode === 'none')) throw badRequest(`published ports need a network: --network ${h.NetworkMode} has none`);
+  parseBindings(ports);
   const mounts = h.Mounts as unknown[] | null | undefined;
   if ((h.Binds && h.Binds.length > 0) || (mounts && mounts.length > 0)) throw badRequest('volumes and bind mounts (-v, --mount) are not supported by this engine yet');
   const nm = h.NetworkMode;
-  if (nm && !['default', 'none', 'bridge', 'host'].includes(nm) && !nm.startsWith('container:')) {
-    throw badRequest(`network ${nm} not found`);
+  if (nm && !['default', 'none', 'bridge', 'host'].includes(nm)) {
+    throw badRequest(nm.startsWith('container:') ? 'sharing another container\'s network (--network container:…) is not supported by this engine yet' : `network ${nm} not found`);
   }
 }
 

@@ -47,7 +47,7 @@ export async function writeEtcFiles(dir: string, rec: ContainerRecord): Promise<
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
   ];
-  if (rec.HostConfig.NetworkMode !== 'host') hostsLines.push(`127.0.1.1\t${host}${rec.Config.Domainname ? ` ${host}.${rec.Config.Domainname}` : ''}`);
+  if (rec.HostConfig.NetworkMode !== 'host') hostsLines.push(`${rec.NetworkSettings?.IPAddress || '127.0.1.1'}\t${host}${rec.Config.Domainname ? ` ${host}.${rec.Config.Domainname}` : ''}`);
   for (const h of (rec.HostConfig.ExtraHosts as string[] | undefined) ?? []) {
     const [name, ip] = h.split(':');
     if (name && ip) hostsLines.push(`${ip}\t${name}`);

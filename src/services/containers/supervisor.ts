@@ -2,7 +2,7 @@
 // reconciliation after a daemon restart. conmon reports exits by writing <exitDir>/<id>.
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { ContainerRecord } from './types.js';
+import type { NetworkState, ContainerRecord } from './types.js';
 import type { ContainerStore } from './store.js';
 import type { ImageService } from '../images/types.js';
 import type { EventBus } from '../events/bus.js';
@@ -22,6 +22,14 @@ export interface SpecRequest {
   user: ResolvedUser;
   etcMounts: Array<{ source: string; destination: string }>;
   cgroupsPath: string;
+  /** The network namespace prepared for it, when it joins a network. */
+  netnsPath?: string;
+}
+
+/** Connects containers to their network before they start, and disconnects them when they stop. */
+export interface NetworkAttacher {
+  attach(rec: ContainerRecord): Promise<NetworkState | undefined>;
+  detach(rec: ContainerRecord): Promise<void>;
 }
 
 export interface SupervisorDeps {
@@ -34,6 +42,7 @@ export interface SupervisorDeps {
   logDefaults: LogLimits;
   /** The runtime's resource limits for a HostConfig (validates, like the spec builder). */
   resources: (hc: ContainerRecord['HostConfig']) => object;
+  network: NetworkAttacher;
 }
 
 /** HostConfig fields `docker update` may change. */
@@ -97,8 +106,9 @@ export class Supervisor {
     const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
     try {
       const user = resolveUser(rootfs, rec.Config.User);
+      rec.NetworkSettings = await this.d.network.attach(rec);
       const etcMounts = await writeEtcFiles(dir, rec);
-      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id) });
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey });
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
@@ -119,6 +129,8 @@ export class Supervisor {
       this.dropStdin(rec.Id);
       await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
       await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+      await this.d.network.detach(rec).catch(() => undefined);
+      rec.NetworkSettings = undefined;
       try { unmountRootfs(dir); } catch { /* best effort */ }
       rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', Error: errorMessage(e), ExitCode: exitCodeForStartError(errorMessage(e)), Pid: 0 };
       await this.d.store.save(rec);
@@ -272,9 +284,11 @@ export class Supervisor {
       if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       else await this.d.driver.forget(runtime, id);
       await this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message }));
+      await this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message }));
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
       await this.d.driver.clearExit(id);
     })();
+    rec.NetworkSettings = undefined;
     this.cleanups.set(id, cleanup);
     try {
       await this.d.store.save(rec);
@@ -329,6 +343,7 @@ export class Supervisor {
     await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
     try { unmountRootfs(dir); } catch { /* not mounted */ }
     await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+    await this.d.network.detach(rec).catch(() => undefined);
     await removeLogs(rec.LogPath);
     await this.d.store.remove(rec);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));

@@ -90,4 +90,16 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   LogPath: string;
   Driver: 'overlay2';
+  /** The container's address and published ports while it runs on a network. */
+  NetworkSettings?: NetworkState;
+}
+
+export interface NetworkState {
+  Network: string;
+  IPAddress: string;
+  IPPrefixLen: number;
+  Gateway: string;
+  MacAddress: string;
+  SandboxKey: string;
+  Ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
 }

@@ -12,9 +12,10 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
   const initPath = INIT_CANDIDATES.find((p) => existsSync(p));
   const layout = cgroupLayout();
   const swap = swapAccounting();
-  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath }) => {
+  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath }) => {
     const nm = rec.HostConfig.NetworkMode ?? 'default';
-    const net = nm === 'host' ? false : nm.startsWith('container:') ? true : true;
+    // a network's namespace is made before the container (CNI sets it up); host shares ours; none gets its own
+    const net = nm === 'host' ? false : netnsPath ?? true;
     if (rec.HostConfig.Init && !initPath) throw new Error('--init needs tini (apt-get install tini)');
     const spec = buildSpec({
       id: rec.Id,

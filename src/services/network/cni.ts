@@ -1,0 +1,76 @@
+// The CNI exec protocol (containernetworking spec 1.0): each plugin of a network configuration list is run
+// with CNI_* variables and its configuration on stdin; ADD runs them in order, each getting the previous
+// result, DEL in reverse. Plugins come from Debian's containernetworking-plugins.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface CniResult {
+  cniVersion: string;
+  interfaces?: Array<{ name: string; mac?: string; sandbox?: string }>;
+  ips?: Array<{ address: string; gateway?: string; interface?: number }>;
+  routes?: Array<{ dst: string; gw?: string }>;
+  dns?: Record<string, unknown>;
+}
+
+export interface PluginConf { type: string; capabilities?: Record<string, boolean>; [k: string]: unknown }
+export interface ConfList { cniVersion: string; name: string; plugins: PluginConf[] }
+
+export class CniError extends Error {
+  constructor(readonly plugin: string, readonly code: number, msg: string) { super(`${plugin}: ${msg}`); }
+}
+
+export const DEFAULT_CNI_PATH = ['/usr/lib/cni', '/opt/cni/bin'];
+
+export class CniRunner {
+  constructor(private readonly paths: string[] = DEFAULT_CNI_PATH) {}
+
+  private binary(type: string): string {
+    if (!/^[a-z0-9-]+$/.test(type)) throw new CniError(type, 1, 'invalid plugin name');
+    for (const d of this.paths) if (existsSync(join(d, type))) return join(d, type);
+    throw new CniError(type, 1, `plugin not found in ${this.paths.join(':')} (apt-get install containernetworking-plugins)`);
+  }
+
+  async add(list: ConfList, id: string, netns: string, ifname: string, runtimeConfig: Record<string, unknown> = {}): Promise<CniResult> {
+    let prev: CniResult | undefined;
+    for (const p of list.plugins) prev = (await this.run('ADD', list, p, id, netns, ifname, runtimeConfig, prev)) as CniResult;
+    return prev ?? { cniVersion: list.cniVersion };
+  }
+
+  /** DEL in reverse order; every plugin runs even when one fails (the first failure is reported). */
+  async del(list: ConfList, id: string, netns: string, ifname: string, runtimeConfig: Record<string, unknown> = {}, prev?: CniResult): Promise<void> {
+    let first: unknown;
+    for (const p of [...list.plugins].reverse()) {
+      try { await this.run('DEL', list, p, id, netns, ifname, runtimeConfig, prev); } catch (e) { first ??= e; }
+    }
+    if (first) throw first;
+  }
+
+  private run(command: 'ADD' | 'DEL', list: ConfList, plugin: PluginConf, id: string, netns: string, ifname: string, runtimeConfig: Record<string, unknown>, prev?: CniResult): Promise<unknown> {
+    // a plugin sees only the runtime settings it declared a capability for
+    const rc = Object.fromEntries(Object.entries(runtimeConfig).filter(([k]) => plugin.capabilities?.[k]));
+    const conf = { ...plugin, cniVersion: list.cniVersion, name: list.name, ...(Object.keys(rc).length ? { runtimeConfig: rc } : {}), ...(prev ? { prevResult: prev } : {}) };
+    const bin = this.binary(plugin.type);
+    return new Promise((resolve, reject) => {
+      const child = spawn(bin, [], {
+        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.paths.join(':') },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+      child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+      child.on('error', (e) => reject(new CniError(plugin.type, 1, e.message)));
+      child.on('close', (code) => {
+        if (code === 0) {
+          try { resolve(out.trim() ? JSON.parse(out) : {}); } catch { reject(new CniError(plugin.type, 1, `unreadable result: ${out.slice(0, 200)}`)); }
+          return;
+        }
+        let msg = err.trim() || `exit status ${code}`;
+        try { const e = JSON.parse(out) as { code?: number; msg?: string; details?: string }; msg = [e.msg, e.details].filter(Boolean).join(': ') || msg; } catch { /* not JSON */ }
+        reject(new CniError(plugin.type, code ?? 1, msg));
+      });
+      child.stdin.end(JSON.stringify(conf));
+    });
+  }
+}

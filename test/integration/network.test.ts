@@ -1,0 +1,101 @@
+// The default bridge network: published ports from the host (loopback and its own address), random ports,
+// container to container, outbound NAT, host and none modes, port conflicts, and nothing left behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { TestDaemon, eventually } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+before(async () => { await d.start(); await d.makeImages(); });
+after(async () => { await d.cleanup(); });
+
+const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equal(r.code, 0, r.stderr); return r.stdout; };
+const hostIp = () => Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal && !i.address.startsWith('10.1'))!.address;
+const web = (name: string, publish: string[]) => ok(d.tug(['run', '-d', '--name', name, ...publish.flatMap((p) => ['-p', p]), 'busybox', 'sh', '-c', `mkdir -p /www && echo hello-${name} > /www/index.html && exec httpd -f -p 80 -h /www`])).trim();
+const get = async (url: string) => { const r = await fetch(url, { signal: AbortSignal.timeout(3000) }); return r.text(); };
+const iptablesMentions = (id: string) => ['filter', 'nat'].map((t) => execFileSync('iptables-save', ['-t', t], { encoding: 'utf8' })).join('').split('\n').filter((l) => l.includes(id)).length;
+
+test('run -d -p 3344:80: reachable on 127.0.0.1 and the host address; port, ps and inspect show it', async () => {
+  const id = web('web1', ['3344:80']);
+  await eventually(() => get('http://127.0.0.1:3344/').catch(() => ''), (t) => t === 'hello-web1\n');
+  assert.equal(await get(`http://${hostIp()}:3344/`), 'hello-web1\n');
+  assert.equal(ok(d.tug(['port', 'web1'])), '80/tcp -> 0.0.0.0:3344\n');
+  assert.equal(ok(d.docker(['port', 'web1', '80'])).trim(), '0.0.0.0:3344');
+  assert.match(ok(d.tug(['ps', '--filter', 'name=web1'])), /0\.0\.0\.0:3344->80\/tcp/);
+  const ns = JSON.parse(ok(d.tug(['inspect', 'web1'])))[0].NetworkSettings;
+  assert.match(ns.IPAddress, /^10\.\d+\.\d+\.\d+$/);
+  assert.deepEqual(ns.Ports['80/tcp'], [{ HostIp: '0.0.0.0', HostPort: '3344' }]);
+  assert.equal(ns.Networks.bridge.IPAddress, ns.IPAddress);
+  assert.ok(iptablesMentions(id) > 0, 'NAT and port rules are in place');
+
+  // another container reaches it by address, and the hosts file names the container's own address
+  const other = ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${ns.IPAddress} 80; grep -c "$(hostname)" /etc/hosts`]));
+  assert.match(other, /hello-web1/);
+
+  ok(d.tug(['rm', '-f', 'web1']));
+  assert.equal(iptablesMentions(id), 0, 'its rules are gone with it');
+  assert.ok(!existsSync(`/run/netns/tug-${id.slice(0, 16)}`), 'its namespace is gone');
+  await assert.rejects(get('http://127.0.0.1:3344/'));
+});
+
+test('-p 80 picks a free host port; -P publishes every exposed port; a taken port is a clear error at start', async () => {
+  web('web2', ['80']);
+  const port = /0\.0\.0\.0:(\d+)/.exec(ok(d.tug(['port', 'web2', '80/tcp'])))![1];
+  assert.ok(Number(port) >= 32768);
+  await eventually(() => get(`http://127.0.0.1:${port}/`).catch(() => ''), (t) => t === 'hello-web2\n');
+
+  ok(d.tug(['run', '-d', '--name', 'web3', '--expose', '80', '-P', 'busybox', 'sh', '-c', 'mkdir -p /w && echo p > /w/index.html && exec httpd -f -p 80 -h /w']));
+  assert.match(ok(d.tug(['port', 'web3'])), /^80\/tcp -> 0\.0\.0\.0:\d+\n$/);
+
+  web('web4', ['3345:80']);
+  const clash = d.tug(['run', '-d', '--name', 'web5', '-p', '3345:80', 'busybox', 'sleep', '100']);
+  assert.equal(clash.code, 125);
+  assert.match(clash.stderr, /Bind for 0\.0\.0\.0:3345 failed: port is already allocated/);
+  assert.equal(JSON.parse(ok(d.tug(['inspect', 'web5'])))[0].State.Status, 'created');
+
+  // a port some host program listens on
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(3346, '0.0.0.0', r));
+  try {
+    const busy = d.tug(['run', '-d', '--name', 'web6', '-p', '3346:80', 'busybox', 'sleep', '100']);
+    assert.equal(busy.code, 125);
+    assert.match(busy.stderr, /port is already allocated/);
+  } finally {
+    srv.close();
+  }
+  ok(d.tug(['rm', '-f', 'web2', 'web3', 'web4', 'web5', 'web6']));
+});
+
+test('outbound NAT reaches the Debian mirror; --network none has loopback only; --network host sees the host', () => {
+  const mirror = spawnSync('getent', ['hosts', 'deb.debian.org'], { encoding: 'utf8' }).stdout.split(/\s+/)[0];
+  assert.ok(mirror, 'the host resolves the mirror');
+  const out = ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /debian/ HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n' | nc -w 5 ${mirror} 80 | head -1`]));
+  assert.match(out, /^HTTP\/1\.[01] \d{3}/);
+  assert.equal(ok(d.tug(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'])).trim(), 'lo');
+  assert.match(ok(d.tug(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net'])), new RegExp(d.bridge));
+  const bad = d.tug(['run', '--rm', '--network', 'none', '-p', '80:80', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /published ports need a network/);
+  const badPort = d.tug(['run', '--rm', '-p', '99999:80', 'busybox', 'true']);
+  assert.notEqual(badPort.code, 0);
+});
+
+test('a killed daemon keeps published ports working, and after rm nothing of the network is left', async () => {
+  const id = web('web7', ['3347:80']);
+  await eventually(() => get('http://127.0.0.1:3347/').catch(() => ''), (t) => t === 'hello-web7\n');
+  await d.kill('SIGKILL');
+  assert.equal(await get('http://127.0.0.1:3347/'), 'hello-web7\n', 'the container and its port outlive the daemon');
+  await d.start();
+  const clash = d.tug(['run', '-d', '--name', 'web8', '-p', '3347:80', 'busybox', 'sleep', '100']);
+  assert.match(clash.stderr, /port is already allocated/, 'a restarted daemon still knows the port is taken');
+  ok(d.tug(['rm', '-f', 'web7', 'web8']));
+  assert.equal(iptablesMentions(id), 0);
+  assert.deepEqual(readdirSync(join(d.root, 'network', 'endpoints')), []);
+  const leases = readdirSync(join(d.root, 'network', 'ipam', `tugboat-${d.bridge}`)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
+  assert.deepEqual(leases, [], 'no address lease left');
+  assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`tug-${id.slice(0, 16)}`)), []);
+});
