@@ -1,11 +1,12 @@
 // The k8s-file log reader and the rotation rules behind `tug logs`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, appendFileSync, renameSync, rmSync, readdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, appendFileSync, renameSync, rmSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLine, readExisting, LogFollower, type LogEntry } from '../../src/services/logs/k8sfile.ts';
 import { logLimits, rotateIfNeeded } from '../../src/services/logs/rotate.ts';
+import { addReader, removeReader } from '../../src/services/logs/readers.ts';
 
 const all = { stdout: true, stderr: true, since: 0, until: 0, tail: -1 };
 const line = (sec: number, stream: string, tag: string, text: string) => `2026-01-01T00:00:${String(sec).padStart(2, '0')}.000000001+00:00 ${stream} ${tag} ${text}\n`;
@@ -73,4 +74,34 @@ test('rotation keeps max-file files and starts a fresh live file', async () => {
     assert.throws(() => logLimits({ 'max-file': '0' }), /max-file/);
     assert.throws(() => logLimits({ 'max-size': 'huge' }), /invalid size/);
   } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('rotation keeps the files a lagging follower has not read, and trims them once nobody needs them', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tug-logpin-'));
+  try {
+    const path = join(dir, 'c.log');
+    const limits = { maxSize: 10, maxFile: 2 };
+    writeFileSync(path, line(1, 'stdout', 'F', 'first file'));
+    const firstIno = statSync(path).ino;
+    const lagging = { readingIno: () => firstIno };
+    addReader(path, lagging);
+    for (let i = 2; i <= 4; i++) {
+      assert.equal(await rotateIfNeeded(path, limits), true);
+      writeFileSync(path, line(i, 'stdout', 'F', `file ${i}`));
+    }
+    assert.deepEqual(readdirSync(dir).sort(), ['c.log', 'c.log.1', 'c.log.2', 'c.log.3'], 'nothing deleted while a follower lags');
+    // the follower, started at the oldest file, reads every file in order
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      const f = new LogFollower(path, { ino: firstIno, offset: 0 }, all, (e) => { got.push(e.data.toString().trim()); }, resolve);
+      f.start();
+      f.finish();
+    });
+    assert.deepEqual(got, ['first file', 'file 2', 'file 3', 'file 4']);
+    removeReader(path, lagging);
+    assert.equal(await rotateIfNeeded(path, limits), true);
+    assert.deepEqual(readdirSync(dir).sort(), ['c.log.1'], 'back to max-file once nobody reads the old ones');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -113,7 +113,9 @@ export class Supervisor {
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
         id: rec.Id, name: rec.Name, bundle: dir, runtime: rec.HostConfig.Runtime ?? 'runc',
-        logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? Math.max(limits.maxSize * 4, 16 << 20) : 0,
+        // conmon's own cap only bounds a log while tugd is not there to rotate it; generous, since conmon replaces
+        // the file when it hits it and a follower behind would lose what it had not read
+        logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? Math.max(limits.maxSize * 16, 256 << 20) : 0,
         // as docker: StdinOnce closes stdin when the first client leaves, but a terminal's input is never closed
         // (detaching with ctrl-p ctrl-q must leave the shell usable for the next attach)
         stdin: !!rec.Config.OpenStdin, leaveStdinOpen: !!rec.Config.OpenStdin && (!rec.Config.StdinOnce || !!rec.Config.Tty),

@@ -1,5 +1,6 @@
 // Container logs as conmon writes them (k8s-file: "<RFC3339Nano> <stdout|stderr> <P|F> <text>"),
 // read with docker's `logs` semantics across rotated files, and followed across rotation.
+import { addReader, removeReader, withLogLock } from './readers.js';
 import { promises as fs, type Stats } from 'node:fs';
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname, basename } from 'node:path';
@@ -110,7 +111,10 @@ export class LogFollower {
     private readonly onEnd: () => void,
   ) {}
 
+  readingIno(): number { return this.position.ino; }
+
   start(): void {
+    addReader(this.path, this);
     try {
       this.watcher = watch(dirname(this.path), (_ev, name) => { if (!name || String(name).startsWith(basename(this.path))) this.kick(); });
       this.watcher.on('error', () => undefined);
@@ -128,6 +132,7 @@ export class LogFollower {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    removeReader(this.path, this);
     this.watcher?.close();
     if (this.timer) clearInterval(this.timer);
   }
@@ -146,8 +151,24 @@ export class LogFollower {
     let st: Stats | undefined;
     try { st = await fs.stat(this.path); } catch { st = undefined; }
     if (st && this.position.ino !== 0 && st.ino !== this.position.ino) {
-      // rotated: drain the old file (now ".1") before switching
-      await this.readFrom(`${this.path}.1`, this.position.ino);
+      // rotated, maybe more than once: finish our file, then each newer rotated one in order (rotation keeps
+      // them while we read), then the live one
+      // (a file renamed between the listing and the open is found again under its new name)
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const chain = await this.rotatedOldestFirst();
+        const at = chain.findIndex((f) => f.ino === this.position.ino);
+        // our file gone from the chain (replaced by the writer's own size cap): the rotated files are older
+        if (at < 0) break;
+        let moved = !(await this.readFrom(chain[at].file, this.position.ino));
+        for (const f of chain.slice(at + 1)) {
+          if (moved || this.stopped) break;
+          this.position = { ino: f.ino, offset: 0 };
+          this.rest = Buffer.alloc(0);
+          moved = !(await this.readFrom(f.file, f.ino));
+        }
+        if (!moved) break;
+      }
+      if (this.stopped) return;
       this.position = { ino: st.ino, offset: 0 };
       this.rest = Buffer.alloc(0);
     }
@@ -161,12 +182,27 @@ export class LogFollower {
     }
   }
 
-  private async readFrom(file: string, ino: number): Promise<void> {
+  /** path.N … path.1 with their inodes. */
+  private rotatedOldestFirst(): Promise<Array<{ file: string; ino: number }>> {
+    return withLogLock(this.path, async () => {
+      const out: Array<{ file: string; ino: number }> = [];
+      for (let i = 1; ; i++) {
+        const file = `${this.path}.${i}`;
+        const s = await fs.stat(file).catch(() => undefined);
+        if (!s) break;
+        out.push({ file, ino: s.ino });
+      }
+      return out.reverse();
+    });
+  }
+
+  /** Read `file` to its end if it is still inode `ino`; false when the name now holds another file. */
+  private async readFrom(file: string, ino: number): Promise<boolean> {
     let fh;
-    try { fh = await fs.open(file, 'r'); } catch { return; }
+    try { fh = await fs.open(file, 'r'); } catch { return false; }
     try {
       const st = await fh.stat();
-      if (st.ino !== ino) return;
+      if (st.ino !== ino) return false;
       if (st.size < this.position.offset) this.position.offset = 0; // truncated
       while (!this.stopped && this.position.offset < st.size) {
         const len = Math.min(st.size - this.position.offset, 1 << 20);
@@ -179,10 +215,11 @@ export class LogFollower {
         for (const l of lines) {
           const e = parseLine(l);
           if (!e || !wanted(e, this.o)) continue;
-          if (this.o.until > 0 && e.ms > this.o.until * 1000) { this.stop(); this.onEnd(); return; }
-          if (this.onEntry(e) === false) { this.stop(); return; }
+          if (this.o.until > 0 && e.ms > this.o.until * 1000) { this.stop(); this.onEnd(); return true; }
+          if (this.onEntry(e) === false) { this.stop(); return true; }
         }
       }
+      return true;
     } finally {
       await fh.close();
     }

@@ -1,5 +1,6 @@
 // Docker-style log rotation (max-size, max-file) for conmon-written logs: shift the files, then ask
 // conmon to reopen. conmon's own --log-size-max stays as a hard cap while the daemon is down.
+import { lagging, withLogLock } from './readers.js';
 import { promises as fs, watch } from 'node:fs';
 import { basename } from 'node:path';
 import { parseBytes } from '../../util/units.js';
@@ -19,19 +20,24 @@ export function logLimits(opts: Record<string, string> | undefined, defaults: Lo
 /** Rotate when the live file reached maxSize. Returns true when it rotated (the caller asks conmon to reopen). */
 export async function rotateIfNeeded(path: string, l: LogLimits): Promise<boolean> {
   if (l.maxSize <= 0) return false;
-  let size: number;
-  try { size = (await fs.stat(path)).size; } catch { return false; }
-  if (size < l.maxSize) return false;
-  if (l.maxFile <= 1) {
-    await fs.truncate(path, 0);
-    return false;
-  }
-  await fs.rm(`${path}.${l.maxFile - 1}`, { force: true });
-  for (let i = l.maxFile - 2; i >= 1; i--) {
-    await fs.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => undefined);
-  }
-  await fs.rename(path, `${path}.1`);
-  return true;
+  return withLogLock(path, async () => {
+    let st;
+    try { st = await fs.stat(path); } catch { return false; }
+    if (st.size < l.maxSize) return false;
+    const busy = lagging(path, st.ino);
+    if (l.maxFile <= 1 && busy.length === 0) {
+      await fs.truncate(path, 0);
+      return false;
+    }
+    // the rotated files, newest first; a follower still inside one of them keeps them all
+    let last = 0;
+    while (await fs.stat(`${path}.${last + 1}`).then(() => true, () => false)) last++;
+    const keep = busy.length > 0 ? last : Math.min(last, Math.max(l.maxFile - 2, 0));
+    for (let i = last; i > keep; i--) await fs.rm(`${path}.${i}`, { force: true });
+    for (let i = keep; i >= 1; i--) await fs.rename(`${path}.${i}`, `${path}.${i + 1}`).catch(() => undefined);
+    await fs.rename(path, `${path}.1`);
+    return true;
+  });
 }
 
 export async function removeLogs(path: string, maxFiles = 10): Promise<void> {
