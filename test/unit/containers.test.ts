@@ -42,7 +42,11 @@ test('bad host configs are refused with docker messages', () => {
   bad({ AutoRemove: true, RestartPolicy: { Name: 'always' } }, /AutoRemove/);
   bad({ Runtime: 'kata' }, /unknown or invalid runtime name: kata/);
   bad({ LogConfig: { Type: 'syslog', Config: {} } }, /no log driver named 'syslog'/);
-  bad({ PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /publishing ports .* not supported/);
+  bad({ NetworkMode: 'none', PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /published ports need a network/);
+  bad({ PortBindings: { '80/tcp': [{ HostPort: '99999' }] } }, /invalid port specification/);
+  bad({ PortBindings: { 'http': [{ HostPort: '80' }] } }, /invalid port specification/);
+  bad({ NetworkMode: 'container:other' }, /not supported by this engine yet/);
+  bad({ NetworkMode: 'mynet' }, /network mynet not found/);
   bad({ Binds: ['/tmp:/data'] }, /bind mounts .* not supported/);
   assert.throws(() => buildRecord({ Image: 'x' }, { ...image, config: { ...image.config, config: {} } }, 'n', 'x', ['runc'], 'runc', () => ''), /No command specified/);
 });
