@@ -83,6 +83,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   health.attach();
   await supervisor.watchExits();
   await supervisor.reconcile(orphans);
+  await bridge.ensureRules();
   await bridge.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
   for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 

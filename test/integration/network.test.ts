@@ -71,7 +71,7 @@ test('-p 80 picks a free host port; -P publishes every exposed port; a taken por
 });
 
 test('outbound NAT reaches the Debian mirror; --network none has loopback only; --network host sees the host', () => {
-  const mirror = spawnSync('getent', ['hosts', 'deb.debian.org'], { encoding: 'utf8' }).stdout.split(/\s+/)[0];
+  const mirror = spawnSync('getent', ['ahostsv4', 'deb.debian.org'], { encoding: 'utf8' }).stdout.split(/\s+/)[0];
   assert.ok(mirror, 'the host resolves the mirror');
   const out = ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /debian/ HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n' | nc -w 5 ${mirror} 80 | head -1`]));
   assert.match(out, /^HTTP\/1\.[01] \d{3}/);

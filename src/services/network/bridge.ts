@@ -1,6 +1,6 @@
 // The default `bridge` network: each container gets its own network namespace (ip netns), a veth on the
-// bridge with an address from host-local IPAM, outbound NAT, and its published ports (portmap), all through
-// CNI. What an attachment made is written down before it is used, so DEL can undo it after any crash.
+// bridge with an address from host-local IPAM and its published ports (portmap), through CNI; outbound NAT
+// and forwarding are rules of the network, added once. What an attachment made is written down before it is used, so DEL can undo it after any crash.
 import { execFile } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { ApiError, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import type { CniResult, CniRunner, ConfList } from './cni.js';
 import type { PortAllocator, PortBindings, PortMapping } from './ports.js';
+import { ensureNetworkRules } from './rules.js';
 
 const execFileP = promisify(execFile);
 
@@ -46,19 +47,24 @@ export class BridgeNetwork {
   get gateway(): string { return this.cfg.gateway; }
   get bridge(): string { return this.cfg.bridge; }
 
-  private conflist(): ConfList {
+  /** NAT and forwarding are the network's rules (rules.ts); per container only the veth, address and ports. */
+  private conflist(withPorts: boolean): ConfList {
     return {
       cniVersion: '1.0.0',
       name: `tugboat-${this.cfg.bridge}`,
       plugins: [
         {
-          type: 'bridge', bridge: this.cfg.bridge, isGateway: true, ipMasq: true, hairpinMode: true,
+          type: 'bridge', bridge: this.cfg.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
           ipam: { type: 'host-local', ranges: [[{ subnet: this.cfg.subnet, gateway: this.cfg.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(this.cfg.dataDir, 'ipam') },
         },
-        { type: 'portmap', capabilities: { portMappings: true }, snat: true },
-        { type: 'firewall', backend: 'iptables' },
+        ...(withPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
       ],
     };
+  }
+
+  /** The network's own rules; at daemon start, and again whenever an attachment finds them gone. */
+  async ensureRules(): Promise<void> {
+    await ensureNetworkRules(this.cfg.bridge, this.cfg.subnet);
   }
 
   private static loopback: ConfList = { cniVersion: '1.0.0', name: 'tugboat-lo', plugins: [{ type: 'loopback' }] };
@@ -76,7 +82,7 @@ export class BridgeNetwork {
       await execFileP('ip', ['netns', 'add', name]);
       await this.cni.add(BridgeNetwork.loopback, id, netns, 'lo');
       const runtimeConfig = { portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) };
-      const result = await this.cni.add(this.conflist(), id, netns, 'eth0', runtimeConfig);
+      const result = await this.cni.add(this.conflist(ports.length > 0), id, netns, 'eth0', runtimeConfig);
       saved.result = result;
       await writeJsonAtomic(this.savedPath(id), saved);
       const ipc = result.ips?.[0];
@@ -98,11 +104,9 @@ export class BridgeNetwork {
     const runtimeConfig = { portMappings: saved.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) };
     // DEL must run even without a namespace left: NAT, port and firewall rules live in the host's tables
     const netns = existsSync(saved.netns) ? saved.netns : '';
-    await this.cni.del(this.conflist(), id, netns, 'eth0', runtimeConfig, saved.result).catch((e: Error) => log.warn('network teardown', { id, error: e.message }));
-    if (netns) {
-      await this.cni.del(BridgeNetwork.loopback, id, netns, 'lo').catch(() => undefined);
-      await execFileP('ip', ['netns', 'delete', netnsName(id)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
-    }
+    await this.cni.del(this.conflist(saved.ports.length > 0), id, netns, 'eth0', runtimeConfig, saved.result).catch((e: Error) => log.warn('network teardown', { id, error: e.message }));
+    // loopback needs no DEL: it goes with the namespace
+    if (netns) await execFileP('ip', ['netns', 'delete', netnsName(id)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
     await fs.rm(this.savedPath(id), { force: true });
   }
 

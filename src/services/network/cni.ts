@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { log } from '../../util/log.js';
 
 export interface CniResult {
   cniVersion: string;
@@ -51,7 +52,8 @@ export class CniRunner {
     const rc = Object.fromEntries(Object.entries(runtimeConfig).filter(([k]) => plugin.capabilities?.[k]));
     const conf = { ...plugin, cniVersion: list.cniVersion, name: list.name, ...(Object.keys(rc).length ? { runtimeConfig: rc } : {}), ...(prev ? { prevResult: prev } : {}) };
     const bin = this.binary(plugin.type);
-    return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    return new Promise<unknown>((resolve, reject) => {
       const child = spawn(bin, [], {
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.paths.join(':') },
         stdio: ['pipe', 'pipe', 'pipe'],
@@ -71,6 +73,6 @@ export class CniRunner {
         reject(new CniError(plugin.type, code ?? 1, msg));
       });
       child.stdin.end(JSON.stringify(conf));
-    });
+    }).finally(() => log.debug('cni', { plugin: plugin.type, command, id: id.slice(0, 12), ms: Date.now() - t0 }));
   }
 }
