@@ -82,9 +82,11 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   sizes.attach();
   health.attach();
   await supervisor.watchExits();
-  await supervisor.reconcile(orphans);
+  // the network first, from the records as they were: endpoints of containers recorded as running are kept
+  // (the supervisor detaches those that died meanwhile), the rest undone before restart policies attach anew
   await bridge.ensureRules();
   await bridge.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
+  await supervisor.reconcile(orphans);
   for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 
   const router = new Router();
