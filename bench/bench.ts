@@ -36,6 +36,17 @@ const TUGD_EXTRA = (process.env.BENCH_TUGD_ARGS ?? '').split(/\s+/).filter(Boole
 const TUGD_BIN = process.env.BENCH_TUGD_BIN ?? join(repo, 'dist/tugd.js');
 const TUG_CMD = process.env.BENCH_TUG ? process.env.BENCH_TUG.split(/\s+/).filter(Boolean) : [process.execPath, join(repo, 'dist/tug.js')];
 const runId = `tugbench-${process.pid}`;
+// the benchmark's tugd gets a bridge of its own (and a free subnet), never the one of a tugd already running
+const BENCH_BRIDGE = 'tugbench0';
+
+/** Remove a bridge and the network rules tugd tagged with its name. */
+function dropBridge(bridge: string): void {
+  spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
+  for (const table of ['nat', 'filter']) {
+    const rules = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${bridge}`));
+    for (const r of rules) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
+  }
+}
 
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -202,7 +213,7 @@ async function startTugd(): Promise<Tugd> {
   const fd = openSync(log, 'w');
   const proc = spawn(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), '-H', `unix://${sock}`, '--data-root', dataRoot,
     // defaults, not this host's /etc/tugboat/daemon.json; runtime state under the temp dir too
-    '--config-file', join(tmp, 'daemon.json'), '--exec-root', join(tmp, 'exec'), ...TUGD_EXTRA], {
+    '--config-file', join(tmp, 'daemon.json'), '--exec-root', join(tmp, 'exec'), '--bridge', BENCH_BRIDGE, ...TUGD_EXTRA], {
     stdio: ['ignore', fd, fd],
     detached: true, // its own process group, so that stray children can be ended together
   });
@@ -259,6 +270,7 @@ async function stopTugd(): Promise<void> {
   for (const m of mounts) {
     if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
   }
+  dropBridge(BENCH_BRIDGE);
   rmSync(tmp, { recursive: true, force: true });
   if (!t.keepLog) rmSync(t.log, { force: true });
   else say(`tugd log kept: ${t.log}`);

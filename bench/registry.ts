@@ -101,7 +101,7 @@ function median(xs: number[]): number { const s = [...xs].sort((a, b) => a - b);
 async function main(): Promise<void> {
   for (const tool of ['debootstrap', 'docker-registry', 'skopeo', 'gzip']) if (sh('which', [tool]).ok === false) throw new Error(`${tool} is missing: run bench/install.sh`);
   const tugSock = join(work, 'tugd.sock');
-  const tugd = spawn(process.execPath, [join(repo, 'dist/tugd.js'), '-H', `unix://${tugSock}`, '--data-root', join(work, 'tugdata'), '--config-file', join(work, 'none.json')], { stdio: 'ignore' });
+  const tugd = spawn(process.execPath, [join(repo, 'dist/tugd.js'), '-H', `unix://${tugSock}`, '--data-root', join(work, 'tugdata'), '--config-file', join(work, 'none.json'), '--bridge', 'tugbenchreg0'], { stdio: 'ignore' });
   const src = new Registry(5101, join(work, 'reg-src'));
   const dst = new Registry(5102, join(work, 'reg-dst'));
   try {
@@ -153,6 +153,10 @@ async function main(): Promise<void> {
       tugd.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       if (tugd.exitCode === null) tugd.kill('SIGKILL');
+    }
+    spawnSync('ip', ['link', 'del', 'tugbenchreg0'], { stdio: 'ignore' });
+    for (const table of ['nat', 'filter']) {
+      for (const r of sh('iptables-save', ['-t', table]).out.split('\n').filter((l) => l.startsWith('-A ') && l.includes('tugboat:tugbenchreg0'))) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
     }
     rmSync(work, { recursive: true, force: true });
   }

@@ -70,10 +70,12 @@ test('-p 80 picks a free host port; -P publishes every exposed port; a taken por
   ok(d.tug(['rm', '-f', 'web2', 'web3', 'web4', 'web5', 'web6']));
 });
 
-test('outbound NAT reaches the Debian mirror; --network none has loopback only; --network host sees the host', () => {
+test('outbound NAT reaches the Debian mirror; --network none has loopback only; --network host sees the host', async () => {
   const mirror = spawnSync('getent', ['ahostsv4', 'deb.debian.org'], { encoding: 'utf8' }).stdout.split(/\s+/)[0];
   assert.ok(mirror, 'the host resolves the mirror');
-  const out = ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /debian/ HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n' | nc -w 5 ${mirror} 80 | head -1`]));
+  // the mirror is a remote service shared by parallel tests: a refused attempt is retried, a broken NAT never succeeds
+  const fetchHead = () => d.tug(['run', '--rm', 'busybox', 'sh', '-c', `printf 'GET /debian/ HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n' | nc -w 5 ${mirror} 80 | head -1`]).stdout;
+  const out = await eventually(fetchHead, (o) => /^HTTP\/1\.[01] \d{3}/.test(o), 30000);
   assert.match(out, /^HTTP\/1\.[01] \d{3}/);
   assert.equal(ok(d.tug(['run', '--rm', '--network', 'none', 'busybox', 'sh', '-c', 'ls /sys/class/net'])).trim(), 'lo');
   assert.match(ok(d.tug(['run', '--rm', '--network', 'host', 'busybox', 'ls', '/sys/class/net'])), new RegExp(d.bridge));
