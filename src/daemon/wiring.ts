@@ -13,7 +13,7 @@ import { BridgeNetwork } from '../services/network/bridge.js';
 import { CniRunner } from '../services/network/cni.js';
 import { PortAllocator } from '../services/network/ports.js';
 import { ContainerNetworks } from '../services/network/attacher.js';
-import { chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
+import { bridgeAddress, chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
 import { Pusher } from '../services/images/push.js';
 import { ImageArchives } from '../services/images/archive.js';
 import { HealthMonitor } from '../services/containers/health.js';
@@ -64,7 +64,12 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const { orphans } = await store.load();
   const driver = new ConmonDriver({ conmon: cfg.conmon, runtimes: cfg.runtimes, execRoot: cfg.execRoot });
   await driver.init();
-  const subnet = cfg.network.bip ? fromBip(cfg.network.bip) : chooseSubnet(hostRoutes());
+  // --bip, else what the bridge already has (a restart), else a subnet no route of the host covers
+  const existing = bridgeAddress(cfg.network.bridge);
+  const subnet = cfg.network.bip ? fromBip(cfg.network.bip) : existing ?? chooseSubnet(hostRoutes());
+  if (existing && existing.gateway !== subnet.gateway) {
+    throw new Error(`bridge ${cfg.network.bridge} already has the address ${existing.gateway} (${existing.subnet}): use --bip ${existing.gateway}/${existing.subnet.split('/')[1]}, another --bridge, or delete it (ip link del ${cfg.network.bridge})`);
+  }
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.network.bridge)) throw new Error(`invalid bridge name: ${cfg.network.bridge}`);
   const bridge = new BridgeNetwork({ bridge: cfg.network.bridge, ...subnet, dataDir: join(cfg.dataRoot, 'network') }, new CniRunner(), new PortAllocator());
   const supervisor = new Supervisor({

@@ -46,3 +46,12 @@ export function chooseSubnet(routes: string[]): Subnet {
   }
   throw new Error('no free subnet for the default bridge in 10.88.0.0/16–10.127.0.0/16: set one with --bip');
 }
+
+/** The address an existing bridge already has (a previous daemon's, with containers maybe still on it). */
+export function bridgeAddress(bridge: string): Subnet | undefined {
+  try {
+    const out = execFileSync('ip', ['-4', '-o', 'addr', 'show', 'dev', bridge], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const m = /inet (\d+\.\d+\.\d+\.\d+\/\d+)/.exec(out);
+    return m ? fromBip(m[1]) : undefined;
+  } catch { return undefined; }
+}
