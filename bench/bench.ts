@@ -14,6 +14,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropNetworkRules } from '../src/services/network/rules.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,10 +43,7 @@ const BENCH_BRIDGE = 'tugbench0';
 /** Remove a bridge and the network rules tugd tagged with its name. */
 function dropBridge(bridge: string): void {
   spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
-  for (const table of ['nat', 'filter']) {
-    const rules = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${bridge}`));
-    for (const r of rules) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
-  }
+  dropNetworkRules(bridge);
 }
 
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);

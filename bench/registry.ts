@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { dropNetworkRules } from '../src/services/network/rules.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -155,9 +156,7 @@ async function main(): Promise<void> {
       if (tugd.exitCode === null) tugd.kill('SIGKILL');
     }
     spawnSync('ip', ['link', 'del', 'tugbenchreg0'], { stdio: 'ignore' });
-    for (const table of ['nat', 'filter']) {
-      for (const r of sh('iptables-save', ['-t', table]).out.split('\n').filter((l) => l.startsWith('-A ') && l.includes('tugboat:tugbenchreg0'))) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
-    }
+    dropNetworkRules('tugbenchreg0');
     rmSync(work, { recursive: true, force: true });
   }
 }

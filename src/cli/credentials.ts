@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { registryHostOf } from '../services/images/reference.js';
 
 interface ConfigFile { auths?: Record<string, { auth?: string; identitytoken?: string }>; [k: string]: unknown }
 
@@ -35,9 +36,7 @@ export function registryKey(refOrHost: string | undefined): string {
 
 /** The registry host of an image reference ("localhost:5000/app:1" → "localhost:5000"). */
 export function registryOf(ref: string): string {
-  const first = ref.split('/')[0];
-  const hasDomain = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  return hasDomain ? first : HUB;
+  return registryHostOf(ref) ?? HUB;
 }
 
 export function storeCredentials(server: string, username: string, password: string): void {

@@ -10,6 +10,7 @@ import { ExitError } from './errors.js';
 import { defaultImagesTable, imageHeaders, imageRows, parseFormat, renderRows } from './format.js';
 import { displayProgress, StreamError } from './progress.js';
 import type { EngineClient } from '../client/api.js';
+import { registryHostOf } from '../services/images/reference.js';
 import { eraseCredentials, registryAuthFor, registryKey, storeCredentials } from './credentials.js';
 
 const out = (s: string) => process.stdout.write(s);
@@ -29,9 +30,7 @@ const refPattern = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-
 export function referenceProblem(ref: string): string {
   const { repo } = splitReference(ref);
   if (repo !== repo.toLowerCase() && validReference(ref.toLowerCase())) {
-    const first = repo.split('/')[0];
-    const hasDomain = repo.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-    const full = hasDomain ? repo : repo.includes('/') ? repo : `library/${repo}`;
+    const full = repo.includes('/') ? repo : `library/${repo}`;
     return `invalid reference format: repository name (${full}) must be lowercase`;
   }
   return 'invalid reference format';
@@ -129,9 +128,7 @@ export async function pullImage(client: EngineClient, ref: string, o: { platform
 
 /** docker prints the canonical name: docker.io/library/busybox, localhost:5000/app. */
 function fullReference(repo: string): string {
-  const first = repo.split('/')[0];
-  const hasDomain = repo.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-  if (hasDomain) return repo;
+  if (registryHostOf(repo)) return repo;
   return `docker.io/${repo.includes('/') ? repo : `library/${repo}`}`;
 }
 

@@ -1,5 +1,6 @@
 // A real tugd for integration tests: its own data root, socket and runtime state, cleaned up after.
 import { hostRoutes, overlaps } from '../../src/services/network/subnet.ts';
+import { dropNetworkRules } from '../../src/services/network/rules.ts';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync, readFileSync, createReadStream } from 'node:fs';
 import { request } from 'node:http';
@@ -135,11 +136,7 @@ export class TestDaemon {
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tugboat /sys/fs/cgroup/tugboat; do [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -empty -newer ${this.dir} -exec rmdir {} + 2>/dev/null; done; true`]);
     spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
-    // the network's own rules (NAT, forwarding), tagged with the bridge's name
-    for (const table of ['nat', 'filter']) {
-      const rules = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${this.bridge}`));
-      for (const r of rules) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
-    }
+    dropNetworkRules(this.bridge);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -74,7 +74,7 @@ export function layerSizes(list: Image[]): Map<string, number> {
  * open, so an early failure (no such manifest, bad credentials) is a plain HTTP error, as docker does.
  */
 async function pullStream(ctx: Ctx, deps: ImageRouteDeps, fromImage: string, tag: string): Promise<void> {
-  const creds = decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth']));
+  const creds = registryAuth(ctx);
   const platform = ctx.query.get('platform') || undefined;
   const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
   const parsed = parseReference(ref);
@@ -100,7 +100,11 @@ async function progressStream(ctx: Ctx, work: (progress: (m: ProgressMessage) =>
   ctx.res.end();
 }
 
-const headerValue = (h: string | string[] | undefined) => (Array.isArray(h) ? h[0] : h);
+/** The credentials a client sent for the registry (docker's X-Registry-Auth). */
+function registryAuth(ctx: Ctx): Credentials | undefined {
+  const h = ctx.req.headers['x-registry-auth'];
+  return decodeRegistryAuth(Array.isArray(h) ? h[0] : h);
+}
 
 const FILTERS = new Set(['reference', 'dangling', 'label', 'before', 'since']);
 
@@ -278,7 +282,7 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     const name = ctx.params.name;
     const tag = ctx.query.get('tag') ?? '';
     if (tag && !deps.images.resolve(`${name}:${tag}`)) throw notFound(`tag does not exist: ${name}:${tag}`);
-    await progressStream(ctx, (progress) => deps.pusher.push(name, tag, { creds: decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth'])), progress }));
+    await progressStream(ctx, (progress) => deps.pusher.push(name, tag, { creds: registryAuth(ctx), progress }));
   });
 
   r.post(/^\/images\/(?<name>.+)\/tag$/, async (ctx: Ctx) => {
@@ -309,7 +313,7 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     const automated = flag('is-automated');
     const limit = Number(ctx.query.get('limit') ?? 25);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest('limit must be between 1 and 100');
-    const results = await deps.puller.search(term, limit, decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth'])));
+    const results = await deps.puller.search(term, limit, registryAuth(ctx));
     sendJson(ctx.res, 200, results.filter((r) => r.star_count >= stars && (official === undefined || r.is_official === official) && (automated === undefined || r.is_automated === automated)).slice(0, limit));
   });
 

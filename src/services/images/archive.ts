@@ -50,8 +50,14 @@ export class ImageArchives {
     const pack = tarPack();
     const done = pipeline(pack, out);
     const add = (name: string, body: Buffer) => new Promise<void>((res, rej) => pack.entry({ name, mode: 0o644, mtime: new Date(0) }, body, (e) => (e ? rej(e) : res())));
+    const sizes = new Map<string, number>();
+    const sizeOf = async (digest: string) => {
+      let n = sizes.get(digest);
+      if (n === undefined) sizes.set(digest, (n = (await fs.stat(this.d.content.path(digest))).size));
+      return n;
+    };
     const addFile = async (name: string, digest: string) => {
-      const size = (await fs.stat(this.d.content.path(digest))).size;
+      const size = await sizeOf(digest);
       await new Promise<void>((res, rej) => {
         const w = pack.entry({ name, size, mode: 0o644, mtime: new Date(0) }, (e) => (e ? rej(e) : res()));
         const src = this.d.content.open(digest);
@@ -71,11 +77,10 @@ export class ImageArchives {
         await addFile(`blobs/sha256/${hex(dId)}`, dId);
       }
       if (!written.has(image.id)) { written.add(image.id); await addFile(`blobs/sha256/${hex(image.id)}`, image.id); }
-      const configSize = (await fs.stat(this.d.content.path(image.id))).size;
       const manifest = Buffer.from(JSON.stringify({
         schemaVersion: 2, mediaType: MEDIA.ociManifest,
-        config: { mediaType: MEDIA.ociConfig, digest: image.id, size: configSize },
-        layers: await Promise.all(diffIds.map(async (dId) => ({ mediaType: MEDIA.ociLayer, digest: dId, size: (await fs.stat(this.d.content.path(dId))).size }))),
+        config: { mediaType: MEDIA.ociConfig, digest: image.id, size: await sizeOf(image.id) },
+        layers: await Promise.all(diffIds.map(async (dId) => ({ mediaType: MEDIA.ociLayer, digest: dId, size: await sizeOf(dId) }))),
       }));
       const mDigest = `sha256:${createHash('sha256').update(manifest).digest('hex')}`;
       if (!written.has(mDigest)) { written.add(mDigest); await add(`blobs/sha256/${hex(mDigest)}`, manifest); }
@@ -84,9 +89,10 @@ export class ImageArchives {
       const desc = { mediaType: MEDIA.ociManifest, digest: mDigest, size: manifest.length };
       if (uniqueTags.length === 0) index.push(desc);
       for (const t of uniqueTags) {
-        index.push({ ...desc, annotations: { 'io.containerd.image.name': t, 'org.opencontainers.image.ref.name': t.slice(t.lastIndexOf(':') + 1) } });
         const i = t.lastIndexOf(':');
-        (repositories[t.slice(0, i)] ??= {})[t.slice(i + 1)] = hex(chainId(undefined, diffIds[diffIds.length - 1] ?? image.id));
+        index.push({ ...desc, annotations: { 'io.containerd.image.name': t, 'org.opencontainers.image.ref.name': t.slice(i + 1) } });
+        // the legacy file names the top layer's entry, which here is its blob
+        (repositories[t.slice(0, i)] ??= {})[t.slice(i + 1)] = hex(diffIds.at(-1) ?? image.id);
       }
     }
     await add('index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests: index })));

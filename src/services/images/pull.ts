@@ -10,7 +10,7 @@ import { chainId } from '../snapshots/store.js';
 import { ApiError, badRequest } from '../../util/errors.js';
 import { humanSizePrec } from '../../util/units.js';
 import { decoderFor } from './decompress.js';
-import { familiarName, familiarString, parseReference, withDefaultTag, type Reference } from './reference.js';
+import { familiarName, familiarString, parseReference, registryHostOf, withDefaultTag, type Reference } from './reference.js';
 import type { Image, ImageConfigDoc, LayerBlob } from './types.js';
 import { RegistryClient, registryBase, type RegistryOptions } from '../registry/client.js';
 import type { Credentials } from '../registry/auth.js';
@@ -45,7 +45,7 @@ const MAX_MANIFEST = 4 << 20;
 export function progressBar(current: number, total: number): string {
   const width = 50;
   const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const bar = filled >= width ? '='.repeat(width) : `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(width - Math.max(filled, 0))}`;
+  const bar = filled === 0 ? '' : filled >= width ? '='.repeat(width) : `${'='.repeat(filled - 1)}>`;
   return `[${bar.padEnd(width)}] ${humanSizePrec(current, 4)}/${humanSizePrec(total, 4)}`;
 }
 
@@ -121,15 +121,14 @@ export class Puller {
    * starting with a registry host searches that registry, anything else Docker Hub.
    */
   async search(term: string, limit: number, creds?: Credentials): Promise<SearchResult[]> {
-    const first = term.split('/')[0];
-    const hasHost = term.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
-    const base = hasHost ? registryBase(first, this.d.registry) : 'https://index.docker.io';
-    const q = hasHost ? term.slice(first.length + 1) : term;
+    const host = registryHostOf(term);
+    const base = host ? registryBase(host, this.d.registry) : 'https://index.docker.io';
+    const q = host ? term.slice(host.length + 1) : term;
     const client = new RegistryClient(base, '', creds);
     const res = await client.request('GET', `/v1/search?q=${encodeURIComponent(q)}&n=${limit}`);
     if (!res.ok) throw new ApiError(res.status === 404 ? 404 : 502, `search on ${base}: ${res.status === 404 ? 'this registry has no search API' : `registry answered ${res.status}`}`);
     const body = (await res.json()) as { results?: SearchResult[] };
-    return (body.results ?? []).map((r) => ({ ...r, name: hasHost ? `${first}/${r.name}` : r.name }));
+    return (body.results ?? []).map((r) => ({ ...r, name: host ? `${host}/${r.name}` : r.name }));
   }
 
   /** `pull -a`: every tag of the repository. */

@@ -24,6 +24,14 @@ export interface Reference {
   digest?: string;
 }
 
+/** The registry host a name starts with ("localhost:5000/app" → "localhost:5000"), if its first component looks like one. */
+export function registryHostOf(name: string): string | undefined {
+  const slash = name.indexOf('/');
+  if (slash < 0) return undefined;
+  const first = name.slice(0, slash);
+  return first.includes('.') || first.includes(':') || first === 'localhost' ? first : undefined;
+}
+
 const invalid = (detail?: string) => badRequest(detail ? `invalid reference format: ${detail}` : 'invalid reference format');
 
 /** Parse and normalise a reference as `docker pull` does; throws 400 "invalid reference format". */
@@ -54,8 +62,8 @@ export function parseReference(s: string): Reference {
   const slash = rest.indexOf('/');
   if (slash >= 0) {
     const first = rest.slice(0, slash);
-    // Docker's rule: the first component is a registry if it looks like a host.
-    if (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase()) {
+    // Docker's rule: the first component is a registry if it looks like a host (or is not lowercase).
+    if (registryHostOf(rest) || first !== first.toLowerCase()) {
       domain = first;
       path = rest.slice(slash + 1);
       if (!DOMAIN.test(domain)) throw invalid();
