@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
-import { TestDaemon, eventually } from '../helpers/daemon.ts';
+import { TestDaemon, REPO, eventually } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
 before(async () => { await d.start(); await d.makeImages(); });
@@ -100,4 +100,11 @@ test('a killed daemon keeps published ports working, and after rm nothing of the
   const leases = readdirSync(join(d.root, 'network', 'ipam', `tugboat-${d.bridge}`)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f));
   assert.deepEqual(leases, [], 'no address lease left');
   assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`tug-${id.slice(0, 16)}`)), []);
+});
+
+test('a daemon refuses a --bip that contradicts the address its bridge already has', () => {
+  const dir = join(d.dir, 'second');
+  const r = spawnSync(process.execPath, [join(REPO, 'dist/tugd.js'), '-H', `unix://${join(dir, 's.sock')}`, '--data-root', join(dir, 'root'), '--config-file', join(dir, 'none.json'), '--bridge', d.bridge, '--bip', '10.99.99.1/24'], { encoding: 'utf8', timeout: 20000 });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, new RegExp(`bridge ${d.bridge} already has the address`));
 });
