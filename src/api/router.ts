@@ -159,3 +159,11 @@ export function pruneUntil(v: string): number {
   if (Number.isNaN(t)) throw badRequest(`invalid filter 'until=${v}'`);
   return t / 1000;
 }
+
+/** docker's `label` filter: every wanted "key" is present, every "key=value" matches. */
+export function labelsMatch(labels: Record<string, string>, wanted: string[]): boolean {
+  return wanted.every((w) => {
+    const eq = w.indexOf('=');
+    return eq < 0 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
+  });
+}

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_LOG_LIMITS, logLimits, type LogLimits } from '../services/logs/rotate.js';
+import { DEFAULT_POOLS, parsePool, type AddressPool } from '../services/network/subnet.js';
 
 export interface DaemonConfig {
   socket: string;
@@ -15,7 +16,7 @@ export interface DaemonConfig {
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The default bridge network: device name and docker's --bip ("gateway/prefix"), empty to choose one. */
-  network: { bridge: string; bip: string };
+  network: { bridge: string; bip: string; pools: AddressPool[]; bridgeMaxPorts: number };
   /** daemon.json: insecure-registries, registry-mirrors, max-concurrent-downloads. */
   registry: { insecure: string[]; mirrors: string[]; concurrentDownloads: number };
   raw: Record<string, unknown>;
@@ -46,11 +47,13 @@ Options:
       --group string         Group for the unix socket (default tugboat)
   -b, --bridge string        Bridge device of the default network (default tug0)
       --bip string           Its gateway address and prefix, e.g. 10.88.0.1/16 (default: a free 10.x.0.0/16)
+      --default-address-pool base=CIDR,size=N
+                             Where subnets of new networks come from (default 10.88.0.0/13 and 10.96.0.0/11 in /16s)
   -l, --log-level string     Set the logging level (debug, info, warn, error) (default info)
   -h, --help                 Print usage
 `;
 
-const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level', '-b', '--bridge', '--bip']);
+const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level', '-b', '--bridge', '--bip', '--default-address-pool']);
 
 export function parseConfig(argv: string[]): DaemonConfig {
   for (let i = 0; i < argv.length; i++) {
@@ -86,6 +89,9 @@ export function parseConfig(argv: string[]): DaemonConfig {
     network: {
       bridge: flagValue(argv, ['--bridge', '-b']) ?? (raw.bridge as string | undefined) ?? 'tug0',
       bip: flagValue(argv, ['--bip']) ?? (raw.bip as string | undefined) ?? '',
+      pools: addressPools(flagValue(argv, ['--default-address-pool']), raw['default-address-pools']),
+      // a Linux bridge takes 1024 ports; a network grows onto another bridge before that
+      bridgeMaxPorts: positiveInt(raw['bridge-max-ports'], 'bridge-max-ports', 1000),
     },
     registry: {
       insecure: stringList(raw['insecure-registries'], 'insecure-registries'),
@@ -99,6 +105,13 @@ export function parseConfig(argv: string[]): DaemonConfig {
     logLevel: level,
     raw,
   };
+}
+
+function addressPools(flag: string | undefined, v: unknown): AddressPool[] {
+  if (flag) return [parsePool(Object.fromEntries(flag.split(',').map((kv) => kv.split('=') as [string, string])))];
+  if (v === undefined) return DEFAULT_POOLS;
+  if (!Array.isArray(v)) throw new Error('invalid default-address-pools in daemon.json: expected a list of {"base": CIDR, "size": N}');
+  return v.map((p) => parsePool(p as Record<string, unknown>));
 }
 
 function stringList(v: unknown, key: string): string[] {

@@ -9,10 +9,13 @@ import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
-import { BridgeNetwork } from '../services/network/bridge.js';
 import { CniRunner } from '../services/network/cni.js';
 import { PortAllocator } from '../services/network/ports.js';
-import { ContainerNetworks } from '../services/network/attacher.js';
+import { NetworkManager } from '../services/network/manager.js';
+import { NetworkStore } from '../services/network/store.js';
+import { NameIndex } from '../services/network/names.js';
+import { EmbeddedDns } from '../services/network/dns.js';
+import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { bridgeAddress, chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
 import { Pusher } from '../services/images/push.js';
 import { ImageArchives } from '../services/images/archive.js';
@@ -66,14 +69,23 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   await driver.init();
   // --bip, else what the bridge already has (a restart), else a subnet no route of the host covers
   const existing = bridgeAddress(cfg.network.bridge);
-  const subnet = cfg.network.bip ? fromBip(cfg.network.bip) : existing ?? chooseSubnet(hostRoutes());
+  const subnet = cfg.network.bip ? fromBip(cfg.network.bip) : existing ?? chooseSubnet(hostRoutes(), cfg.network.pools);
   if (existing && existing.gateway !== subnet.gateway) {
     throw new Error(`bridge ${cfg.network.bridge} already has the address ${existing.gateway} (${existing.subnet}): use --bip ${existing.gateway}/${existing.subnet.split('/')[1]}, another --bridge, or delete it (ip link del ${cfg.network.bridge})`);
   }
   if (!/^[a-zA-Z0-9_.-]{1,15}$/.test(cfg.network.bridge)) throw new Error(`invalid bridge name: ${cfg.network.bridge}`);
-  const bridge = new BridgeNetwork({ bridge: cfg.network.bridge, ...subnet, dataDir: join(cfg.dataRoot, 'network') }, new CniRunner(), new PortAllocator());
+  const names = new NameIndex();
+  const dns = new EmbeddedDns(names);
+  const networks = new NetworkManager({
+    dataDir: join(cfg.dataRoot, 'network'),
+    store: new NetworkStore(join(cfg.dataRoot, 'network', 'networks')),
+    cni: new CniRunner(), ports: new PortAllocator(), names, dns, events,
+    containers: { all: () => store.all(), find: (ref) => store.find(ref), save: (rec) => store.save(rec) },
+    defaults: { bridge: cfg.network.bridge, subnet, pools: cfg.network.pools, maxPorts: cfg.network.bridgeMaxPorts },
+  });
+  await networks.init();
   const supervisor = new Supervisor({
-    network: new ContainerNetworks(bridge),
+    network: networks,
     store, images, events, driver,
     writeSpec: makeSpecWriter(),
     cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids(), oomKills: (p) => containerCgroup(p).oomKills() },
@@ -89,15 +101,15 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   await supervisor.watchExits();
   // the network first, from the records as they were: endpoints of containers recorded as running are kept
   // (the supervisor detaches those that died meanwhile), the rest undone before restart policies attach anew
-  await bridge.ensureRules();
-  await bridge.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
+  await networks.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
   await supervisor.reconcile(orphans);
   for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 
   const router = new Router();
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
-  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes });
+  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes, networks });
+  registerNetworkRoutes(router, { networks, store });
   registerDiskUsageRoutes(router, { store, images, sizes });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
@@ -110,5 +122,5 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });
-  return { router, supervisor, shutdown: () => { health.stopAll(); return supervisor.shutdown(); } };
+  return { router, supervisor, shutdown: async () => { health.stopAll(); await supervisor.shutdown(); await dns.closeAll(); } };
 }

@@ -76,21 +76,42 @@ export function inspectView(rec: ContainerRecord, dir: string, extra: { lowerDir
   };
 }
 
-/** docker's NetworkSettings: the live address while running on a network, the exposed ports always. */
+/** docker's NetworkSettings: one entry per network it belongs to, live addresses while running; the top-level
+ *  address fields describe the default bridge only, as docker's do. */
 function networkSettings(rec: ContainerRecord) {
   const n = rec.NetworkSettings;
-  const mode = rec.HostConfig.NetworkMode ?? 'default';
-  const net = mode === 'default' ? 'bridge' : mode;
   const ports: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
   for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) ports[p] = null;
   for (const [p, b] of Object.entries(n?.Ports ?? {})) ports[p] = b;
-  const endpoint = { ...emptyEndpoint(), ...(n ? { Gateway: n.Gateway, IPAddress: n.IPAddress, IPPrefixLen: n.IPPrefixLen, MacAddress: n.MacAddress } : {}) };
+  const networks = endpoints(rec);
+  const bridge = networks.bridge;
   return {
     Bridge: '', SandboxID: '', SandboxKey: n?.SandboxKey ?? '', Ports: ports, HairpinMode: false,
     LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0, SecondaryIPAddresses: null, SecondaryIPv6Addresses: null,
-    EndpointID: '', Gateway: n?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: n?.IPAddress ?? '', IPPrefixLen: n?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: n?.MacAddress ?? '',
-    Networks: mode.startsWith('container:') ? {} : { [net]: endpoint },
+    EndpointID: bridge?.EndpointID ?? '', Gateway: bridge?.Gateway ?? '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, IPAddress: bridge?.IPAddress ?? '', IPPrefixLen: bridge?.IPPrefixLen ?? 0, IPv6Gateway: '', MacAddress: bridge?.MacAddress ?? '',
+    Networks: networks,
   };
+}
+
+/** Per network: what the container asked (aliases, address) and, while running, what it got. */
+function endpoints(rec: ContainerRecord): Record<string, ReturnType<typeof emptyEndpoint>> {
+  const mode = rec.HostConfig.NetworkMode ?? 'default';
+  if (mode.startsWith('container:')) return {};
+  const cfgs = rec.Networks ?? { [mode === 'default' ? 'bridge' : mode]: { NetworkID: '' } };
+  const out: Record<string, ReturnType<typeof emptyEndpoint>> = {};
+  for (const [name, cfg] of Object.entries(cfgs)) {
+    const live = rec.NetworkSettings?.Endpoints?.[name];
+    const dnsNames = name === 'host' || name === 'none' ? null : [...new Set([rec.Name, ...(cfg.Aliases ?? []), rec.Id.slice(0, 12), ...(rec.Config.Hostname ? [rec.Config.Hostname] : [])])];
+    out[name] = {
+      ...emptyEndpoint(),
+      IPAMConfig: cfg.IPv4Address ? { IPv4Address: cfg.IPv4Address } : null,
+      Aliases: cfg.Aliases?.length ? cfg.Aliases : null,
+      NetworkID: cfg.NetworkID,
+      ...(live ? { EndpointID: live.EndpointID, Gateway: live.Gateway, IPAddress: live.IPAddress, IPPrefixLen: live.IPPrefixLen, MacAddress: live.MacAddress } : {}),
+      DNSNames: dnsNames,
+    };
+  }
+  return out;
 }
 
 /** ps's Ports: published ones with their host side, exposed ones alone. */
@@ -110,7 +131,7 @@ function portList(rec: ContainerRecord): Array<{ IP?: string; PrivatePort: numbe
 }
 
 function emptyEndpoint() {
-  return { IPAMConfig: null, Links: null, Aliases: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: '', DriverOpts: null };
+  return { IPAMConfig: null as { IPv4Address: string } | null, Links: null, Aliases: null as string[] | null, MacAddress: '', DriverOpts: null, NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null as string[] | null };
 }
 
 export function summaryView(rec: ContainerRecord, imageName: string, size?: { rw: number; rootfs: number }) {
@@ -126,7 +147,7 @@ export function summaryView(rec: ContainerRecord, imageName: string, size?: { rw
     State: rec.State.Status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
-    NetworkSettings: { Networks: { [(rec.HostConfig.NetworkMode ?? 'default') === 'default' ? 'bridge' : rec.HostConfig.NetworkMode ?? 'bridge']: { IPAddress: rec.NetworkSettings?.IPAddress ?? '', Gateway: rec.NetworkSettings?.Gateway ?? '', MacAddress: rec.NetworkSettings?.MacAddress ?? '' } } },
+    NetworkSettings: { Networks: endpoints(rec) },
     Mounts: [],
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootfs } : {}),
   };

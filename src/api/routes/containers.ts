@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type { Writable } from 'node:stream';
-import { Router, qbool, qint, qTerminalSize, qfilters, pruneUntil, sendJson, sendNoContent, readJsonBody, type Ctx } from '../router.js';
+import { Router, qbool, qint, qTerminalSize, qfilters, pruneUntil, sendJson, sendNoContent, readJsonBody, labelsMatch, type Ctx } from '../router.js';
 import { acceptHijack } from '../server.js';
 import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
@@ -32,6 +32,8 @@ export interface ContainerRouteDeps {
   sizes: { rw(rec: ContainerRecord): Promise<number> };
   /** Canonical display name of an image reference ("busybox" -> "busybox:latest"). */
   normalizeRef: (ref: string) => string;
+  /** The networks a new container belongs to, from its mode and create's EndpointsConfig (docker's checks). */
+  networks: { resolveForCreate(mode: string, endpoints: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | undefined): ContainerRecord['Networks'] };
 }
 
 function parseTime(v: string | null): number {
@@ -56,6 +58,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     let name = requested;
     while (!name || (!requested && d.store.find(name))) name = `${randomName()}${name ? Math.floor(Math.random() * 10) : ''}`;
     const rec = buildRecord(body, image, name, body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
+    rec.Networks = d.networks.resolveForCreate(rec.HostConfig.NetworkMode ?? 'default', body.NetworkingConfig?.EndpointsConfig ?? undefined);
     d.store.reserveName(rec.Name, rec.Id);
     try {
       await d.store.add(rec);
@@ -337,7 +340,7 @@ async function top(pids: number[], args: string[]): Promise<{ Titles: string[]; 
   return { Titles: titles, Processes: procs };
 }
 
-const PS_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health'];
+const PS_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'network'];
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 /** Refuse unknown filters and values up front, whether or not any container would be tested. */
@@ -360,11 +363,8 @@ function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: Contai
         case 'status': return c.State.Status === v;
         case 'name': try { return new RegExp(v).test(c.Name) || new RegExp(v).test(`/${c.Name}`); } catch { return c.Name.includes(v); }
         case 'id': return c.Id.startsWith(v);
-        case 'label': {
-          const [lk, lv] = v.split('=', 2);
-          const labels = c.Config.Labels ?? {};
-          return lv === undefined ? lk in labels : labels[lk] === lv;
-        }
+        case 'label': return labelsMatch(c.Config.Labels ?? {}, [v]);
+        case 'network': return Object.entries(c.Networks ?? {}).some(([name, e]) => name === v || e.NetworkID.startsWith(v));
         case 'ancestor': {
           const img = d.images.resolve(v);
           return (img && img.id === c.Image) || c.Config.Image === v || d.normalizeRef(c.Config.Image ?? '') === d.normalizeRef(v);

@@ -49,13 +49,12 @@ export function registerDiskUsageRoutes(r: Router, d: DiskUsageDeps): void {
     sendJson(ctx.res, 200, out);
   });
 
-  // `docker system prune` prunes every kind of object in turn. The engine has no user-defined networks,
-  // volumes or build cache yet, so for those there is truly nothing to remove (filters are still checked).
+  // `docker system prune` prunes every kind of object in turn. The engine has no named volumes or build cache
+  // yet, so for those there is truly nothing to remove (filters are still checked).
   const nothingToPrune = (key: string, filters: string[], extra: Record<string, unknown> = {}) => (ctx: Ctx) => {
     for (const k of Object.keys(qfilters(ctx.query))) if (!filters.includes(k)) throw badRequest(`invalid filter '${k}'`);
     sendJson(ctx.res, 200, { [key]: null, ...extra });
   };
-  r.post(/^\/networks\/prune$/, nothingToPrune('NetworksDeleted', ['until', 'label', 'label!']));
   r.post(/^\/volumes\/prune$/, nothingToPrune('VolumesDeleted', ['label', 'label!', 'all'], { SpaceReclaimed: 0 }));
   r.post(/^\/build\/prune$/, nothingToPrune('CachesDeleted', ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'], { SpaceReclaimed: 0 }));
 }

@@ -1,7 +1,7 @@
 // /images/*: maps the ImageService onto docker's ImageSummary / ImageInspect / history shapes.
 // Image names contain '/' and ':', so every {name} pattern is greedy and anchored on its suffix.
 import type { ServerResponse } from 'node:http';
-import { Router, qbool, qfilters, sendJson, pruneUntil, readJsonBody, type Ctx } from '../router.js';
+import { Router, qbool, qfilters, sendJson, pruneUntil, readJsonBody, labelsMatch, type Ctx } from '../router.js';
 import type { Image, ImageService, RemoveResult } from '../../services/images/types.js';
 import { badRequest, noSuchImage, notFound } from '../../util/errors.js';
 import type { Puller, ProgressMessage } from '../../services/images/pull.js';
@@ -54,13 +54,7 @@ function matchReference(img: Image, patterns: string[]): Image | undefined {
   return repoTags.length || repoDigests.length ? { ...img, repoTags, repoDigests } : undefined;
 }
 
-function matchesLabels(img: Image, wanted: string[]): boolean {
-  const labels = img.config.config.Labels ?? {};
-  return wanted.every((w) => {
-    const eq = w.indexOf('=');
-    return eq < 0 ? w in labels : labels[w.slice(0, eq)] === w.slice(eq + 1);
-  });
-}
+const matchesLabels = (img: Image, wanted: string[]) => labelsMatch(img.config.config.Labels ?? {}, wanted);
 
 /** Unpacked size of every layer (by chain ID) the images use. */
 export function layerSizes(list: Image[]): Map<string, number> {

@@ -11,7 +11,7 @@ import { resources } from '../runtime/spec.js';
 
 export interface CreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
-  NetworkingConfig?: unknown;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null } | null;
 }
 
 function mergeEnv(image: string[] = [], user: string[] = []): string[] {
@@ -55,9 +55,13 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   parseBindings(ports);
   const mounts = h.Mounts as unknown[] | null | undefined;
   if ((h.Binds && h.Binds.length > 0) || (mounts && mounts.length > 0)) throw badRequest('volumes and bind mounts (-v, --mount) are not supported by this engine yet');
-  const nm = h.NetworkMode;
-  if (nm && !['default', 'none', 'bridge', 'host'].includes(nm)) {
-    throw badRequest(nm.startsWith('container:') ? 'sharing another container\'s network (--network container:…) is not supported by this engine yet' : `network ${nm} not found`);
+  const nm = h.NetworkMode ?? '';
+  if (nm.startsWith('container:') && (ports && Object.keys(ports).length > 0)) throw badRequest('conflicting options: port publishing and the container type network mode');
+  if (nm.startsWith('container:') && (h.Dns as string[] | undefined)?.length) throw badRequest('conflicting options: dns and the network mode');
+  if (nm.startsWith('container:') && (h.ExtraHosts as string[] | undefined)?.length) throw badRequest('conflicting options: custom host-to-IP mapping and the network mode');
+  for (const e of (h.ExtraHosts as string[] | undefined) ?? []) {
+    const i = e.search(/[:=]/);
+    if (i <= 0 || !e.slice(i + 1)) throw badRequest(`invalid extra host "${e}": expected host:ip`);
   }
 }
 

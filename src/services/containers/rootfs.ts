@@ -36,9 +36,28 @@ export function unmountRootfs(dir: string): void {
   umount(rootfsPaths(dir).rootfs, MNT_DETACH);
 }
 
-/** /etc/hostname, /etc/hosts and /etc/resolv.conf, kept outside the rootfs and bind-mounted in. */
-export async function writeEtcFiles(dir: string, rec: ContainerRecord): Promise<Array<{ source: string; destination: string }>> {
+/** /etc/hostname, /etc/hosts and /etc/resolv.conf, kept outside the rootfs and bind-mounted in; a container sharing
+ *  another's network namespace (`sharedDir`) gets a copy of that one's files, as in docker. */
+export async function writeEtcFiles(dir: string, rec: ContainerRecord, sharedDir?: string): Promise<Array<{ source: string; destination: string }>> {
+  const names = [['hostname', '/etc/hostname'], ['hosts', '/etc/hosts'], ['resolv.conf', '/etc/resolv.conf']] as const;
+  if (sharedDir) {
+    await Promise.all(names.map(([n]) => fs.copyFile(join(sharedDir, n), join(dir, n))));
+    return names.map(([n, destination]) => ({ source: join(dir, n), destination }));
+  }
+  const content = etcFiles(rec, readHostResolvConf());
+  await Promise.all(names.map(([n]) => fs.writeFile(join(dir, n), content[n], { mode: 0o644 })));
+  return names.map(([n, destination]) => ({ source: join(dir, n), destination }));
+}
+
+function readHostResolvConf(): string {
+  try { return readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; }
+}
+
+/** The files' text: the container's own name and addresses, --add-host entries, and its resolvers. */
+export function etcFiles(rec: ContainerRecord, hostResolv: string): Record<'hostname' | 'hosts' | 'resolv.conf', string> {
   const host = rec.Config.Hostname ?? rec.Id.slice(0, 12);
+  const fqdn = rec.Config.Domainname ? ` ${host}.${rec.Config.Domainname}` : '';
+  const n = rec.NetworkSettings;
   const hostsLines = [
     '127.0.0.1\tlocalhost',
     '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -47,18 +66,36 @@ export async function writeEtcFiles(dir: string, rec: ContainerRecord): Promise<
     'ff02::1\tip6-allnodes',
     'ff02::2\tip6-allrouters',
   ];
-  if (rec.HostConfig.NetworkMode !== 'host') hostsLines.push(`${rec.NetworkSettings?.IPAddress || '127.0.1.1'}\t${host}${rec.Config.Domainname ? ` ${host}.${rec.Config.Domainname}` : ''}`);
-  for (const h of (rec.HostConfig.ExtraHosts as string[] | undefined) ?? []) {
-    const [name, ip] = h.split(':');
-    if (name && ip) hostsLines.push(`${ip}\t${name}`);
+  if (rec.HostConfig.NetworkMode !== 'host') {
+    const ips = Object.values(n?.Endpoints ?? {}).map((e) => e.IPAddress).filter(Boolean);
+    for (const ip of ips.length ? ips : ['127.0.1.1']) hostsLines.push(`${ip}\t${host}${fqdn}`);
   }
-  let resolv = '';
-  try { resolv = readFileSync('/etc/resolv.conf', 'utf8'); } catch { /* none */ }
-  const files = [
-    { name: 'hostname', destination: '/etc/hostname', content: `${host}\n` },
-    { name: 'hosts', destination: '/etc/hosts', content: hostsLines.join('\n') + '\n' },
-    { name: 'resolv.conf', destination: '/etc/resolv.conf', content: resolv },
-  ];
-  await Promise.all(files.map((f) => fs.writeFile(join(dir, f.name), f.content, { mode: 0o644 })));
-  return files.map((f) => ({ source: join(dir, f.name), destination: f.destination }));
+  for (const h of (rec.HostConfig.ExtraHosts as string[] | undefined) ?? []) {
+    const i = h.search(/[:=]/);
+    if (i <= 0) continue;
+    const name = h.slice(0, i);
+    const ip = h.slice(i + 1) === 'host-gateway' ? n?.HostGateway ?? '' : h.slice(i + 1);
+    if (ip) hostsLines.push(`${ip}\t${name}`);
+  }
+  return { hostname: `${host}\n`, hosts: hostsLines.join('\n') + '\n', 'resolv.conf': resolvConf(rec, hostResolv) };
+}
+
+/** nameservers from the network (embedded DNS, or --dns / the host's for host and none), search and options from
+ *  --dns-search / --dns-option or else the host's; resolvers on the host's loopback are useless inside a namespace. */
+function resolvConf(rec: ContainerRecord, hostResolv: string): string {
+  const host = { search: [] as string[], options: [] as string[] };
+  for (const line of hostResolv.split('\n')) {
+    const [key, ...rest] = line.trim().split(/\s+/);
+    if (key === 'search' || key === 'domain') host.search = rest;
+    if (key === 'options') host.options.push(...rest);
+  }
+  const ownNamespace = rec.HostConfig.NetworkMode !== 'host';
+  const servers = (rec.NetworkSettings?.Nameservers ?? []).filter((s) => !(ownNamespace && /^127\./.test(s)));
+  const search = (rec.HostConfig.DnsSearch as string[] | undefined)?.length ? rec.HostConfig.DnsSearch as string[] : host.search;
+  const options = (rec.HostConfig.DnsOptions as string[] | undefined)?.length ? rec.HostConfig.DnsOptions as string[] : host.options;
+  return [
+    ...servers.map((s) => `nameserver ${s}`),
+    ...(search.length ? [`search ${search.join(' ')}`] : []),
+    ...(options.length ? [`options ${options.join(' ')}`] : []),
+  ].join('\n') + '\n';
 }

@@ -107,7 +107,8 @@ export class Supervisor {
     try {
       const user = resolveUser(rootfs, rec.Config.User);
       rec.NetworkSettings = await this.d.network.attach(rec);
-      const etcMounts = await writeEtcFiles(dir, rec);
+      const shared = rec.NetworkSettings?.SharedWith;
+      const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
       await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey });
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);

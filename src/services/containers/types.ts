@@ -1,5 +1,6 @@
 // Container records keep docker's API shapes (Config, HostConfig) so inspect is a projection, not a translation.
 import type { ImageRunConfig } from '../images/types.js';
+import type { EndpointConfig, EndpointState } from '../network/types.js';
 
 export interface ContainerConfig extends ImageRunConfig {
   Hostname?: string;
@@ -90,16 +91,22 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   LogPath: string;
   Driver: 'overlay2';
-  /** The container's address and published ports while it runs on a network. */
+  /** The networks it belongs to, by name (create's EndpointsConfig, then connect/disconnect). */
+  Networks?: Record<string, EndpointConfig>;
+  /** While it runs: its namespace, addresses and published ports. */
   NetworkSettings?: NetworkState;
 }
 
 export interface NetworkState {
-  Network: string;
-  IPAddress: string;
-  IPPrefixLen: number;
-  Gateway: string;
-  MacAddress: string;
+  /** The network namespace it runs in; '' for the host's (or a fresh one of runc's, for none). */
   SandboxKey: string;
   Ports: Record<string, Array<{ HostIp: string; HostPort: string }>>;
+  /** Live endpoints by network name. */
+  Endpoints: Record<string, EndpointState>;
+  /** What its resolv.conf lists: the embedded DNS on its network's gateway, or upstream servers. */
+  Nameservers: string[];
+  /** The address `--add-host NAME:host-gateway` stands for. */
+  HostGateway: string;
+  /** container:<id> mode: the container whose namespace and /etc files it shares. */
+  SharedWith?: string;
 }

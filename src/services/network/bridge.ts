@@ -1,126 +1,183 @@
-// The default `bridge` network: each container gets its own network namespace (ip netns), a veth on the
-// bridge with an address from host-local IPAM and its published ports (portmap), through CNI; outbound NAT
-// and forwarding are rules of the network, added once. What an attachment made is written down before it is used, so DEL can undo it after any crash.
+// The bridge driver for one network: its Linux bridge (made at create, so its subnet shows in the host's routes
+// at once), its firewall rules, and links of containers made by the CNI bridge plugin with host-local IPAM and
+// portmap. A Linux bridge takes at most 1024 ports: past `maxPorts` the network grows onto another bridge,
+// joined to the first by a veth pair, so one subnet (and one gateway, on the first bridge) spans them all.
 import { execFile } from 'node:child_process';
-import { promises as fs, existsSync, mkdirSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { readJson, writeJsonAtomic } from '../../util/atomic.js';
 import { ApiError, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
-import type { CniResult, CniRunner, ConfList } from './cni.js';
-import type { PortAllocator, PortBindings, PortMapping } from './ports.js';
-import { ensureNetworkRules } from './rules.js';
+import type { CniRunner, ConfList } from './cni.js';
+import type { PortMapping } from './ports.js';
+import { dropNetworkRules, ensureRules, extraBridgeRules, networkRules } from './rules.js';
+import type { Link } from './sandbox.js';
+import { BRIDGE_NAME_OPTION, type NetworkRecord } from './types.js';
 
 const execFileP = promisify(execFile);
+const ip = (args: string[]) => execFileP('ip', args);
 
-export interface BridgeConfig {
-  /** Linux bridge device, e.g. tug0. */
-  bridge: string;
-  /** e.g. 10.88.0.0/16 */
-  subnet: string;
-  gateway: string;
-  /** <data-root>/network */
+export interface BridgeDriverOptions {
+  /** <data-root>/network: host-local leases live under ipam/ */
   dataDir: string;
+  maxPorts: number;
+  /** The record changed (a bridge was added): persist it. */
+  save(net: NetworkRecord): Promise<void>;
 }
 
-export interface Endpoint {
-  netns: string;
-  ip: string;
-  prefixLen: number;
-  gateway: string;
-  mac: string;
-  ports: PortMapping[];
-}
+export interface Attachment { link: Link; ip: string; prefixLen: number; gateway: string; mac: string }
 
-interface Saved { netns: string; ports: PortMapping[]; result?: CniResult }
+const MTU_OPTION = 'com.docker.network.driver.mtu';
+const MASQ_OPTION = 'com.docker.network.bridge.enable_ip_masquerade';
 
-const netnsName = (id: string) => `tug-${id.slice(0, 16)}`;
+/** Device name of a network's bridge: the option, else docker's br-<id>. */
+export const bridgeNameFor = (net: Pick<NetworkRecord, 'Id' | 'Options'>) => net.Options[BRIDGE_NAME_OPTION] || `br-${net.Id.slice(0, 12)}`;
 
-export class BridgeNetwork {
-  constructor(private readonly cfg: BridgeConfig, private readonly cni: CniRunner, private readonly ports: PortAllocator) {
-    mkdirSync(join(cfg.dataDir, 'endpoints'), { recursive: true, mode: 0o700 });
+export class BridgeDriver {
+  /** Ports in use per bridge device. */
+  private used = new Map<string, number>();
+  private growing?: Promise<string>;
+
+  constructor(readonly net: NetworkRecord, private readonly cni: CniRunner, private readonly o: BridgeDriverOptions) {}
+
+  get primary(): string { return this.net.Bridges[0]; }
+  get subnet(): string { return this.net.IPAM.Config[0].Subnet; }
+  get gateway(): string { return this.net.IPAM.Config[0].Gateway; }
+  private get prefix(): string { return this.subnet.split('/')[1]; }
+  private get mtu(): number | undefined { const m = Number(this.net.Options[MTU_OPTION]); return m > 0 ? m : undefined; }
+  private get ipamName(): string { return `tugboat-${this.primary}`; }
+
+  private rules() {
+    return [
+      ...networkRules(this.primary, this.subnet, { internal: this.net.Internal, masquerade: this.net.Options[MASQ_OPTION] !== 'false' }),
+      ...this.net.Bridges.slice(1).flatMap((b) => extraBridgeRules(this.primary, b)),
+    ];
   }
 
-  get name(): string { return 'bridge'; }
-  get subnet(): string { return this.cfg.subnet; }
-  get gateway(): string { return this.cfg.gateway; }
-  get bridge(): string { return this.cfg.bridge; }
+  private async exists(dev: string): Promise<boolean> {
+    return fs.access(`/sys/class/net/${dev}`).then(() => true, () => false);
+  }
 
-  /** NAT and forwarding are the network's rules (rules.ts); per container only the veth, address and ports. */
-  private conflist(withPorts: boolean): ConfList {
+  /** The first bridge with its gateway address, up; the extra bridges and their links; the rules. Idempotent. */
+  async setUp(): Promise<void> {
+    if (!(await this.exists(this.primary))) {
+      await ip(['link', 'add', 'name', this.primary, ...(this.mtu ? ['mtu', String(this.mtu)] : []), 'type', 'bridge']);
+    }
+    const addr = `${this.gateway}/${this.prefix}`;
+    const { stdout } = await ip(['-4', '-o', 'addr', 'show', 'dev', this.primary]);
+    if (!stdout.includes(`inet ${addr} `)) await ip(['addr', 'add', addr, 'dev', this.primary]);
+    await ip(['link', 'set', this.primary, 'up']);
+    for (let i = 1; i < this.net.Bridges.length; i++) await this.joinExtra(i);
+    await ensureRules(this.rules());
+  }
+
+  /** Rules, devices and leases: all of it goes. */
+  async tearDown(): Promise<void> {
+    dropNetworkRules(this.primary);
+    for (let i = this.net.Bridges.length - 1; i >= 0; i--) {
+      if (i > 0) await ip(['link', 'del', this.linkName(i, 'a')]).catch(() => undefined);
+      await ip(['link', 'del', this.net.Bridges[i]]).catch(() => undefined);
+    }
+    await fs.rm(join(this.o.dataDir, 'ipam', this.ipamName), { recursive: true, force: true });
+  }
+
+  private linkName(i: number, end: 'a' | 'b'): string { return `tb${this.net.Id.slice(0, 8)}${end}${i}`; }
+
+  /** Extra bridge i, joined to the first by a veth pair. */
+  private async joinExtra(i: number): Promise<void> {
+    const dev = this.net.Bridges[i];
+    if (!(await this.exists(dev))) await ip(['link', 'add', 'name', dev, ...(this.mtu ? ['mtu', String(this.mtu)] : []), 'type', 'bridge']);
+    const [a, b] = [this.linkName(i, 'a'), this.linkName(i, 'b')];
+    if (!(await this.exists(a))) await ip(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
+    await ip(['link', 'set', a, 'master', this.primary, 'up']);
+    await ip(['link', 'set', b, 'master', dev, 'up']);
+    await ip(['link', 'set', dev, 'up']);
+  }
+
+  /** A bridge with a free port, growing the network onto a new one when all are full. */
+  private async bridgeWithRoom(): Promise<string> {
+    // the first bridge also holds one port per extra bridge's link
+    const room = (dev: string, i: number) => (this.used.get(dev) ?? 0) + (i === 0 ? this.net.Bridges.length - 1 : 0) < this.o.maxPorts;
+    const found = this.net.Bridges.find((dev, i) => room(dev, i));
+    if (found) return found;
+    this.growing ??= (async () => {
+      const i = this.net.Bridges.length;
+      this.net.Bridges.push(`tb${this.net.Id.slice(0, 8)}x${i}`);
+      await this.o.save(this.net);
+      await this.joinExtra(i);
+      await ensureRules(extraBridgeRules(this.primary, this.net.Bridges[i]));
+      log.info('network grew onto another bridge', { network: this.net.Name, bridge: this.net.Bridges[i] });
+      return this.net.Bridges[i];
+    })().finally(() => { this.growing = undefined; });
+    return this.growing;
+  }
+
+  private conflist(dev: string, withPorts: boolean, withIp: boolean): ConfList {
+    const gatewayHere = dev === this.primary;
     return {
       cniVersion: '1.0.0',
-      name: `tugboat-${this.cfg.bridge}`,
+      // one name for all bridges of the network: host-local keeps its leases by it
+      name: this.ipamName,
       plugins: [
         {
-          type: 'bridge', bridge: this.cfg.bridge, isGateway: true, ipMasq: false, hairpinMode: true,
-          ipam: { type: 'host-local', ranges: [[{ subnet: this.cfg.subnet, gateway: this.cfg.gateway }]], routes: [{ dst: '0.0.0.0/0' }], dataDir: join(this.cfg.dataDir, 'ipam') },
+          type: 'bridge', bridge: dev, isGateway: gatewayHere, ipMasq: false, hairpinMode: true, ...(this.mtu ? { mtu: this.mtu } : {}),
+          ...(withIp ? { capabilities: { ips: true } } : {}),
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: this.subnet, gateway: this.gateway, ...(this.net.IPAM.Config[0].IPRange ? ipRangeBounds(this.net.IPAM.Config[0].IPRange) : {}) }]],
+            // an internal network has no way out: no default route at all
+            routes: this.net.Internal ? [] : [{ dst: '0.0.0.0/0' }],
+            dataDir: join(this.o.dataDir, 'ipam'),
+          },
         },
         ...(withPorts ? [{ type: 'portmap', capabilities: { portMappings: true }, snat: true }] : []),
       ],
     };
   }
 
-  /** The network's own rules; at daemon start, and again whenever an attachment finds them gone. */
-  async ensureRules(): Promise<void> {
-    await ensureNetworkRules(this.cfg.bridge, this.cfg.subnet);
-  }
-
-  private static loopback: ConfList = { cniVersion: '1.0.0', name: 'tugboat-lo', plugins: [{ type: 'loopback' }] };
-
-  private savedPath(id: string): string { return join(this.cfg.dataDir, 'endpoints', `${id}.json`); }
-
-  /** Namespace, address, NAT and ports for a container about to start. */
-  async attach(id: string, bindings: PortBindings | null | undefined): Promise<Endpoint> {
-    const name = netnsName(id);
-    const netns = `/run/netns/${name}`;
-    const ports = await this.ports.reserve(id, bindings);
-    const saved: Saved = { netns, ports };
-    await writeJsonAtomic(this.savedPath(id), saved);
+  /** Link a container's namespace to this network as `ifname`, with a chosen address and published ports. */
+  async connect(id: string, netns: string, ifname: string, req: { ip?: string; ports: PortMapping[] }, record: (link: Link) => Promise<void>): Promise<Attachment> {
+    const dev = await this.bridgeWithRoom();
+    this.used.set(dev, (this.used.get(dev) ?? 0) + 1);
+    const runtimeConfig: Record<string, unknown> = {
+      portMappings: req.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })),
+      ...(req.ip ? { ips: [`${req.ip}/${this.prefix}`] } : {}),
+    };
+    const link: Link = { networkId: this.net.Id, ifname, bridge: dev, conflist: this.conflist(dev, req.ports.length > 0, !!req.ip), runtimeConfig, ports: req.ports };
+    await record(link);
     try {
-      await execFileP('ip', ['netns', 'add', name]);
-      await this.cni.add(BridgeNetwork.loopback, id, netns, 'lo');
-      const runtimeConfig = { portMappings: ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) };
-      const result = await this.cni.add(this.conflist(ports.length > 0), id, netns, 'eth0', runtimeConfig);
-      saved.result = result;
-      await writeJsonAtomic(this.savedPath(id), saved);
+      const result = await this.cni.add(link.conflist, id, netns, ifname, runtimeConfig);
+      link.result = result;
+      await record(link);
       const ipc = result.ips?.[0];
       if (!ipc) throw new Error('the bridge plugin gave no address');
-      const [ip, prefix] = ipc.address.split('/');
-      const eth = result.interfaces?.find((i) => i.name === 'eth0' && i.sandbox);
-      return { netns, ip, prefixLen: Number(prefix), gateway: ipc.gateway ?? this.cfg.gateway, mac: eth?.mac ?? '', ports };
+      const [addr, prefix] = ipc.address.split('/');
+      const eth = result.interfaces?.find((i) => i.name === ifname && i.sandbox);
+      return { link, ip: addr, prefixLen: Number(prefix), gateway: this.gateway, mac: eth?.mac ?? '' };
     } catch (e) {
-      await this.detach(id);
-      throw new ApiError(500, `failed to set up the container network: ${errorMessage(e)}`);
+      await this.disconnect(id, netns, link);
+      const msg = errorMessage(e);
+      if (req.ip && /already|requested/i.test(msg)) throw new ApiError(403, `Address already in use: ${req.ip}`);
+      throw new ApiError(500, `failed to set up the container network: ${msg}`);
     }
   }
 
-  /** Undo an attachment (idempotent; a missing one is fine). */
-  async detach(id: string): Promise<void> {
-    const saved = await readJson<Saved>(this.savedPath(id)).catch(() => undefined);
-    this.ports.release(id);
-    if (!saved) return;
-    const runtimeConfig = { portMappings: saved.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })) };
-    // DEL must run even without a namespace left: NAT, port and firewall rules live in the host's tables
-    const netns = existsSync(saved.netns) ? saved.netns : '';
-    await this.cni.del(this.conflist(saved.ports.length > 0), id, netns, 'eth0', runtimeConfig, saved.result).catch((e: Error) => log.warn('network teardown', { id, error: e.message }));
-    // loopback needs no DEL: it goes with the namespace
-    if (netns) await execFileP('ip', ['netns', 'delete', netnsName(id)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
-    await fs.rm(this.savedPath(id), { force: true });
+  /** CNI DEL: runs even without a namespace left, since NAT, port and firewall rules live in the host's tables. */
+  async disconnect(id: string, netns: string, link: Link): Promise<void> {
+    await this.cni.del(link.conflist, id, netns, link.ifname, link.runtimeConfig, link.result).catch((e: Error) => log.warn('network teardown', { id, network: this.net.Name, error: e.message }));
+    this.release(link);
   }
 
-  /** After a restart: running containers keep their ports; endpoints of anything else are undone. */
-  async reconcile(running: Set<string>): Promise<void> {
-    for (const f of await fs.readdir(join(this.cfg.dataDir, 'endpoints'))) {
-      const id = f.replace(/\.json$/, '');
-      if (!/^[0-9a-f]{64}$/.test(id)) continue;
-      if (running.has(id)) {
-        const saved = await readJson<Saved>(this.savedPath(id)).catch(() => undefined);
-        if (saved) this.ports.adopt(id, saved.ports);
-        continue;
-      }
-      await this.detach(id);
-    }
-  }
+  /** Count a link that exists (after a restart) or forget one. */
+  adopt(link: Link): void { this.used.set(link.bridge, (this.used.get(link.bridge) ?? 0) + 1); }
+  private release(link: Link): void { this.used.set(link.bridge, Math.max(0, (this.used.get(link.bridge) ?? 1) - 1)); }
+}
+
+/** host-local's rangeStart/rangeEnd for docker's --ip-range. */
+function ipRangeBounds(range: string): { rangeStart: string; rangeEnd: string } {
+  const [base, bits] = range.split('/');
+  const n = base.split('.').reduce((a, o) => ((a << 8) >>> 0) + Number(o), 0) >>> 0;
+  const size = 2 ** (32 - Number(bits));
+  const toIp = (x: number) => [24, 16, 8, 0].map((s) => (x >>> s) & 255).join('.');
+  return { rangeStart: toIp(n + (size > 2 ? 1 : 0)), rangeEnd: toIp(n + size - (size > 2 ? 2 : 1)) };
 }

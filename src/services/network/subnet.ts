@@ -1,9 +1,10 @@
-// IPv4 subnets for the default bridge: --bip (docker's "gateway/prefix"), or the first candidate that overlaps
-// none of the host's routes (nor docker's 172.17.0.0/16).
+// IPv4 subnets: --bip for the default bridge (docker's "gateway/prefix"), and for networks without --subnet the
+// first subnet of the address pools that overlaps none of the host's routes, none of our networks (nor docker's
+// 172.17.0.0/16).
 import { execFileSync } from 'node:child_process';
 
-const toInt = (ip: string) => ip.split('.').reduce((a, o) => ((a << 8) >>> 0) + Number(o), 0) >>> 0;
-const toIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
+export const toInt = (ip: string) => ip.split('.').reduce((a, o) => ((a << 8) >>> 0) + Number(o), 0) >>> 0;
+export const toIp = (n: number) => [24, 16, 8, 0].map((s) => (n >>> s) & 255).join('.');
 
 export interface Subnet { subnet: string; gateway: string }
 
@@ -38,14 +39,42 @@ export function hostRoutes(): string[] {
   } catch { return []; }
 }
 
-export function chooseSubnet(routes: string[]): Subnet {
-  const taken = [...routes, '172.17.0.0/16'];
-  for (let second = 88; second < 128; second++) {
-    const subnet = `10.${second}.0.0/16`;
-    if (!taken.some((r) => overlaps(r, subnet))) return { subnet, gateway: `10.${second}.0.1` };
-  }
-  throw new Error('no free subnet for the default bridge in 10.88.0.0/16–10.127.0.0/16: set one with --bip');
+/** docker's default-address-pools entry: subnets of `size` bits carved from `base`. */
+export interface AddressPool { base: string; size: number }
+
+export const DEFAULT_POOLS: AddressPool[] = [{ base: '10.88.0.0/13', size: 16 }, { base: '10.96.0.0/11', size: 16 }];
+
+export function parsePool(p: Record<string, unknown>): AddressPool {
+  const base = String(p.base ?? '');
+  const size = Number(p.size);
+  const { bits } = parseCidr(base);
+  if (!Number.isInteger(size) || size < bits || size > 30) throw new Error(`invalid address pool ${JSON.stringify(p)}: size must be between the base's prefix (${bits}) and 30`);
+  return { base, size };
 }
+
+/** The first pool subnet overlapping nothing taken; its gateway is the first address. */
+export function chooseSubnet(taken: string[], pools: AddressPool[] = DEFAULT_POOLS): Subnet {
+  const avoid = [...taken, '172.17.0.0/16'];
+  for (const pool of pools) {
+    const { base, bits } = parseCidr(pool.base);
+    const count = 2 ** (pool.size - bits);
+    for (let i = 0; i < count; i++) {
+      const start = (base + i * 2 ** (32 - pool.size)) >>> 0;
+      const subnet = `${toIp(start)}/${pool.size}`;
+      if (!avoid.some((r) => overlaps(r, subnet))) return { subnet, gateway: toIp(start + 1) };
+    }
+  }
+  throw new Error(`could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network`);
+}
+
+/** Is the address inside the subnet? */
+export function contains(subnet: string, ip: string): boolean {
+  const { base, bits } = parseCidr(subnet);
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((toInt(ip) & mask) >>> 0) === base;
+}
+
+export const isIPv4 = (s: string) => /^(\d{1,3})(\.\d{1,3}){3}$/.test(s) && s.split('.').every((o) => Number(o) <= 255);
 
 /** The address an existing bridge already has (a previous daemon's, with containers maybe still on it). */
 export function bridgeAddress(bridge: string): Subnet | undefined {

@@ -15,7 +15,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
   return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath }) => {
     const nm = rec.HostConfig.NetworkMode ?? 'default';
     // a network's namespace is made before the container (CNI sets it up); host shares ours; none gets its own
-    const net = nm === 'host' ? false : netnsPath ?? true;
+    const net = nm === 'host' ? false : netnsPath || true;
     if (rec.HostConfig.Init && !initPath) throw new Error('--init needs tini (apt-get install tini)');
     const spec = buildSpec({
       id: rec.Id,

@@ -1,0 +1,63 @@
+// A container's network namespace (`ip netns`, loopback up) and the record of every link CNI made in it,
+// written before each step so that DEL can undo it after any crash: <data-root>/network/endpoints/<id>.json.
+import { execFile } from 'node:child_process';
+import { promises as fs, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { readJson, writeJsonAtomic } from '../../util/atomic.js';
+import { log } from '../../util/log.js';
+import type { CniResult, ConfList } from './cni.js';
+import type { PortMapping } from './ports.js';
+
+const execFileP = promisify(execFile);
+
+/** One interface CNI made: enough to run DEL without the network's record. */
+export interface Link {
+  networkId: string;
+  ifname: string;
+  /** The bridge device it hangs on. */
+  bridge: string;
+  conflist: ConfList;
+  runtimeConfig: Record<string, unknown>;
+  ports: PortMapping[];
+  result?: CniResult;
+}
+
+export interface SandboxRecord { netns: string; links: Link[] }
+
+export const netnsName = (id: string) => `tug-${id.slice(0, 16)}`;
+
+export class Sandboxes {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  private path(id: string): string { return join(this.dir, `${id}.json`); }
+
+  read(id: string): Promise<SandboxRecord | undefined> {
+    return readJson<SandboxRecord>(this.path(id)).catch(() => undefined);
+  }
+
+  save(id: string, rec: SandboxRecord): Promise<void> { return writeJsonAtomic(this.path(id), rec, false); }
+
+  /** A fresh namespace with loopback up, recorded first so a crash in between still gets it deleted. */
+  async create(id: string): Promise<SandboxRecord> {
+    const name = netnsName(id);
+    const rec: SandboxRecord = { netns: `/run/netns/${name}`, links: [] };
+    await this.save(id, rec);
+    await execFileP('ip', ['netns', 'add', name]);
+    await execFileP('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    return rec;
+  }
+
+  /** Delete the namespace (its veth ends go with it) and the record. */
+  async remove(id: string, rec: SandboxRecord): Promise<void> {
+    if (existsSync(rec.netns)) await execFileP('ip', ['netns', 'delete', netnsName(id)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
+    await fs.rm(this.path(id), { force: true });
+  }
+
+  /** IDs of every recorded sandbox (after a restart: to adopt or undo). */
+  async ids(): Promise<string[]> {
+    return (await fs.readdir(this.dir)).map((f) => f.replace(/\.json$/, '')).filter((id) => /^[0-9a-f]{64}$/.test(id));
+  }
+}
