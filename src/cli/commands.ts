@@ -95,8 +95,19 @@ const image = () => import('./image.js');
 const system = () => import('./system.js');
 const disk = () => import('./disk.js');
 const registry = () => import('./registry.js');
+const network = () => import('./network.js');
+
+/** A hidden second name for a repeatable flag (docker's --net for --network): its values join the other flag's, in order. */
+function aliasFlag(c: Command, flag: string, target: string): Command {
+  c.addOption(new Option(`--${flag} <value>`).hideHelp());
+  c.on(`option:${flag}`, (v: string) => c.setOptionValueWithSource(target, collect(v, c.getOptionValue(target) as string[] | undefined), 'cli'));
+  return c;
+}
 
 function runFlags(c: Command): Command {
+  aliasFlag(c, 'net', 'network');
+  aliasFlag(c, 'net-alias', 'networkAlias');
+  aliasFlag(c, 'dns-opt', 'dnsOption');
   return c
     .helpOption('--help', 'Print usage')
     .option('-d, --detach', 'Run container in background and print container ID')
@@ -134,10 +145,16 @@ function runFlags(c: Command): Command {
     .option('-P, --publish-all', 'Publish all exposed ports to random ports')
     .option('--expose <list>', 'Expose a port or a range of ports', collect)
     .option('-v, --volume <list>', 'Bind mount a volume', collect)
-    .option('--network <network>', 'Connect a container to a network')
+    .option('--network <network>', 'Connect a container to a network', collect)
+    .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
+    .option('--ip <ip>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--ip6 <ip>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
     .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--dns <list>', 'Set custom DNS servers', collect)
+    .option('--dns-option <list>', 'Set DNS options', collect)
+    .option('--dns-search <list>', 'Set custom DNS search domains', collect)
+    .option('--domainname <string>', 'Container NIS domain name')
     .option('--shm-size <bytes>', 'Size of /dev/shm')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
     .option('--pull <string>', 'Pull image before running ("always", "missing", "never")', 'missing')
@@ -416,6 +433,54 @@ export function buildProgram(): Command {
   defs.events(s, 'events');
   defs.df(s, 'df');
   defs.systemPrune(s, 'prune');
+
+  const n = program.command('network').description('Manage networks').usage('COMMAND');
+  n.command('connect').description('Connect a container to a network').usage('[OPTIONS] NETWORK CONTAINER')
+    .option('--alias <strings>', 'Add network-scoped alias for the container', collect)
+    .option('--driver-opt <strings>', 'driver options for the network', collect)
+    .option('--ip <ip>', 'IPv4 address (e.g., "172.30.100.104")')
+    .option('--ip6 <ip>', 'IPv6 address (e.g., "2001:db8::33")')
+    .argument('<network>').argument('<container>')
+    .action(act(async (cmd, [net, ctr]) => (await network()).connect(cmd, net as string, ctr as string)));
+  n.command('create').description('Create a network').usage('[OPTIONS] NETWORK')
+    .option('--attachable', 'Enable manual container attachment')
+    .option('--aux-address <map>', 'Auxiliary IPv4 or IPv6 addresses used by Network driver', collect)
+    .option('-d, --driver <string>', 'Driver to manage the Network', 'bridge')
+    .option('--gateway <ipSlice>', 'IPv4 or IPv6 Gateway for the master subnet', collect)
+    .option('--internal', 'Restrict external access to the network')
+    .option('--ip-range <ipNetSlice>', 'Allocate container ip from a sub-range', collect)
+    .option('--ipam-driver <string>', 'IP Address Management Driver', 'default')
+    .option('--ipam-opt <map>', 'Set IPAM driver specific options', collect)
+    .option('--ipv6', 'Enable or disable IPv6 address assignment')
+    .addOption(new Option('--no-ipv6').hideHelp())
+    .option('--label <list>', 'Set metadata on a network', collect)
+    .option('-o, --opt <map>', 'Set driver specific options', collect)
+    .option('--subnet <strings>', 'Subnet in CIDR format that represents a network segment', collect)
+    .argument('<network>')
+    .action(act(async (cmd, [name]) => (await network()).create(cmd, name as string)));
+  n.command('disconnect').description('Disconnect a container from a network').usage('[OPTIONS] NETWORK CONTAINER')
+    .option('-f, --force', 'Force the container to disconnect from a network')
+    .argument('<network>').argument('<container>')
+    .action(act(async (cmd, [net, ctr]) => (await network()).disconnect(cmd, net as string, ctr as string)));
+  n.command('inspect').description('Display detailed information on one or more networks').usage('[OPTIONS] NETWORK [NETWORK...]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-v, --verbose', 'Verbose output for diagnostics')
+    .argument('<network...>')
+    .action(act(async (cmd, [names]) => (await network()).inspect(cmd, names as string[])));
+  n.command('ls').aliases(['list']).description('List networks').usage('[OPTIONS]')
+    .option('-f, --filter <filter>', 'Provide filter values (e.g. "driver=bridge")', collect)
+    .option('--format <string>', 'Format output using a custom template')
+    .option('--no-trunc', 'Do not truncate the output')
+    .option('-q, --quiet', 'Only display network IDs')
+    .action(act(async (cmd) => (await network()).ls(cmd)));
+  n.command('prune').description('Remove all unused networks').usage('[OPTIONS]')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(act(async (cmd) => (await network()).prune(cmd)));
+  n.command('rm').aliases(['remove']).description('Remove one or more networks').usage('NETWORK [NETWORK...]')
+    .option('-f, --force', 'Do not error if the network does not exist')
+    .argument('<network...>')
+    .action(act(async (cmd, [names]) => (await network()).rm(cmd, names as string[])));
 
   const reg = program.command('registry').description('Serve a container image registry').usage('COMMAND');
   reg.command('serve').description('Run a registry (OCI distribution API) in the foreground until SIGTERM or SIGINT').usage('[OPTIONS]')

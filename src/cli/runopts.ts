@@ -1,7 +1,8 @@
 // `tug run`/`tug create` flags -> the POST /containers/create body, as the docker CLI maps them.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { parseBytes } from '../util/units.js';
-import type { ContainerCreateBody, PortBinding } from '../client/types.js';
+import type { ContainerCreateBody, EndpointSettings, PortBinding } from '../client/types.js';
 import { FlagError, UsageError } from './errors.js';
 import { parseGoDuration } from './format.js';
 
@@ -40,10 +41,19 @@ export interface RunFlags {
   publishAll?: boolean;
   expose?: string[];
   volume?: string[];
-  network?: string;
+  /** --network / --net, each a name or docker's `name=…,alias=…,ip=…` form; the first is the NetworkMode. */
+  network?: string | string[];
+  /** --network-alias / --net-alias */
+  networkAlias?: string[];
+  ip?: string;
+  ip6?: string;
   tmpfs?: string[];
   addHost?: string[];
   dns?: string[];
+  dnsSearch?: string[];
+  /** --dns-option / --dns-opt */
+  dnsOption?: string[];
+  domainname?: string;
   shmSize?: string;
   attach?: string[];
   platform?: string;
@@ -244,13 +254,16 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     hc.LogConfig = { Type: f.logDriver ?? '', Config: cfg };
   }
   if (f.volume?.length) hc.Binds = f.volume.filter((v) => v.includes(':'));
-  hc.NetworkMode = f.network || 'default';
+  const net = networkOpts(f);
+  hc.NetworkMode = net.mode;
   if (f.tmpfs?.length) {
     hc.Tmpfs = {};
     for (const t of f.tmpfs) { const i = t.indexOf(':'); hc.Tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   }
-  if (f.addHost?.length) hc.ExtraHosts = f.addHost.map((h) => h.replace('=', ':'));
-  if (f.dns?.length) hc.Dns = f.dns;
+  if (f.addHost?.length) hc.ExtraHosts = f.addHost.map(parseExtraHost);
+  if (f.dns?.length) hc.Dns = f.dns.map((d) => { if (!isIP(d.trim())) throw flagErr(d, '--dns', `IP address is not correctly formatted: ${d}`); return d.trim(); });
+  if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);
+  if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
   if (f.publishAll) hc.PublishAllPorts = true;
 
@@ -271,6 +284,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.workdir !== undefined) body.WorkingDir = f.workdir;
   if (f.user !== undefined) body.User = f.user;
   if (f.hostname !== undefined) body.Hostname = f.hostname;
+  if (f.domainname !== undefined) body.Domainname = f.domainname;
   if (f.stopSignal !== undefined) body.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) body.StopTimeout = intFlag(f.stopTimeout, '--stop-timeout');
   const health = healthFlags(f);
@@ -286,7 +300,117 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     body.ExposedPorts = exposed;
     if (Object.keys(bindings).length) hc.PortBindings = bindings;
   }
+  if (Object.keys(net.endpoints).length) body.NetworkingConfig = { EndpointsConfig: net.endpoints };
   return { body, name: f.name, platform: f.platform };
+}
+
+/** `--add-host name:ip` or `name=ip` (ip may be `host-gateway`, IPv6 may be in brackets), checked like docker's ValidateExtraHost; sent as "name:ip". */
+export function parseExtraHost(v: string): string {
+  let i = v.indexOf('=');
+  if (i < 0) i = v.indexOf(':');
+  const name = i < 0 ? '' : v.slice(0, i);
+  let ip = i < 0 ? '' : v.slice(i + 1);
+  if (!name || name.includes(':')) throw flagErr(v, '--add-host', `bad format for add-host: ${JSON.stringify(v)}`);
+  if (ip !== 'host-gateway') {
+    if (ip.length > 2 && ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
+    if (!isIP(ip.trim())) throw flagErr(v, '--add-host', `invalid IP address in add-host: ${JSON.stringify(ip)}`);
+  }
+  return `${name}:${ip}`;
+}
+
+const DOMAIN_LABEL = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^(${DOMAIN_LABEL}(?:\\.${DOMAIN_LABEL})*)\\.?\\s*$`);
+
+/** A --dns-search domain as docker's ValidateDNSSearch takes it ("." stands for none; a trailing dot is dropped). */
+export function dnsSearchEntry(v: string): string {
+  const d = v.replace(/^ +| +$/g, '');
+  if (d === '.') return d;
+  const m = /[a-zA-Z]/.test(d) ? DOMAIN.exec(d) : null;
+  if (!m || m[1].length >= 255) throw flagErr(v, '--dns-search', `${d} is not a valid domain`);
+  return m[1];
+}
+
+/** Network modes that are not user-defined networks (moby's NetworkMode.IsUserDefined). */
+export function isUserDefinedNetwork(mode: string): boolean {
+  return !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:');
+}
+
+interface NetworkAttachment { target: string; ep: EndpointSettings }
+
+/** One --network value: a name, or docker's csv form `name=n,alias=a,ip=…,ip6=…,driver-opt=k=v,…`. */
+export function parseNetworkFlag(value: string): NetworkAttachment {
+  if (!/\w+=\w+(,\w+=\w+)*/.test(value)) return { target: value, ep: {} };
+  const att: NetworkAttachment = { target: '', ep: {} };
+  const addr = (v: string) => {
+    if (!isIP(v)) throw flagErr(value, '--network', `ParseAddr(${JSON.stringify(v)}): unable to parse IP`);
+    return v;
+  };
+  for (const field of value.split(',')) {
+    const lower = field.toLowerCase(); // docker lower-cases every field
+    const i = lower.indexOf('=');
+    const key = i < 0 ? '' : lower.slice(0, i).trim();
+    if (!key) throw flagErr(value, '--network', `invalid field ${field}`);
+    const val = lower.slice(i + 1).trim();
+    switch (key) {
+      case 'name': att.target = val; break;
+      case 'alias': (att.ep.Aliases ??= []).push(val); break;
+      case 'ip': (att.ep.IPAMConfig ??= {}).IPv4Address = addr(val); break;
+      case 'ip6': (att.ep.IPAMConfig ??= {}).IPv6Address = addr(val); break;
+      case 'link-local-ip': ((att.ep.IPAMConfig ??= {}).LinkLocalIPs ??= []).push(addr(val)); break;
+      case 'mac-address': att.ep.MacAddress = val; break;
+      case 'driver-opt': {
+        const j = val.indexOf('=');
+        if (j <= 0) throw flagErr(value, '--network', 'invalid key value pair format in driver options');
+        (att.ep.DriverOpts ??= {})[val.slice(0, j).trim()] = val.slice(j + 1).trim();
+        break;
+      }
+      case 'gw-priority':
+        if (!/^[+-]?\d+$/.test(val)) throw flagErr(value, '--network', `invalid gw-priority (${val}): invalid syntax`);
+        att.ep.GwPriority = Number(val);
+        break;
+      default: throw flagErr(value, '--network', `invalid field key ${key}`);
+    }
+  }
+  if (!att.target) throw flagErr(value, '--network', 'network name/id is not specified');
+  return att;
+}
+
+/**
+ * --network (repeatable), --network-alias and --ip/--ip6 → HostConfig.NetworkMode and NetworkingConfig.EndpointsConfig,
+ * as docker's parseNetworkOpts builds them: the plain flags apply to the first network; a single network without
+ * endpoint settings sends none; aliases are refused on networks that are not user-defined.
+ */
+export function networkOpts(f: Pick<RunFlags, 'network' | 'networkAlias' | 'ip' | 'ip6'>): { mode: string; endpoints: Record<string, EndpointSettings> } {
+  const given = (Array.isArray(f.network) ? f.network : f.network ? [f.network] : []).map(parseNetworkFlag);
+  const list: NetworkAttachment[] = given.length ? given : [{ target: 'default', ep: {} }];
+  const first = list[0];
+  if (f.networkAlias?.length) {
+    if (first.ep.Aliases?.length) throw new UsageError('conflicting options: cannot specify both --network-alias and per-network alias');
+    first.ep.Aliases = [...f.networkAlias];
+  }
+  if (f.ip !== undefined) {
+    if (first.ep.IPAMConfig?.IPv4Address) throw new UsageError('conflicting options: cannot specify both --ip and per-network IPv4 address');
+    if (!isIP(f.ip.trim())) throw flagErr(f.ip, '--ip', `invalid string being converted to IP address: ${f.ip}`);
+    if (isIP(f.ip.trim()) === 4) (first.ep.IPAMConfig ??= {}).IPv4Address = f.ip.trim();
+  }
+  if (f.ip6 !== undefined) {
+    if (first.ep.IPAMConfig?.IPv6Address) throw new UsageError('conflicting options: cannot specify both --ip6 and per-network IPv6 address');
+    if (!isIP(f.ip6.trim())) throw flagErr(f.ip6, '--ip6', `invalid string being converted to IP address: ${f.ip6}`);
+    (first.ep.IPAMConfig ??= {}).IPv6Address = f.ip6.trim();
+  }
+  const endpoints: Record<string, EndpointSettings> = {};
+  let userDefined = false;
+  let builtIn = false;
+  list.forEach((a, i) => {
+    if (!a.target.trim()) throw new UsageError('no name set for network');
+    if (isUserDefinedNetwork(a.target)) userDefined = true; else builtIn = true;
+    if (!isUserDefinedNetwork(a.target) && a.ep.Aliases?.length) throw new UsageError('network-scoped aliases are only supported for user-defined networks');
+    if (a.target in endpoints) throw new UsageError(`network ${JSON.stringify(a.target)} is specified multiple times`);
+    if (i === 0 && list.length === 1 && !Object.keys(a.ep).length) return;
+    endpoints[a.target] = a.ep;
+  });
+  if (userDefined && builtIn) throw new UsageError('conflicting options: cannot attach both user-defined and non-user-defined network-modes');
+  return { mode: first.target, endpoints };
 }
 
 /** --health-* and --no-healthcheck → Config.Healthcheck (durations in nanoseconds), as the docker CLI builds it. */

@@ -12,7 +12,7 @@ const out = (s: string) => process.stdout.write(s);
 
 const CLIENT_VERSION = process.env.TUG_VERSION ?? '0.1.0';
 
-function compileTemplate(format: string) {
+export function compileTemplate(format: string) {
   try {
     return parseTemplate(format);
   } catch (e) {
@@ -20,7 +20,7 @@ function compileTemplate(format: string) {
   }
 }
 
-function runTemplate(t: ReturnType<typeof parseTemplate>, data: unknown): string {
+export function runTemplate(t: ReturnType<typeof parseTemplate>, data: unknown): string {
   try {
     return execute(t, data);
   } catch (e) {
@@ -31,13 +31,15 @@ function runTemplate(t: ReturnType<typeof parseTemplate>, data: unknown): string
 
 // ---- inspect ----
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'network';
+const KINDS: Kind[] = ['container', 'image', 'network'];
 
 /** One object; with a --type the daemon's own error is reported, without one "No such object". */
 async function inspectOne(client: EngineClient, name: string, kind: Kind | undefined, size: boolean): Promise<unknown> {
-  const kinds: Kind[] = kind ? [kind] : ['container', 'image'];
+  const kinds: Kind[] = kind ? [kind] : KINDS;
   for (const k of kinds) {
     try {
+      if (k === 'network') return await client.networkInspect(name);
       return k === 'container' ? await client.containerInspect(name, size) : await client.imageInspect(name);
     } catch (e) {
       if (!isNotFound(e) || kind) throw e;
@@ -48,8 +50,8 @@ async function inspectOne(client: EngineClient, name: string, kind: Kind | undef
 
 export async function inspect(cmd: Command, names: string[], kind?: string): Promise<void> {
   const o = cmd.opts() as { format?: string; size?: boolean };
-  if (kind !== undefined && kind !== 'container' && kind !== 'image') {
-    throw new ExitError(1, `unknown type: "${kind}": must be one of "container", "image"`);
+  if (kind !== undefined && !KINDS.includes(kind as Kind)) {
+    throw new ExitError(1, `unknown type: "${kind}": must be one of ${KINDS.map((k) => `"${k}"`).join(', ')}`);
   }
   const client = clientFor(cmd);
   const tpl = o.format ? compileTemplate(o.format) : undefined;

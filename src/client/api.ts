@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { jsonMessages, type JsonMessage } from './jsonstream.js';
 import { Transport, type Hijacked, type Query, type RawResponse } from './transport.js';
 import type {
-  ContainerCreateBody, ContainerInspect, ContainerSummary, Filters, ImageDeleteItem, ImageSummary,
-  PruneResult, TopResult, VersionInfo, WaitResult,
+  ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, ImageDeleteItem, ImageSummary,
+  NetworkCreateBody, NetworkInfo, PruneResult, TopResult, VersionInfo, WaitResult,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -203,6 +203,35 @@ export class EngineClient {
 
   execInspect(execId: string): Promise<{ ExitCode: number | null; Running: boolean; Pid?: number }> {
     return this.t.json('GET', `/exec/${enc(execId)}/json`);
+  }
+
+  // ---- networks ----
+  networkList(filters?: Filters): Promise<NetworkInfo[]> {
+    return this.t.json('GET', '/networks', { query: { filters: filtersOrUndefined(filters) } });
+  }
+
+  networkInspect(id: string, verbose = false): Promise<NetworkInfo> {
+    return this.t.json('GET', `/networks/${enc(id)}`, { query: { verbose: verbose || undefined } });
+  }
+
+  networkCreate(body: NetworkCreateBody): Promise<{ Id: string; Warning?: string }> {
+    return this.t.json('POST', '/networks/create', { body });
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    await this.t.buffer('DELETE', `/networks/${enc(id)}`);
+  }
+
+  async networkConnect(id: string, container: string, endpoint?: EndpointSettings): Promise<void> {
+    await this.t.buffer('POST', `/networks/${enc(id)}/connect`, { body: { Container: container, ...(endpoint ? { EndpointConfig: endpoint } : {}) } });
+  }
+
+  async networkDisconnect(id: string, container: string, force = false): Promise<void> {
+    await this.t.buffer('POST', `/networks/${enc(id)}/disconnect`, { body: { Container: container, Force: force } });
+  }
+
+  async networkPrune(filters?: Filters): Promise<string[]> {
+    return (await this.objectPrune('networks', filters)).deleted;
   }
 
   // ---- images ----

@@ -45,10 +45,59 @@ export interface ContainerCreateBody {
     Tmpfs?: Record<string, string>;
     ExtraHosts?: string[];
     Dns?: string[];
+    DnsSearch?: string[];
+    DnsOptions?: string[];
     ShmSize?: number;
     [k: string]: unknown;
   };
-  NetworkingConfig?: { EndpointsConfig?: Record<string, unknown> };
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettings> };
+}
+
+/** What a container asks of one network: create's EndpointsConfig entries, connect's EndpointConfig. */
+export interface EndpointSettings {
+  IPAMConfig?: { IPv4Address?: string; IPv6Address?: string; LinkLocalIPs?: string[] };
+  Links?: string[];
+  Aliases?: string[];
+  MacAddress?: string;
+  DriverOpts?: Record<string, string>;
+  GwPriority?: number;
+}
+
+export interface IPAMConfig { Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }
+
+/** POST /networks/create. */
+export interface NetworkCreateBody {
+  Name: string;
+  Driver?: string;
+  Scope?: string;
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network: string };
+  IPAM?: { Driver?: string; Config?: IPAMConfig[]; Options?: Record<string, string> };
+  EnableIPv6?: boolean;
+  Options?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+/** GET /networks and /networks/{id} (the Network definition). */
+export interface NetworkInfo {
+  Name: string;
+  Id: string;
+  Created?: string;
+  Scope?: string;
+  Driver?: string;
+  EnableIPv4?: boolean;
+  EnableIPv6?: boolean;
+  IPAM?: { Driver?: string; Config?: IPAMConfig[] | null; Options?: Record<string, string> | null };
+  Internal?: boolean;
+  Attachable?: boolean;
+  Ingress?: boolean;
+  Containers?: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }> | null;
+  Options?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+  [k: string]: unknown;
 }
 
 export interface ContainerSummary {

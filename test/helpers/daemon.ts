@@ -1,8 +1,8 @@
 // A real tugd for integration tests: its own data root, socket and runtime state, cleaned up after.
 import { hostRoutes, overlaps } from '../../src/services/network/subnet.ts';
-import { dropNetworkRules } from '../../src/services/network/rules.ts';
+import { dropIsolationChainIfEmpty, dropNetworkRules } from '../../src/services/network/rules.ts';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, existsSync, readFileSync, createReadStream } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, readFileSync, readdirSync, createReadStream } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,10 +45,12 @@ export class TestDaemon {
   /** Its own bridge device and subnet, so that daemons of tests running side by side never meet. */
   readonly bridge = `tt${process.pid.toString(36)}${(++daemons).toString(36)}`.slice(0, 15);
   private bip = '';
+  /** Subnets of its user-defined networks come from a /20 of its own. */
+  private pool = `base=10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 16) * 16}.0/20,size=24`;
 
   async start(extra: string[] = []): Promise<void> {
     if (!this.bip) this.bip = freeTestSubnet();
-    this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), '--bridge', this.bridge, '--bip', this.bip, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), '--bridge', this.bridge, '--bip', this.bip, '--default-address-pool', this.pool, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr?.on('data', (d: Buffer) => { this.logs += d.toString(); });
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
@@ -90,6 +92,18 @@ export class TestDaemon {
     return { code: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
   }
 
+  /** The tug CLI without blocking the event loop (for tests that serve something in-process meanwhile). */
+  tugAsync(args: string[]): Promise<Run> {
+    return new Promise((resolvePromise) => {
+      const p = spawn(process.execPath, [TUG, '-H', this.host, ...args]);
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+      p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+      p.on('close', (code) => resolvePromise({ code: code ?? -1, stdout, stderr }));
+    });
+  }
+
   /** Run the real docker CLI against this daemon. */
   docker(args: string[], input?: string | Buffer): Run {
     const r = spawnSync(DOCKER, args, { input: input === undefined ? undefined : Buffer.from(input), timeout: 60000, env: { ...process.env, DOCKER_HOST: this.host, DOCKER_CONFIG: join(this.dir, 'docker-config') } });
@@ -121,6 +135,13 @@ export class TestDaemon {
     });
   }
 
+  /** The network records in its data root (bridge networks list their devices). */
+  networks(): Array<{ Id: string; Name: string; Bridges: string[] }> {
+    const dir = join(this.root, 'network/networks');
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { Id: string; Name: string; Bridges: string[] });
+  }
+
   /** Remove every container, stop the daemon, and leave no mount, cgroup or file behind. */
   async cleanup(): Promise<void> {
     try {
@@ -137,6 +158,13 @@ export class TestDaemon {
     spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tugboat /sys/fs/cgroup/tugboat; do [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -empty -newer ${this.dir} -exec rmdir {} + 2>/dev/null; done; true`]);
     spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     dropNetworkRules(this.bridge);
+    // networks a test left, with every bridge they grew onto and the veth joining it to the first
+    for (const n of this.networks()) {
+      n.Bridges.forEach((b, i) => spawnSync('ip', ['link', 'del', i === 0 ? b : `tb${n.Id.slice(0, 8)}a${i}`], { stdio: 'ignore' }));
+      for (const b of n.Bridges.slice(1)) spawnSync('ip', ['link', 'del', b], { stdio: 'ignore' });
+      if (n.Bridges[0]) dropNetworkRules(n.Bridges[0]);
+    }
+    dropIsolationChainIfEmpty();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -117,17 +117,6 @@ test('a registry behind htpasswd: refused without login, pulled after tug login 
   ok(d.tug(['rmi', ref]));
 });
 
-function tugAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(REPO, 'dist/tug.js'), '-H', d.host, ...args]);
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    p.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 /** Serve a registry from files we control, to feed tugd broken content. */
 async function fakeRegistry(files: Record<string, { type: string; body: Buffer }>): Promise<{ host: string; close: () => void }> {
   const { createServer } = await import('node:http');
@@ -176,7 +165,7 @@ test('tampered content is refused and nothing of it is kept', async () => {
     for (const [tag, why] of cases) {
       // the fake registry lives in this process: the CLI must run without blocking it
       const repo = tag === 'bad-diffid' ? 'y' : 'x';
-      const r = await tugAsync(['pull', `${reg.host}/${repo}${tag.startsWith('@') ? tag : `:${tag}`}`]);
+      const r = await d.tugAsync(['pull', `${reg.host}/${repo}${tag.startsWith('@') ? tag : `:${tag}`}`]);
       assert.equal(r.code, 1, `${tag}: ${r.stdout}`);
       assert.match(r.stderr, why, tag);
     }
@@ -214,7 +203,7 @@ test('kill -9 during a pull: after the restart nothing partial is kept and the p
     await d.start();
     assert.equal(spawnSync('find', [ingest, join(d.root, 'snapshots', 'tmp'), '-mindepth', '1'], { encoding: 'utf8' }).stdout, '', 'no partial blob or unpack left');
     assert.doesNotMatch(d.tug(['images']).stdout, /demo\/app/);
-    const again = await tugAsync(['pull', ref]);
+    const again = await d.tugAsync(['pull', ref]);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(d.tug(['run', '--rm', ref]).stdout, 'hello from the second layer\n');
     d.tug(['rmi', ref]);

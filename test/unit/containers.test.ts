@@ -45,8 +45,9 @@ test('bad host configs are refused with docker messages', () => {
   bad({ NetworkMode: 'none', PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /published ports need a network/);
   bad({ PortBindings: { '80/tcp': [{ HostPort: '99999' }] } }, /invalid port specification/);
   bad({ PortBindings: { 'http': [{ HostPort: '80' }] } }, /invalid port specification/);
-  bad({ NetworkMode: 'container:other' }, /not supported by this engine yet/);
-  bad({ NetworkMode: 'mynet' }, /network mynet not found/);
+  bad({ NetworkMode: 'container:other', PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /conflicting options: port publishing/);
+  bad({ NetworkMode: 'container:other', Dns: ['1.1.1.1'] }, /conflicting options: dns/);
+  bad({ ExtraHosts: ['nohost'] }, /invalid extra host "nohost"/);
   bad({ Binds: ['/tmp:/data'] }, /bind mounts .* not supported/);
   assert.throws(() => buildRecord({ Image: 'x' }, { ...image, config: { ...image.config, config: {} } }, 'n', 'x', ['runc'], 'runc', () => ''), /No command specified/);
 });
