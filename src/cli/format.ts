@@ -221,9 +221,10 @@ export { parseGoDuration };
  */
 export function parseTimestamp(value: string, nowMs = Date.now()): string {
   const v = value.trim();
-  const dur = parseGoDuration(v);
+  // "0" is a valid duration, but docker reads it as the epoch
+  const dur = v === '0' ? undefined : parseGoDuration(v);
   if (dur !== undefined) return secondsString(nowMs / 1000 - dur);
-  if (/^\d+(\.\d{1,9})?$/.test(v)) return v.includes('.') ? v : v;
+  if (/^\d+(\.\d{1,9})?$/.test(v)) return v;
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(v);
   if (!m) throw new Error(`invalid value for "since": failed to parse value as time or duration: "${value}"`);
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = '', zone] = m;

@@ -103,7 +103,8 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
     const inWindow = (e: EngineEvent) => e.timeNano / 1e9 >= since && (!until || e.timeNano / 1e9 <= until);
     ctx.res.writeHead(200, { 'Content-Type': 'application/json' });
     ctx.res.flushHeaders();
-    if (since) for (const e of d.events.history()) if (inWindow(e) && match(e)) ctx.res.write(shape(e));
+    // since=0 replays everything, as docker does (the epoch is not Go's zero time)
+    if (ctx.query.get('since')) for (const e of d.events.history()) if (inWindow(e) && match(e)) ctx.res.write(shape(e));
     if (until && until * 1000 <= Date.now()) { ctx.res.end(); return; }
     const off = d.events.subscribe((e) => { if (match(e)) ctx.res.write(shape(e)); });
     const timer = until ? setTimeout(() => { off(); ctx.res.end(); }, until * 1000 - Date.now()) : undefined;

@@ -1,0 +1,184 @@
+// User-defined networks: names and aliases through the embedded DNS, isolation between networks, --internal,
+// container: mode, connect/disconnect (live and before start), the docker CLI, bad input, and a network that
+// grows past one bridge's ports.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { existsSync } from 'node:fs';
+import * as dnsPacket from 'dns-packet';
+import { TestDaemon } from '../helpers/daemon.ts';
+
+const d = new TestDaemon();
+before(async () => { await d.start(); await d.makeImages(); });
+after(async () => { await d.cleanup(); });
+
+const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equal(r.code, 0, r.stderr); return r.stdout; };
+const fails = (r: { code: number; stdout: string; stderr: string }, re: RegExp) => { assert.notEqual(r.code, 0, r.stdout); assert.match(r.stderr, re); };
+/** A busybox httpd answering its own name. */
+const web = (name: string, args: string[]) => ok(d.tug(['run', '-d', '--name', name, ...args, 'busybox', 'sh', '-c', `mkdir -p /w && echo hello-${name} > /w/index.html && exec httpd -f -p 80 -h /w`])).trim();
+const fetchIn = (host: string) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80`;
+const inspect = (ref: string) => JSON.parse(ok(d.tug(['inspect', ref])))[0];
+const ipOn = (ref: string, net: string) => inspect(ref).NetworkSettings.Networks[net].IPAddress as string;
+
+test('two containers on a user network reach each other by name and by alias; the network shows them', () => {
+  const id = ok(d.tug(['network', 'create', '--label', 'team=a', 'appnet'])).trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  web('db', ['--network', 'appnet', '--network-alias', 'database']);
+  const out = ok(d.tug(['run', '--rm', '--network', 'appnet', 'busybox', 'sh', '-c', `${fetchIn('db')}; ${fetchIn('database')}; ping -c1 -W2 db >/dev/null && echo ping-ok; nslookup database | grep -A1 'Name:'`]));
+  assert.match(out, /hello-db[\s\S]*hello-db/);
+  assert.match(out, /ping-ok/);
+  assert.match(out, new RegExp(`Address:? *${ipOn('db', 'appnet').replace(/\./g, '\\.')}`));
+
+  const net = JSON.parse(ok(d.tug(['network', 'inspect', 'appnet'])))[0];
+  assert.equal(net.Driver, 'bridge');
+  assert.deepEqual(net.Labels, { team: 'a' });
+  assert.match(net.IPAM.Config[0].Subnet, /^10\.\d+\.\d+\.0\/24$/);
+  const members = Object.values(net.Containers) as Array<{ Name: string; IPv4Address: string }>;
+  assert.deepEqual(members.map((c) => c.Name), ['db']);
+  assert.equal(members[0].IPv4Address, `${ipOn('db', 'appnet')}/24`);
+  const ep = inspect('db').NetworkSettings.Networks.appnet;
+  assert.deepEqual(ep.Aliases, ['database']);
+  assert.equal(ep.NetworkID, id);
+  assert.match(ok(d.tug(['network', 'ls', '--filter', 'label=team=a', '--format', '{{.Name}}'])), /^appnet\n$/);
+  assert.match(ok(d.tug(['ps', '--filter', 'network=appnet', '--format', '{{.Names}}'])), /^db\n$/);
+
+  // names of other containers are answered; anything else is forwarded to the host's resolvers
+  assert.match(ok(d.tug(['run', '--rm', '--network', 'appnet', 'busybox', 'cat', '/etc/resolv.conf'])), new RegExp(`nameserver ${net.IPAM.Config[0].Gateway.replace(/\./g, '\\.')}`));
+  const mirror = d.tug(['run', '--rm', '--network', 'appnet', 'busybox', 'nslookup', 'deb.debian.org']);
+  assert.match(mirror.stdout, /Name:\s+deb\.debian\.org/, mirror.stdout + mirror.stderr);
+});
+
+test('networks are isolated: no traffic and no names across them; the default bridge resolves names too', () => {
+  ok(d.tug(['network', 'create', 'othernet']));
+  web('lone', ['--network', 'othernet']);
+  web('plain', []);
+  const ip = ipOn('lone', 'othernet');
+  const across = d.tug(['run', '--rm', '--network', 'appnet', 'busybox', 'sh', '-c', `${fetchIn(ip)}; nslookup lone; ping -c1 -W1 ${ipOn('plain', 'bridge')}`]);
+  assert.doesNotMatch(across.stdout, /hello-lone/);
+  assert.notEqual(across.code, 0);
+  assert.match(across.stdout + across.stderr, /can't find lone|NXDOMAIN/i);
+  // unlike docker, the default bridge has names
+  assert.match(ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', fetchIn('plain')])), /hello-plain/);
+  // a container on both networks reaches both
+  const both = ok(d.tug(['run', '--rm', '--network', 'appnet', '--network', 'othernet', 'busybox', 'sh', '-c', `${fetchIn('db')}; ${fetchIn('lone')}`]));
+  assert.match(both, /hello-db[\s\S]*hello-lone/);
+});
+
+test('--internal: containers talk to each other but have no route out', () => {
+  ok(d.tug(['network', 'create', '--internal', 'vault']));
+  web('secret', ['--network', 'vault']);
+  const out = d.tug(['run', '--rm', '--network', 'vault', 'busybox', 'sh', '-c', `${fetchIn('secret')}; ip route; nc -w 2 -z ${execFileSync('getent', ['ahostsv4', 'deb.debian.org'], { encoding: 'utf8' }).split(/\s/)[0]} 80 && echo OUT-OK`]);
+  assert.match(out.stdout, /hello-secret/);
+  assert.doesNotMatch(out.stdout, /default/);
+  assert.doesNotMatch(out.stdout, /OUT-OK/);
+  assert.equal(JSON.parse(ok(d.tug(['network', 'inspect', 'vault'])))[0].Internal, true);
+});
+
+test('--network container:NAME shares the namespace; --network host sees the host', () => {
+  ok(d.tug(['run', '-d', '--name', 'owner', '--network', 'appnet', 'busybox', 'sh', '-c', 'echo shared | nc -l -p 7000']));
+  const out = ok(d.tug(['run', '--rm', '--network', 'container:owner', 'busybox', 'sh', '-c', 'ip -4 -o addr show eth0; sleep 0.3; nc -w 2 127.0.0.1 7000']));
+  assert.match(out, new RegExp(ipOn('owner', 'appnet').replace(/\./g, '\\.')));
+  assert.match(out, /shared/);
+  ok(d.tug(['rm', '-f', 'owner']));
+  fails(d.tug(['run', '--rm', '--network', 'container:nosuch', 'busybox', 'true']), /No such container: nosuch/);
+  assert.match(ok(d.tug(['run', '--rm', '--network', 'host', 'busybox', 'ip', 'link'])), new RegExp(d.bridge));
+});
+
+test('connect and disconnect: live, and before start as docker-compose does; --ip', () => {
+  ok(d.tug(['network', 'create', '--subnet', '10.231.7.0/24', '--gateway', '10.231.7.254', 'fixed']));
+  web('svc', ['--network', 'fixed', '--ip', '10.231.7.50']);
+  assert.equal(ipOn('svc', 'fixed'), '10.231.7.50');
+  fails(d.tug(['run', '-d', '--network', 'fixed', '--ip', '10.231.7.50', 'busybox', 'sleep', '9']), /Address already in use|already/);
+
+  ok(d.tug(['run', '-d', '--name', 'roamer', 'busybox', 'sleep', '1000']));
+  fails(d.tug(['exec', 'roamer', 'sh', '-c', fetchIn('svc')]), /bad address|can't|not found/i);
+  ok(d.tug(['network', 'connect', '--alias', 'rover', 'fixed', 'roamer']));
+  assert.match(ok(d.tug(['exec', 'roamer', 'sh', '-c', fetchIn('svc')])), /hello-svc/);
+  assert.match(ok(d.tug(['exec', 'roamer', 'ip', '-4', '-o', 'addr'])), /eth1\s+inet 10\.231\.7\./);
+  assert.match(ok(d.tug(['exec', 'svc', 'nslookup', 'rover'])), /10\.231\.7\./);
+  ok(d.tug(['network', 'disconnect', 'fixed', 'roamer']));
+  assert.doesNotMatch(ok(d.tug(['exec', 'roamer', 'ip', '-4', '-o', 'addr'])), /10\.231\.7\./);
+  assert.equal(inspect('roamer').NetworkSettings.Networks.fixed, undefined);
+
+  // created, connected, then started: joins both networks at start
+  ok(d.tug(['create', '--name', 'late', '--network', 'appnet', 'busybox', 'sleep', '1000']));
+  ok(d.tug(['network', 'connect', 'fixed', 'late']));
+  assert.deepEqual(Object.keys(inspect('late').NetworkSettings.Networks).sort(), ['appnet', 'fixed']);
+  ok(d.tug(['start', 'late']));
+  const addrs = ok(d.tug(['exec', 'late', 'ip', '-4', '-o', 'addr']));
+  assert.match(addrs, /eth0\s+inet 10\./);
+  assert.match(addrs, /eth1\s+inet 10\.231\.7\./);
+  fails(d.tug(['network', 'connect', 'fixed', 'late']), /already exists in network fixed/);
+  const events = ok(d.tug(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=network', '--format', '{{.Action}}']));
+  assert.match(events, /create[\s\S]*connect[\s\S]*disconnect/);
+});
+
+test('the docker CLI: network create, ls, inspect, connect, run --network, rm', () => {
+  ok(d.docker(['network', 'create', '--subnet', '10.232.9.0/24', 'dnet']));
+  assert.match(ok(d.docker(['network', 'ls'])), /dnet\s+bridge\s+local/);
+  assert.equal(ok(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'dnet'])).trim(), '10.232.9.0/24');
+  ok(d.docker(['run', '-d', '--name', 'dweb', '--network', 'dnet', '--network-alias', 'dw', 'busybox', 'sh', '-c', 'mkdir -p /w && echo hi-docker > /w/index.html && exec httpd -f -p 80 -h /w']));
+  ok(d.docker(['run', '-d', '--name', 'dclient', 'busybox', 'sleep', '1000']));
+  ok(d.docker(['network', 'connect', 'dnet', 'dclient']));
+  assert.match(ok(d.docker(['exec', 'dclient', 'sh', '-c', fetchIn('dw')])), /hi-docker/);
+  assert.match(ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'dclient'])), /"dnet":\{.*"IPAddress":"10\.232\.9\./);
+  fails(d.docker(['network', 'rm', 'dnet']), /has active endpoints/);
+  ok(d.docker(['rm', '-f', 'dweb', 'dclient']));
+  ok(d.docker(['network', 'rm', 'dnet']));
+  assert.doesNotMatch(ok(d.docker(['network', 'ls'])), /dnet/);
+});
+
+test('bad input: clear errors, nothing half-made', () => {
+  const before = d.networks().length;
+  fails(d.tug(['network', 'create', '--subnet', '10.231.7.128/25', 'overlap']), /overlaps/);
+  fails(d.tug(['network', 'create', '--subnet', '10.300.0.0/16', 'badcidr']), /invalid|CIDR/i);
+  fails(d.tug(['network', 'create', 'appnet']), /network with name appnet already exists/);
+  fails(d.tug(['network', 'create', '--driver', 'overlay', 'ov']), /plugin "overlay" not found/);
+  fails(d.tug(['network', 'create', '--subnet', '10.233.0.0/24', '--gateway', '10.234.0.1', 'gw']), /no matching subnet for gateway/);
+  assert.equal(d.networks().length, before);
+  fails(d.tug(['network', 'rm', 'bridge']), /pre-defined network and cannot be removed/);
+  fails(d.tug(['network', 'rm', 'appnet']), /has active endpoints/);
+  fails(d.tug(['network', 'rm', 'nosuchnet']), /network nosuchnet not found/);
+  fails(d.tug(['run', '--rm', '--network', 'nosuchnet', 'busybox', 'true']), /network nosuchnet not found/);
+  fails(d.tug(['run', '--rm', '--ip', '10.0.0.5', 'busybox', 'true']), /user specified IP address is supported on user defined networks only/);
+  fails(d.tug(['run', '--rm', '--network', 'fixed', '--ip', '10.99.0.5', 'busybox', 'true']), /no configured subnet or ip-range contain the IP address 10\.99\.0\.5/);
+  fails(d.tug(['network', 'connect', 'fixed', 'nosuchctr']), /No such container: nosuchctr/);
+  fails(d.tug(['run', '--rm', '--network', 'host', '-p', '80:80', 'busybox', 'true']), /published ports need a network/);
+  assert.equal(d.networks().length, before);
+});
+
+test('prune removes unused networks only; rm leaves no bridge, rule or lease', () => {
+  ok(d.tug(['rm', '-f', 'lone']));
+  const other = d.networks().find((n) => n.Name === 'othernet')!;
+  ok(d.tug(['network', 'create', 'spare']));
+  const out = ok(d.tug(['network', 'prune', '-f']));
+  assert.match(out, /othernet/);
+  assert.match(out, /spare/);
+  assert.doesNotMatch(out, /appnet|bridge/);
+  assert.ok(!existsSync(`/sys/class/net/${other.Bridges[0]}`), 'its bridge is gone');
+  assert.doesNotMatch(execFileSync('iptables-save', { encoding: 'utf8' }), new RegExp(`tugboat:${other.Bridges[0]}"`));
+  assert.ok(!existsSync(`${d.root}/network/ipam/tugboat-${other.Bridges[0]}`), 'its leases are gone');
+});
+
+test('--dns: names not ours go to the container\'s own resolver, through the embedded DNS', async () => {
+  // a tiny DNS server on the host's loopback, which only the daemon (not the container) can reach
+  const server = createSocket('udp4');
+  server.on('message', (msg, rinfo) => {
+    const q = dnsPacket.decode(msg);
+    const answers = q.questions?.[0]?.name === 'magic.test' && q.questions[0].type === 'A' ? [{ type: 'A' as const, name: 'magic.test', ttl: 60, data: '192.0.2.77' }] : [];
+    server.send(dnsPacket.encode({ id: q.id, type: 'response', flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers }), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((r) => server.bind(53, '127.0.0.77', r));
+  try {
+    const r = await d.tugAsync(['run', '--rm', '--network', 'appnet', '--dns', '127.0.0.77', '--dns-search', 'example.internal', '--add-host', 'gw:host-gateway', 'busybox', 'sh', '-c', 'nslookup magic.test; cat /etc/resolv.conf /etc/hosts']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Address:? *192\.0\.2\.77/);
+    assert.match(r.stdout, /search example\.internal/);
+    assert.doesNotMatch(r.stdout, /nameserver 127\./);
+    const gw = /(\d+\.\d+\.\d+\.\d+)\tgw/.exec(r.stdout)![1];
+    assert.equal(gw, JSON.parse(ok(d.tug(['network', 'inspect', 'bridge'])))[0].IPAM.Config[0].Gateway);
+  } finally {
+    server.close();
+  }
+});
