@@ -8,6 +8,9 @@
 //
 // It starts its own tugd on a temporary socket and data root and takes everything down at the
 // end, on error and on Ctrl-C: containers it made in any engine, tugd, mounts, the data root.
+//
+// bench/network.ts imports its engines, tugd handling and reporting helpers: main() runs only when
+// this file is the entry point.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
@@ -18,7 +21,7 @@ import { dropNetworkRules } from '../src/services/network/rules.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-function intEnv(name: string, dflt: number): number {
+export function intEnv(name: string, dflt: number): number {
   const v = process.env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number.parseInt(v, 10);
@@ -28,20 +31,20 @@ function intEnv(name: string, dflt: number): number {
 
 const N = intEnv('BENCH_N', 20);
 const DETACHED = intEnv('BENCH_DETACHED', 100);
-const DOCKER_CLI = process.env.BENCH_DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
+export const DOCKER_CLI = process.env.BENCH_DOCKER_CLI ?? (existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : 'docker');
 const DOCKERD_HOST = process.env.BENCH_DOCKERD_HOST ?? 'unix:///var/run/docker.sock';
 const PODMAN_RUNTIME = process.env.BENCH_PODMAN_RUNTIME ?? 'runc';
-const ONLY = (process.env.BENCH_ENGINES ?? 'tugboat,docker,podman').split(',').map((s) => s.trim());
+export const ONLY = (process.env.BENCH_ENGINES ?? 'tugboat,docker,podman').split(',').map((s) => s.trim());
 const TUGD_EXTRA = (process.env.BENCH_TUGD_ARGS ?? '').split(/\s+/).filter(Boolean);
 // Which tugd and tug to measure (defaults: this checkout's bundles, run by this node).
 const TUGD_BIN = process.env.BENCH_TUGD_BIN ?? join(repo, 'dist/tugd.js');
 const TUG_CMD = process.env.BENCH_TUG ? process.env.BENCH_TUG.split(/\s+/).filter(Boolean) : [process.execPath, join(repo, 'dist/tug.js')];
-const runId = `tugbench-${process.pid}`;
+export const runId = `tugbench-${process.pid}`;
 // the benchmark's tugd gets a bridge of its own (and a free subnet), never the one of a tugd already running
 const BENCH_BRIDGE = 'tugbench0';
 
 /** Remove a bridge and the network rules tugd tagged with its name. */
-function dropBridge(bridge: string): void {
+export function dropBridge(bridge: string): void {
   spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
   dropNetworkRules(bridge);
 }
@@ -133,7 +136,23 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // Signals reach node only between synchronous steps: the loops call this to let them in.
 let stopping = false;
-async function checkpoint(): Promise<void> {
+
+/** SIGINT/SIGTERM: the first one stops after the current step (the caller's finally cleans up), a second one leaves at once. */
+export function installSignalHandlers(): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (stopping) {
+        say(`${sig} again: leaving without cleaning up (tugd log and temp dirs under ${tmpdir()}/${runId}-*)`);
+        process.exit(130);
+      }
+      stopping = true;
+      say(`${sig}: stopping after the current step, then cleaning up`);
+    });
+  }
+}
+
+export const interrupted = (): boolean => stopping;
+export async function checkpoint(): Promise<void> {
   await sleep(0);
   if (stopping) throw new Error('interrupted');
 }
@@ -141,11 +160,11 @@ async function checkpoint(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // engines
 
-interface Cmd { argv: string[]; env?: NodeJS.ProcessEnv }
+export interface Cmd { argv: string[]; env?: NodeJS.ProcessEnv }
 
-interface RunResult { ok: boolean; ms: number; stdout: string; stderr: string; code: number | null }
+export interface RunResult { ok: boolean; ms: number; stdout: string; stderr: string; code: number | null }
 
-function exec(cmd: Cmd, args: string[], timeoutMs = 120_000): RunResult {
+export function exec(cmd: Cmd, args: string[], timeoutMs = 120_000): RunResult {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd.argv[0], [...cmd.argv.slice(1), ...args], {
     env: { ...process.env, ...cmd.env },
@@ -161,7 +180,7 @@ function exec(cmd: Cmd, args: string[], timeoutMs = 120_000): RunResult {
   return { ok: r.status === 0, ms, stdout: r.stdout ?? '', stderr, code: r.status };
 }
 
-interface Engine {
+export interface Engine {
   name: string; // tugboat, docker, podman
   cli: Cmd; // the client used for the detached test and the cleanup
   runClients: { label: string; cmd: Cmd }[]; // clients timed in (b)
@@ -185,7 +204,7 @@ function monitorsBy(match: (p: Proc) => boolean) {
 
 // tugd ------------------------------------------------------------------------------------------
 
-interface Tugd { proc: ChildProcess; sock: string; dataRoot: string; tmp: string; log: string; keepLog: boolean }
+interface Tugd { proc: ChildProcess; sock: string; dataRoot: string; tmp: string; log: string; keepLog: boolean; bridge: string }
 let tugd: Tugd | null = null;
 
 function ping(sock: string): Promise<boolean> {
@@ -201,7 +220,12 @@ function ping(sock: string): Promise<boolean> {
   });
 }
 
-async function startTugd(): Promise<Tugd> {
+/** Keep the benchmark tugd's log after the run (something failed against it). */
+export function keepTugdLog(): void {
+  if (tugd) tugd.keepLog = true;
+}
+
+async function startTugd(bridge: string, extraArgs: string[]): Promise<Tugd> {
   const bin = TUGD_BIN;
   if (!existsSync(bin)) throw new Error(`${bin} is missing: run npm run build`);
   const tmp = mkdtempSync(join(tmpdir(), `${runId}-`));
@@ -211,12 +235,12 @@ async function startTugd(): Promise<Tugd> {
   const fd = openSync(log, 'w');
   const proc = spawn(bin.endsWith('.js') ? process.execPath : bin, [...(bin.endsWith('.js') ? [bin] : []), '-H', `unix://${sock}`, '--data-root', dataRoot,
     // defaults, not this host's /etc/tugboat/daemon.json; runtime state under the temp dir too
-    '--config-file', join(tmp, 'daemon.json'), '--exec-root', join(tmp, 'exec'), '--bridge', BENCH_BRIDGE, ...TUGD_EXTRA], {
+    '--config-file', join(tmp, 'daemon.json'), '--exec-root', join(tmp, 'exec'), '--bridge', bridge, ...extraArgs, ...TUGD_EXTRA], {
     stdio: ['ignore', fd, fd],
     detached: true, // its own process group, so that stray children can be ended together
   });
   closeSync(fd);
-  const t: Tugd = { proc, sock, dataRoot, tmp, log, keepLog: true };
+  const t: Tugd = { proc, sock, dataRoot, tmp, log, keepLog: true, bridge };
   tugd = t;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -231,7 +255,7 @@ async function startTugd(): Promise<Tugd> {
   throw new Error(`tugd did not answer /_ping on ${sock} (exit ${proc.exitCode ?? proc.signalCode ?? 'none'}); log ${log}:\n${tail}`);
 }
 
-async function stopTugd(): Promise<void> {
+export async function stopTugd(): Promise<void> {
   const t = tugd;
   if (!t) return;
   tugd = null;
@@ -268,7 +292,7 @@ async function stopTugd(): Promise<void> {
   for (const m of mounts) {
     if (spawnSync('umount', [m]).status !== 0) spawnSync('umount', ['-l', m]);
   }
-  dropBridge(BENCH_BRIDGE);
+  dropBridge(t.bridge);
   rmSync(tmp, { recursive: true, force: true });
   if (!t.keepLog) rmSync(t.log, { force: true });
   else say(`tugd log kept: ${t.log}`);
@@ -276,8 +300,9 @@ async function stopTugd(): Promise<void> {
 
 // construction ---------------------------------------------------------------------------------
 
-async function tugboatEngine(): Promise<Engine> {
-  const t = await startTugd();
+/** Starts the benchmark's own tugd (temporary socket and data root, bridge `bridge`, more flags) and describes it. */
+export async function tugboatEngine(bridge = BENCH_BRIDGE, extraArgs: string[] = []): Promise<Engine> {
+  const t = await startTugd(bridge, extraArgs);
   const host = `unix://${t.sock}`;
   const tug: Cmd = { argv: [...TUG_CMD, '-H', host] };
   const dockerToTugd: Cmd = { argv: [DOCKER_CLI], env: { DOCKER_HOST: host } };
@@ -307,7 +332,7 @@ async function tugboatEngine(): Promise<Engine> {
   };
 }
 
-function dockerEngine(): Engine {
+export function dockerEngine(): Engine {
   const docker: Cmd = { argv: [DOCKER_CLI], env: { DOCKER_HOST: DOCKERD_HOST } };
   const v = exec(docker, ['version', '--format', '{{.Server.Version}}']);
   if (!v.ok) throw new Error(`dockerd is not answering on ${DOCKERD_HOST} (bash bench/install.sh starts it): ${v.stderr.trim()}`);
@@ -323,7 +348,7 @@ function dockerEngine(): Engine {
   };
 }
 
-function podmanEngine(): Engine {
+export function podmanEngine(): Engine {
   const podman: Cmd = { argv: ['podman', '--runtime', PODMAN_RUNTIME] };
   const v = exec(podman, ['version', '--format', '{{.Client.Version}}']);
   if (!v.ok) throw new Error(`podman does not work: ${v.stderr.trim()}`);
@@ -346,12 +371,12 @@ function podmanEngine(): Engine {
 // ---------------------------------------------------------------------------------------------
 // steps
 
-function importBusybox(e: Engine, tar: string): void {
-  const r = exec(e.cli, ['import', '--change', 'CMD ["sh"]', tar, 'busybox:latest']);
+export function importBusybox(e: Engine, tar: string, ref = 'busybox:latest', cmd = '["sh"]'): void {
+  const r = exec(e.cli, ['import', '--change', `CMD ${cmd}`, tar, ref]);
   if (!r.ok) throw new Error(`${e.name}: import failed: ${r.stderr.trim()}`);
 }
 
-function removeContainers(e: Engine, ids: string[]): void {
+export function removeContainers(e: Engine, ids: string[]): void {
   const rmArgs = e.name === 'podman' ? ['rm', '-f', '-t', '0'] : ['rm', '-f'];
   for (let i = 0; i < ids.length; i += 25) {
     const chunk = ids.slice(i, i + 25);
@@ -361,19 +386,19 @@ function removeContainers(e: Engine, ids: string[]): void {
   }
 }
 
-function sweep(e: Engine): void {
+export function sweep(e: Engine): void {
   // containers of this run, found by name, whatever was recorded
   const r = exec(e.cli, ['ps', '-aq', '--no-trunc', '--filter', `name=${runId}`]);
   const ids = new Set([...e.created, ...(r.ok ? r.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : [])]);
   if (ids.size) removeContainers(e, [...ids]);
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
-function pct(xs: number[], p: number): number {
+export function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)];
 }
@@ -495,14 +520,14 @@ async function benchDetached(e: Engine): Promise<DetachedStats> {
 // ---------------------------------------------------------------------------------------------
 // report
 
-const f0 = (x: number) => x.toFixed(0);
-const f1 = (x: number) => x.toFixed(1);
-const f2 = (x: number) => x.toFixed(2);
+export const f0 = (x: number) => x.toFixed(0);
+export const f1 = (x: number) => x.toFixed(1);
+export const f2 = (x: number) => x.toFixed(2);
 const mib = (kib: number) => kib / 1024;
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? pad(c, w[i]) : lpad(c, w[i]))).join('  ');
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
@@ -641,18 +666,11 @@ async function main(): Promise<void> {
   }
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    if (stopping) {
-      say(`${sig} again: leaving without cleaning up (tugd log and temp dirs under ${tmpdir()}/${runId}-*)`);
-      process.exit(130);
-    }
-    stopping = true;
-    say(`${sig}: stopping after the current step, then cleaning up`);
+// Run only as the entry point (bench/run.sh), not when bench/network.ts imports the helpers above.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  installSignalHandlers();
+  main().catch((err: unknown) => {
+    say(stopping ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = stopping ? 130 : 1;
   });
 }
-
-main().catch((err: unknown) => {
-  say(stopping ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = stopping ? 130 : 1;
-});

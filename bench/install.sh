@@ -16,7 +16,7 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 missing=()
-for pkg in docker.io podman containerd runc crun conmon iptables busybox-static procps debootstrap docker-registry skopeo; do
+for pkg in docker.io podman containerd runc crun conmon iptables busybox-static procps debootstrap docker-registry skopeo iperf3; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
     missing+=("$pkg")
   fi
@@ -25,6 +25,8 @@ done
 if ((${#missing[@]})); then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # iperf3 (bench/run-network.sh) asks whether to start its daemon at boot: no.
+  echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
   apt-get update -qq
   # No init system: keep package scripts from trying to start services.
   policy=/usr/sbin/policy-rc.d

@@ -46,9 +46,9 @@ Options:
       --default-runtime      Default OCI runtime for containers (default runc)
       --group string         Group for the unix socket (default tugboat)
   -b, --bridge string        Bridge device of the default network (default tug0)
-      --bip string           Its gateway address and prefix, e.g. 10.88.0.1/16 (default: a free 10.x.0.0/16)
+      --bip string           Its gateway address and prefix, e.g. 10.120.0.1/16 (default: a free 10.x.0.0/16)
       --default-address-pool base=CIDR,size=N
-                             Where subnets of new networks come from (default 10.88.0.0/13 and 10.96.0.0/11 in /16s)
+                             Where subnets of new networks come from (default 10.120.0.0/13 and 10.128.0.0/12 in /16s)
   -l, --log-level string     Set the logging level (debug, info, warn, error) (default info)
   -h, --help                 Print usage
 `;

@@ -60,8 +60,13 @@ export class BridgeDriver {
 
   /** The first bridge with its gateway address, up; the extra bridges and their links; the rules. Idempotent. */
   async setUp(): Promise<void> {
+    // a fixed MAC: a bridge otherwise takes its lowest port's, so the gateway's MAC would change under the
+    // containers' ARP caches whenever one joins or leaves
+    const mac = `02:75:${this.gateway.split('.').map((o) => Number(o).toString(16).padStart(2, '0')).join(':')}`;
     if (!(await this.exists(this.primary))) {
-      await ip(['link', 'add', 'name', this.primary, ...(this.mtu ? ['mtu', String(this.mtu)] : []), 'type', 'bridge']);
+      await ip(['link', 'add', 'name', this.primary, 'address', mac, ...(this.mtu ? ['mtu', String(this.mtu)] : []), 'type', 'bridge']);
+    } else if ((await fs.readFile(`/sys/class/net/${this.primary}/address`, 'utf8')).trim() !== mac) {
+      await ip(['link', 'set', this.primary, 'address', mac]);
     }
     const addr = `${this.gateway}/${this.prefix}`;
     const { stdout } = await ip(['-4', '-o', 'addr', 'show', 'dev', this.primary]);
@@ -91,7 +96,8 @@ export class BridgeDriver {
     if (!(await this.exists(a))) await ip(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
     await ip(['link', 'set', a, 'master', this.primary, 'up']);
     await ip(['link', 'set', b, 'master', dev, 'up']);
-    await ip(['link', 'set', dev, 'up']);
+    // no ARP of the host's own on it: the gateway must answer from the first bridge, where routing and NAT are
+    await ip(['link', 'set', dev, 'arp', 'off', 'up']);
   }
 
   /** A bridge with a free port, growing the network onto a new one when all are full. */

@@ -36,9 +36,17 @@ export function networkRules(bridge: string, subnet: string, o: RuleOptions = {}
   return rules;
 }
 
-/** Bridged traffic between a network's extra bridges (seen by FORWARD where br_netfilter is loaded). */
+/**
+ * An extra bridge of a network only switches frames to and from the first one, where routing and NAT happen.
+ * Where br_netfilter is loaded, bridged frames meet iptables too: they are let through, and not tracked there,
+ * since a connection first seen (and given its NAT) on the extra bridge would never be masqueraded on the first.
+ */
 export function extraBridgeRules(primary: string, extra: string): Rule[] {
-  return [{ table: 'filter', chain: 'FORWARD', spec: ['-i', extra, '-o', extra, '-m', 'comment', '--comment', `tugboat:${primary}`, '-j', 'ACCEPT'] }];
+  const tag = ['-m', 'comment', '--comment', `tugboat:${primary}`];
+  return [
+    { table: 'filter', chain: 'FORWARD', spec: ['-i', extra, '-o', extra, ...tag, '-j', 'ACCEPT'] },
+    { table: 'raw', chain: 'PREROUTING', spec: ['-i', extra, ...tag, '-j', 'CT', '--notrack'] },
+  ];
 }
 
 const ipt = (args: string[]) => run('iptables', ['-w', ...args]);
@@ -70,7 +78,9 @@ async function addMissing(rules: Rule[]): Promise<void> {
   for (const r of rules) {
     if (await exists(['-t', r.table, '-C', r.chain, ...r.spec])) continue;
     // isolation rules are appended (their order does not matter), the rest go first, before any host DROP
-    await ipt(r.chain === ISOLATION_CHAIN ? ['-t', r.table, '-A', r.chain, ...r.spec] : ['-t', r.table, '-I', r.chain, '1', ...r.spec]);
+    const add = () => ipt(r.chain === ISOLATION_CHAIN ? ['-t', r.table, '-A', r.chain, ...r.spec] : ['-t', r.table, '-I', r.chain, '1', ...r.spec]);
+    // the chain may have just been removed as empty by another daemon's last network: make it again
+    await add().catch(async () => { if (r.chain !== ISOLATION_CHAIN) throw new Error(`iptables: cannot add ${r.spec.join(' ')}`); await ensureIsolationChain(); await add(); });
   }
 }
 
@@ -79,7 +89,7 @@ async function addMissing(rules: Rule[]): Promise<void> {
  * and its jump stay while the host has tugboat networks, as docker's chains do; `dropIsolationChainIfEmpty` ends them.
  */
 export function dropNetworkRules(bridge: string): void {
-  for (const table of ['nat', 'filter']) {
+  for (const table of ['nat', 'filter', 'raw']) {
     const rules = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${bridge}"`));
     for (const r of rules) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
   }
@@ -90,6 +100,8 @@ export function dropIsolationChainIfEmpty(): void {
   const rules = spawnSync('iptables-save', ['-t', 'filter'], { encoding: 'utf8' }).stdout.split('\n');
   if (rules.some((l) => l.startsWith(`-A ${ISOLATION_CHAIN} `))) return;
   if (!rules.some((l) => l === `:${ISOLATION_CHAIN} - [0:0]` || l.startsWith(`:${ISOLATION_CHAIN} `))) return;
-  spawnSync('iptables', ['-w', '-t', 'filter', '-D', 'FORWARD', '-m', 'comment', '--comment', 'tugboat', '-j', ISOLATION_CHAIN], { stdio: 'ignore' });
-  spawnSync('iptables', ['-w', '-t', 'filter', '-X', ISOLATION_CHAIN], { stdio: 'ignore' });
+  const jump = ['-m', 'comment', '--comment', 'tugboat', '-j', ISOLATION_CHAIN];
+  spawnSync('iptables', ['-w', '-t', 'filter', '-D', 'FORWARD', ...jump], { stdio: 'ignore' });
+  // another daemon added a rule meanwhile: the chain stays, and so must the jump to it
+  if (spawnSync('iptables', ['-w', '-t', 'filter', '-X', ISOLATION_CHAIN], { stdio: 'ignore' }).status !== 0) spawnSync('iptables', ['-w', '-t', 'filter', '-I', 'FORWARD', '1', ...jump], { stdio: 'ignore' });
 }

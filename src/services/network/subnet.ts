@@ -42,7 +42,8 @@ export function hostRoutes(): string[] {
 /** docker's default-address-pools entry: subnets of `size` bits carved from `base`. */
 export interface AddressPool { base: string; size: number }
 
-export const DEFAULT_POOLS: AddressPool[] = [{ base: '10.88.0.0/13', size: 16 }, { base: '10.96.0.0/11', size: 16 }];
+// not podman's 10.88.0.0/16 (its bridge appears only with its first container), nor docker's 172.17.0.0/12
+export const DEFAULT_POOLS: AddressPool[] = [{ base: '10.120.0.0/13', size: 16 }, { base: '10.128.0.0/12', size: 16 }];
 
 export function parsePool(p: Record<string, unknown>): AddressPool {
   const base = String(p.base ?? '');
