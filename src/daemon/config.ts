@@ -16,7 +16,7 @@ export interface DaemonConfig {
   logLimits: LogLimits;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** The default bridge network: device name and docker's --bip ("gateway/prefix"), empty to choose one. */
-  network: { bridge: string; bip: string; pools: AddressPool[]; bridgeMaxPorts: number };
+  network: { bridge: string; bip: string; pools: AddressPool[]; bridgeMaxPorts: number; premade: number };
   /** daemon.json: insecure-registries, registry-mirrors, max-concurrent-downloads. */
   registry: { insecure: string[]; mirrors: string[]; concurrentDownloads: number };
   raw: Record<string, unknown>;
@@ -92,6 +92,8 @@ export function parseConfig(argv: string[]): DaemonConfig {
       pools: addressPools(flagValue(argv, ['--default-address-pool']), raw['default-address-pools']),
       // a Linux bridge takes 1024 ports; a network grows onto another bridge before that
       bridgeMaxPorts: positiveInt(raw['bridge-max-ports'], 'bridge-max-ports', 1000),
+      // namespaces made ahead per bridge network, so that a start costs no network setup (0: none)
+      premade: nonNegativeInt(raw['network-premade-namespaces'], 'network-premade-namespaces', 2),
     },
     registry: {
       insecure: stringList(raw['insecure-registries'], 'insecure-registries'),
@@ -118,6 +120,10 @@ function stringList(v: unknown, key: string): string[] {
   if (v === undefined) return [];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new Error(`invalid ${key} in daemon.json: expected a list of strings`);
   return v;
+}
+
+function nonNegativeInt(v: unknown, key: string, dflt: number): number {
+  return v === 0 ? 0 : positiveInt(v, key, dflt);
 }
 
 function positiveInt(v: unknown, key: string, dflt: number): number {

@@ -81,7 +81,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     store: new NetworkStore(join(cfg.dataRoot, 'network', 'networks')),
     cni: new CniRunner(), ports: new PortAllocator(), names, dns, events,
     containers: { all: () => store.all(), find: (ref) => store.find(ref), save: (rec) => store.save(rec) },
-    defaults: { bridge: cfg.network.bridge, subnet, pools: cfg.network.pools, maxPorts: cfg.network.bridgeMaxPorts },
+    defaults: { bridge: cfg.network.bridge, subnet, pools: cfg.network.pools, maxPorts: cfg.network.bridgeMaxPorts, premade: cfg.network.premade },
   });
   await networks.init();
   const supervisor = new Supervisor({
@@ -103,6 +103,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   // (the supervisor detaches those that died meanwhile), the rest undone before restart policies attach anew
   await networks.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
   await supervisor.reconcile(orphans);
+  networks.warmUp();
   for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
 
   const router = new Router();
@@ -122,5 +123,5 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
   });
-  return { router, supervisor, shutdown: async () => { health.stopAll(); await supervisor.shutdown(); await dns.closeAll(); } };
+  return { router, supervisor, shutdown: async () => { health.stopAll(); await supervisor.shutdown(); await networks.shutdown(); await dns.closeAll(); } };
 }

@@ -142,6 +142,23 @@ export class TestDaemon {
     return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { Id: string; Name: string; Bridges: string[] });
   }
 
+  /** The namespaces it makes ahead of time (per bridge network), once all are made: their netns paths, host-side
+   *  veths and addresses, which tests counting what containers leave behind must leave out. */
+  async premade(perNetwork = 2): Promise<{ netns: string[]; veths: Set<string>; ips: Set<string> }> {
+    type Entry = { netns: string; links: Array<{ result?: { interfaces?: Array<{ name: string; sandbox?: string }>; ips?: Array<{ address: string }> } }> };
+    const dir = join(this.root, 'network/pool');
+    const read = () => (existsSync(dir) ? readdirSync(dir) : []).filter((f) => f.endsWith('.json')).map((f) => { try { return JSON.parse(readFileSync(join(dir, f), 'utf8')) as Entry; } catch { return undefined; } });
+    const want = perNetwork * this.networks().filter((n) => n.Bridges?.length).length;
+    const list = await eventually(read, (l) => l.length === want && l.every((e) => e?.links[0]?.result)) as Entry[];
+    if (list.length !== want) throw new Error(`expected ${want} pre-made namespaces, found ${list.length}`);
+    const links = list.flatMap((e) => e.links);
+    return {
+      netns: list.map((e) => e.netns),
+      veths: new Set(links.flatMap((l) => (l.result?.interfaces ?? []).filter((i) => !i.sandbox).map((i) => i.name))),
+      ips: new Set(links.flatMap((l) => (l.result?.ips ?? []).map((i) => i.address.split('/')[0]))),
+    };
+  }
+
   /** Remove every container, stop the daemon, and leave no mount, cgroup or file behind. */
   async cleanup(): Promise<void> {
     try {
@@ -153,6 +170,13 @@ export class TestDaemon {
     await this.kill();
     // containers left by a test that killed the daemon: kill their conmon and runc state
     if (existsSync(join(this.root, 'run/runc'))) spawnSync('sh', ['-c', `for id in $(ls ${join(this.root, 'run/runc')}); do runc --root ${join(this.root, 'run/runc')} delete -f $id; done`]);
+    // namespaces of containers and pre-made ones a killed daemon could not undo
+    for (const sub of ['endpoints', 'pool']) {
+      const dir = join(this.root, 'network', sub);
+      for (const f of existsSync(dir) ? readdirSync(dir) : []) {
+        try { spawnSync('ip', ['netns', 'delete', (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { netns: string }).netns.split('/').pop()!], { stdio: 'ignore' }); } catch { /* half-written */ }
+      }
+    }
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m) => m && m.startsWith(this.dir));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
     spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/tugboat /sys/fs/cgroup/tugboat; do [ -d "$d" ] && find "$d" -mindepth 1 -depth -type d -empty -newer ${this.dir} -exec rmdir {} + 2>/dev/null; done; true`]);

@@ -14,6 +14,8 @@ import { networkRecordFrom, type NetworkCreateBody } from './create.js';
 import type { NameIndex } from './names.js';
 import type { PortAllocator, PortBindings } from './ports.js';
 import { Sandboxes, type Link, type SandboxRecord } from './sandbox.js';
+import { SandboxPool } from './pool.js';
+import type { Attachment } from './bridge.js';
 import type { NetworkStore } from './store.js';
 import { contains, hostRoutes, isIPv4, type AddressPool, type Subnet } from './subnet.js';
 import { BRIDGE_NAME_OPTION, type EndpointConfig, type EndpointState, type NetworkRecord } from './types.js';
@@ -34,7 +36,7 @@ export interface NetworkManagerDeps {
   events: { publish(type: 'network', action: string, id: string, attrs: Record<string, string>): void };
   containers: ContainerLookup;
   /** The default bridge network as configured (device, subnet), the pools for new ones, ports per bridge. */
-  defaults: { bridge: string; subnet: Subnet; pools: AddressPool[]; maxPorts: number };
+  defaults: { bridge: string; subnet: Subnet; pools: AddressPool[]; maxPorts: number; premade: number };
 }
 
 const isBridgeMode = (mode: string) => mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
@@ -42,11 +44,21 @@ const isBridgeMode = (mode: string) => mode !== 'host' && mode !== 'none' && !mo
 export class NetworkManager implements NetworkAttacher {
   private drivers = new Map<string, BridgeDriver>();
   private sandboxes: Sandboxes;
+  private pool: SandboxPool;
+  /** Teardowns still running in the background, by container. */
+  private pending = new Map<string, Promise<void>>();
   /** Gateways the embedded DNS serves. */
   private dnsOn = new Set<string>();
 
   constructor(private readonly d: NetworkManagerDeps) {
     this.sandboxes = new Sandboxes(join(d.dataDir, 'endpoints'));
+    const premade = new Sandboxes(join(d.dataDir, 'pool'));
+    this.pool = new SandboxPool({
+      sandboxes: premade,
+      size: d.defaults.premade,
+      make: (net, id, sandbox) => this.connectLink(id, premade, sandbox, net, {}, 'eth0', []),
+      undo: (id, sandbox) => this.undo(id, premade, sandbox),
+    });
   }
 
   // ---- networks ----
@@ -67,6 +79,18 @@ export class NetworkManager implements NetworkAttacher {
     bridge.Bridges = old?.Bridges[0] === dev ? old.Bridges : [dev];
     for (const n of [bridge, pre('host', 'host'), pre('none', 'null')]) await this.d.store.save(n);
     for (const n of this.d.store.all()) if (n.Driver === 'bridge') await this.setUp(n);
+    await this.pool.undoLeftovers();
+  }
+
+  /** Start filling the pre-made namespaces (after reconcile: the drivers know which ports are taken). */
+  warmUp(): void {
+    for (const n of this.d.store.all()) if (n.Driver === 'bridge') this.pool.fill(n);
+  }
+
+  /** Daemon stop: background teardowns finish, pre-made namespaces go. */
+  async shutdown(): Promise<void> {
+    await Promise.all(this.pending.values());
+    await this.pool.dropAll();
   }
 
   private driverFor(net: NetworkRecord): BridgeDriver {
@@ -107,6 +131,7 @@ export class NetworkManager implements NetworkAttacher {
       await this.destroy(rec);
       throw new ApiError(500, `failed to create network ${rec.Name}: ${errorMessage(e)}`);
     }
+    this.pool.fill(rec);
     this.d.events.publish('network', 'create', rec.Id, { name: rec.Name, type: rec.Driver });
     return rec;
   }
@@ -134,6 +159,7 @@ export class NetworkManager implements NetworkAttacher {
   private async destroy(net: NetworkRecord): Promise<void> {
     const gw = net.IPAM.Config[0]?.Gateway;
     if (gw && this.dnsOn.delete(gw)) await this.d.dns.close(gw);
+    await this.pool.drop(net.Id);
     await this.driverFor(net).tearDown();
     this.drivers.delete(net.Id);
     await this.d.store.remove(net);
@@ -208,16 +234,30 @@ export class NetworkManager implements NetworkAttacher {
       if (other.HostConfig.NetworkMode === 'host') throw badRequest('cannot share the network namespace of a container on the host network');
       return { ...other.NetworkSettings, Ports: {}, Endpoints: {}, SharedWith: other.Id };
     }
+    await this.pending.get(rec.Id);
     const members = this.membership(rec);
-    const sandbox = await this.sandboxes.create(rec.Id);
-    state.SandboxKey = sandbox.netns;
+    let sandbox: SandboxRecord | undefined;
     try {
       const bindings: PortBindings = { ...((rec.HostConfig.PortBindings as PortBindings | null | undefined) ?? {}) };
       // -P: every exposed port without a binding gets a free host port
       if (rec.HostConfig.PublishAllPorts) for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) bindings[p] ??= [{ HostIp: '', HostPort: '' }];
       const ports = await this.d.ports.reserve(rec.Id, bindings);
       for (const m of ports) (state.Ports[`${m.containerPort}/${m.protocol}`] ??= []).push({ HostIp: m.hostIP || '0.0.0.0', HostPort: String(m.hostPort) });
-      for (const [i, m] of members.entries()) state.Endpoints[m.name] = await this.link(rec, sandbox, m.net, m.cfg, `eth${i}`, i === 0 ? ports : []);
+      // a pre-made namespace serves the first network when it needs no chosen address and no ports
+      const warm = !members[0].cfg.IPv4Address && ports.length === 0 ? this.pool.take(members[0].net) : undefined;
+      if (warm) {
+        sandbox = warm.sandbox;
+        await this.sandboxes.save(rec.Id, sandbox);
+        await this.pool.forget(warm.id);
+        state.Endpoints[members[0].name] = this.endpoint(rec, members[0].net, members[0].cfg, warm.attachment);
+      } else {
+        sandbox = await this.sandboxes.create(rec.Id);
+      }
+      state.SandboxKey = sandbox.netns;
+      for (const [i, m] of members.entries()) {
+        if (i === 0 && warm) continue;
+        state.Endpoints[m.name] = this.endpoint(rec, m.net, m.cfg, await this.connectLink(rec.Id, this.sandboxes, sandbox, m.net, m.cfg, `eth${i}`, i === 0 ? ports : []));
+      }
       const first = members[0].net.IPAM.Config[0].Gateway;
       if (this.dnsOn.has(first)) state.Nameservers = [first];
       return state;
@@ -227,12 +267,18 @@ export class NetworkManager implements NetworkAttacher {
     }
   }
 
-  private async link(rec: ContainerRecord, sandbox: SandboxRecord, net: NetworkRecord, cfg: EndpointConfig, ifname: string, ports: Awaited<ReturnType<PortAllocator['reserve']>>): Promise<EndpointState> {
-    const a = await this.driverFor(net).connect(rec.Id, sandbox.netns, ifname, { ip: cfg.IPv4Address, ports }, async (link) => {
+  /** Link a namespace to a network, the link recorded (under `ownerId` in `store`) before and after CNI ADD. */
+  private connectLink(ownerId: string, store: Sandboxes, sandbox: SandboxRecord, net: NetworkRecord, cfg: Partial<EndpointConfig>, ifname: string, ports: Awaited<ReturnType<PortAllocator['reserve']>>): Promise<Attachment> {
+    return this.driverFor(net).connect(ownerId, sandbox.netns, ifname, { ip: cfg.IPv4Address, ports }, async (link) => {
+      if (store !== this.sandboxes) link.cniId = ownerId;
       const i = sandbox.links.findIndex((l) => l.ifname === link.ifname);
       if (i >= 0) sandbox.links[i] = link; else sandbox.links.push(link);
-      await this.sandboxes.save(rec.Id, sandbox);
+      await store.save(ownerId, sandbox);
     });
+  }
+
+  /** The endpoint docker shows, and the names the embedded DNS answers for it. */
+  private endpoint(rec: ContainerRecord, net: NetworkRecord, cfg: EndpointConfig, a: Attachment): EndpointState {
     this.d.names.add(rec.Id, { name: rec.Name, hostname: rec.Config.Hostname, dns: rec.HostConfig.Dns as string[] | undefined }, net.Id, a.ip, cfg.Aliases);
     return { NetworkID: net.Id, EndpointID: newId(), IPAddress: a.ip, IPPrefixLen: a.prefixLen, Gateway: a.gateway, MacAddress: a.mac };
   }
@@ -240,19 +286,38 @@ export class NetworkManager implements NetworkAttacher {
   private async unlink(id: string, sandbox: SandboxRecord, link: Link): Promise<void> {
     const net = this.d.store.all().find((n) => n.Id === link.networkId);
     const netns = existsSync(sandbox.netns) ? sandbox.netns : '';
-    if (net) await this.driverFor(net).disconnect(id, netns, link);
-    else await this.d.cni.del(link.conflist, id, netns, link.ifname, link.runtimeConfig, link.result).catch((e: Error) => log.warn('network teardown', { id, error: e.message }));
+    const cniId = link.cniId ?? id;
+    if (net) await this.driverFor(net).disconnect(cniId, netns, link);
+    else await this.d.cni.del(link.conflist, cniId, netns, link.ifname, link.runtimeConfig, link.result).catch((e: Error) => log.warn('network teardown', { id, error: e.message }));
     this.d.names.remove(id, link.networkId);
   }
 
-  /** Undo every link and the namespace (idempotent; nothing recorded is fine). */
+  /** Every link, then the namespace and its record. */
+  private async undo(id: string, store: Sandboxes, sandbox: SandboxRecord): Promise<void> {
+    for (const link of [...sandbox.links].reverse()) await this.unlink(id, sandbox, link);
+    await store.remove(id, sandbox);
+  }
+
+  /**
+   * Undo every link and the namespace (idempotent; nothing recorded is fine). Without published ports this runs in
+   * the background (the container is gone from DNS at once, its record stays until done, so a crash still undoes
+   * it); with ports it is awaited, so that a port is free only once its rules are.
+   */
   async detach(rec: ContainerRecord): Promise<void> {
+    await this.pending.get(rec.Id);
     const sandbox = await this.sandboxes.read(rec.Id);
-    this.d.ports.release(rec.Id);
     this.d.names.remove(rec.Id);
-    if (!sandbox) return;
-    for (const link of [...sandbox.links].reverse()) await this.unlink(rec.Id, sandbox, link);
-    await this.sandboxes.remove(rec.Id, sandbox);
+    if (!sandbox) { this.d.ports.release(rec.Id); return; }
+    if (sandbox.links.some((l) => l.ports.length)) {
+      await this.undo(rec.Id, this.sandboxes, sandbox);
+      this.d.ports.release(rec.Id);
+      return;
+    }
+    this.d.ports.release(rec.Id);
+    const job = this.undo(rec.Id, this.sandboxes, sandbox)
+      .catch((e: unknown) => log.warn('network teardown', { id: rec.Id, error: errorMessage(e) }))
+      .finally(() => { if (this.pending.get(rec.Id) === job) this.pending.delete(rec.Id); });
+    this.pending.set(rec.Id, job);
   }
 
   /** docker network connect: joins now when running, at the next start otherwise. */
@@ -272,7 +337,7 @@ export class NetworkManager implements NetworkAttacher {
       const used = new Set(sandbox.links.map((l) => l.ifname));
       let n = 0;
       while (used.has(`eth${n}`)) n++;
-      rec.NetworkSettings.Endpoints[net.Name] = await this.link(rec, sandbox, net, cfg, `eth${n}`, []);
+      rec.NetworkSettings.Endpoints[net.Name] = this.endpoint(rec, net, cfg, await this.connectLink(rec.Id, this.sandboxes, sandbox, net, cfg, `eth${n}`, []));
     }
     // the record lists every network it belongs to, the implicit first one too
     rec.Networks = { ...Object.fromEntries(members.map((m) => [m.name, { ...m.cfg, NetworkID: m.net.Id }])), [net.Name]: cfg };
@@ -319,8 +384,7 @@ export class NetworkManager implements NetworkAttacher {
         }
         continue;
       }
-      for (const link of [...sandbox.links].reverse()) await this.unlink(id, sandbox, link);
-      await this.sandboxes.remove(id, sandbox);
+      await this.undo(id, this.sandboxes, sandbox);
     }
   }
 }

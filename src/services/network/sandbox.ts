@@ -2,7 +2,7 @@
 // written before each step so that DEL can undo it after any crash: <data-root>/network/endpoints/<id>.json.
 import { execFile } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
 import { log } from '../../util/log.js';
@@ -14,6 +14,8 @@ const execFileP = promisify(execFile);
 /** One interface CNI made: enough to run DEL without the network's record. */
 export interface Link {
   networkId: string;
+  /** The ID CNI knows the link by, when not the container's: a pre-made namespace's (see pool.ts). */
+  cniId?: string;
   ifname: string;
   /** The bridge device it hangs on. */
   bridge: string;
@@ -52,9 +54,12 @@ export class Sandboxes {
 
   /** Delete the namespace (its veth ends go with it) and the record. */
   async remove(id: string, rec: SandboxRecord): Promise<void> {
-    if (existsSync(rec.netns)) await execFileP('ip', ['netns', 'delete', netnsName(id)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
-    await fs.rm(this.path(id), { force: true });
+    if (existsSync(rec.netns)) await execFileP('ip', ['netns', 'delete', basename(rec.netns)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
+    await this.forget(id);
   }
+
+  /** Drop the record only (the namespace now belongs to another record). */
+  forget(id: string): Promise<void> { return fs.rm(this.path(id), { force: true }); }
 
   /** IDs of every recorded sandbox (after a restart: to adopt or undo). */
   async ids(): Promise<string[]> {

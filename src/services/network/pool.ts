@@ -1,0 +1,79 @@
+// Namespaces made ahead of time, a few per bridge network, each already linked (veth, address, routes): a starting
+// container takes one and its network costs no process at all; the pool refills in the background. Their records
+// live in <data-root>/network/pool; whatever a stopped or killed daemon left there is undone at the next start.
+import { randomBytes } from 'node:crypto';
+import { errorMessage } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import type { Attachment } from './bridge.js';
+import type { SandboxRecord, Sandboxes } from './sandbox.js';
+import type { NetworkRecord } from './types.js';
+
+export interface Warm { id: string; sandbox: SandboxRecord; attachment: Attachment }
+
+export interface PoolDeps {
+  sandboxes: Sandboxes;
+  /** Pre-made namespaces per network; 0 turns the pool off. */
+  size: number;
+  /** Link a fresh namespace to the network as eth0 (recorded in `sandboxes` under `id`). */
+  make(net: NetworkRecord, id: string, sandbox: SandboxRecord): Promise<Attachment>;
+  /** Undo a namespace and its links. */
+  undo(id: string, sandbox: SandboxRecord): Promise<void>;
+}
+
+export class SandboxPool {
+  private ready = new Map<string, Warm[]>();
+  private filling = new Map<string, Promise<void>>();
+
+  constructor(private readonly d: PoolDeps) {}
+
+  /** A ready namespace on this network, if one is; the pool refills behind it. */
+  take(net: NetworkRecord): Warm | undefined {
+    const w = this.ready.get(net.Id)?.shift();
+    this.fill(net);
+    return w;
+  }
+
+  /** A taken namespace now has its container's record: drop the pool's. */
+  forget(id: string): Promise<void> { return this.d.sandboxes.forget(id); }
+
+  /** Top the network's pool up, one namespace at a time, in the background. */
+  fill(net: NetworkRecord): void {
+    if (this.d.size <= 0 || this.filling.has(net.Id)) return;
+    const run = (async () => {
+      const list = this.ready.get(net.Id) ?? [];
+      this.ready.set(net.Id, list);
+      while (list.length < this.d.size && this.ready.get(net.Id) === list) {
+        const id = randomBytes(32).toString('hex');
+        const sandbox = await this.d.sandboxes.create(id);
+        try {
+          list.push({ id, sandbox, attachment: await this.d.make(net, id, sandbox) });
+        } catch (e) {
+          await this.d.undo(id, sandbox);
+          log.warn('pre-made network namespace', { network: net.Name, error: errorMessage(e) });
+          return;
+        }
+      }
+    })().finally(() => this.filling.delete(net.Id));
+    this.filling.set(net.Id, run);
+  }
+
+  /** Undo the network's ready namespaces (it is being removed, or the daemon stops). */
+  async drop(netId: string): Promise<void> {
+    const list = this.ready.get(netId) ?? [];
+    this.ready.delete(netId);
+    await this.filling.get(netId);
+    for (const w of list.splice(0)) await this.d.undo(w.id, w.sandbox);
+  }
+
+  async dropAll(): Promise<void> {
+    for (const id of new Set([...this.ready.keys(), ...this.filling.keys()])) await this.drop(id);
+  }
+
+  /** At start: what a previous daemon left is undone (its addresses may be stale). */
+  async undoLeftovers(): Promise<void> {
+    for (const id of await this.d.sandboxes.ids()) {
+      const sb = await this.d.sandboxes.read(id);
+      if (sb) await this.d.undo(id, sb);
+    }
+  }
+}
