@@ -106,7 +106,9 @@ export class Supervisor {
     const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
     try {
       const user = resolveUser(rootfs, rec.Config.User);
+      const t0 = performance.now();
       rec.NetworkSettings = await this.d.network.attach(rec);
+      log.debug('network attach', { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
       const shared = rec.NetworkSettings?.SharedWith;
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
       await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey });

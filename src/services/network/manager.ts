@@ -39,6 +39,8 @@ export interface NetworkManagerDeps {
   defaults: { bridge: string; subnet: Subnet; pools: AddressPool[]; maxPorts: number; premade: number };
 }
 
+const TEARDOWN_DELAY_MS = 100;
+
 const isBridgeMode = (mode: string) => mode !== 'host' && mode !== 'none' && !mode.startsWith('container:');
 
 export class NetworkManager implements NetworkAttacher {
@@ -247,8 +249,7 @@ export class NetworkManager implements NetworkAttacher {
       const warm = !members[0].cfg.IPv4Address && ports.length === 0 ? this.pool.take(members[0].net) : undefined;
       if (warm) {
         sandbox = warm.sandbox;
-        await this.sandboxes.save(rec.Id, sandbox);
-        await this.pool.forget(warm.id);
+        await this.pool.handOver(warm, this.sandboxes, rec.Id);
         state.Endpoints[members[0].name] = this.endpoint(rec, members[0].net, members[0].cfg, warm.attachment);
       } else {
         sandbox = await this.sandboxes.create(rec.Id);
@@ -304,7 +305,8 @@ export class NetworkManager implements NetworkAttacher {
    * it); with ports it is awaited, so that a port is free only once its rules are.
    */
   async detach(rec: ContainerRecord): Promise<void> {
-    await this.pending.get(rec.Id);
+    // a second detach (the exit's, then removal's) finds the first one's teardown under way
+    if (this.pending.has(rec.Id)) return;
     const sandbox = await this.sandboxes.read(rec.Id);
     this.d.names.remove(rec.Id);
     if (!sandbox) { this.d.ports.release(rec.Id); return; }
@@ -314,7 +316,8 @@ export class NetworkManager implements NetworkAttacher {
       return;
     }
     this.d.ports.release(rec.Id);
-    const job = this.undo(rec.Id, this.sandboxes, sandbox)
+    // a moment later: the exit's own work (unmount, removal, the client's answer) goes first
+    const job = new Promise((r) => setTimeout(r, TEARDOWN_DELAY_MS)).then(() => this.undo(rec.Id, this.sandboxes, sandbox))
       .catch((e: unknown) => log.warn('network teardown', { id: rec.Id, error: errorMessage(e) }))
       .finally(() => { if (this.pending.get(rec.Id) === job) this.pending.delete(rec.Id); });
     this.pending.set(rec.Id, job);

@@ -8,6 +8,8 @@ import type { Attachment } from './bridge.js';
 import type { SandboxRecord, Sandboxes } from './sandbox.js';
 import type { NetworkRecord } from './types.js';
 
+const REFILL_DELAY_MS = 150;
+
 export interface Warm { id: string; sandbox: SandboxRecord; attachment: Attachment }
 
 export interface PoolDeps {
@@ -26,15 +28,16 @@ export class SandboxPool {
 
   constructor(private readonly d: PoolDeps) {}
 
-  /** A ready namespace on this network, if one is; the pool refills behind it. */
+  /** A ready namespace on this network, if one is; the pool refills behind it, a moment later, so as not to
+   *  compete with the container's own start for the CPU. */
   take(net: NetworkRecord): Warm | undefined {
     const w = this.ready.get(net.Id)?.shift();
-    this.fill(net);
+    setTimeout(() => this.fill(net), REFILL_DELAY_MS).unref();
     return w;
   }
 
-  /** A taken namespace now has its container's record: drop the pool's. */
-  forget(id: string): Promise<void> { return this.d.sandboxes.forget(id); }
+  /** A taken namespace's record becomes its container's. */
+  handOver(w: Warm, to: Sandboxes, containerId: string): Promise<void> { return this.d.sandboxes.moveTo(w.id, to, containerId); }
 
   /** Top the network's pool up, one namespace at a time, in the background. */
   fill(net: NetworkRecord): void {

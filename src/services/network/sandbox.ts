@@ -58,6 +58,9 @@ export class Sandboxes {
     await this.forget(id);
   }
 
+  /** Hand a record over to another store under another ID (one rename: a pre-made namespace given to a container). */
+  async moveTo(id: string, other: Sandboxes, newId: string): Promise<void> { await fs.rename(this.path(id), other.path(newId)); }
+
   /** Drop the record only (the namespace now belongs to another record). */
   forget(id: string): Promise<void> { return fs.rm(this.path(id), { force: true }); }
 
