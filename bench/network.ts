@@ -12,11 +12,12 @@
 // It starts its own tugd (bridge tugbenchnet0) and takes everything down at the end, on error and on Ctrl-C:
 // containers, networks and images it made in any engine, tugd, its bridges and their iptables rules.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rootfsWithHostPrograms } from '../test/helpers/hostbin.ts';
 import {
   checkpoint, dockerEngine, dropBridge, exec, f0, f1, f2, importBusybox, installSignalHandlers, interrupted, intEnv,
   keepTugdLog, median, ONLY, podmanEngine, removeContainers, runId, stopTugd, sweep, table, tugboatEngine,
@@ -115,28 +116,11 @@ const added = (s: SetupStats): number | null => (s.bridge.length && s.none.lengt
 // ---------------------------------------------------------------------------------------------
 // (2) published-port throughput
 
-/** A rootfs tar: the busybox one plus the host's iperf3 and every library `ldd` lists, at the same paths. */
+/** A rootfs tar: the busybox one plus the host's iperf3 and its libraries. */
 function buildIperfTar(busyboxTar: string, work: string): string {
-  const iperf = spawnSync('sh', ['-c', 'command -v iperf3'], { encoding: 'utf8' }).stdout.trim();
-  if (!iperf) throw new Error('iperf3 is not installed on the host: run bash bench/install.sh');
-  const root = join(work, 'iperf-root');
-  mkdirSync(root, { recursive: true });
-  const must = (cmd: string, args: string[]) => {
-    const r = spawnSync(cmd, args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${(r.stderr ?? '').trim()}`);
-    return r.stdout;
-  };
-  must('tar', ['-xf', busyboxTar, '-C', root]);
-  const libs = must('ldd', [iperf]).split('\n').map((l) => /(\/\S+) \(0x/.exec(l)?.[1]).filter((p): p is string => !!p);
-  for (const p of [...libs, iperf]) {
-    const dst = p === iperf ? join(root, 'usr/bin/iperf3') : join(root, p);
-    mkdirSync(dirname(dst), { recursive: true });
-    must('cp', ['-L', p, dst]);
-  }
   const out = join(work, 'iperf3.tar');
-  must('tar', ['--numeric-owner', '--owner=0', '--group=0', '-C', root, '-cf', out, '.']);
-  rmSync(root, { recursive: true, force: true });
-  say(`iperf3 image: ${iperf} and ${libs.length} libraries over busybox`);
+  const { libraries } = rootfsWithHostPrograms(busyboxTar, ['iperf3'], work, out);
+  say(`iperf3 image: the host's iperf3 and ${libraries} libraries over busybox`);
   return out;
 }
 

@@ -21,7 +21,8 @@ die() { log "$*"; exit 1; }
 #   procps                          ps, pgrep, pkill for tests and `top`
 #   docker-registry, apache2-utils, skopeo, debootstrap
 #                                   registry tests: a real registry on loopback, htpasswd, a second client
-packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap)
+#   iperf3                          UDP through published ports (busybox has no UDP server) in the network tests
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
 command -v node >/dev/null || die "node is missing: Node.js 20 or newer is required"
@@ -38,6 +39,8 @@ done
 if ((${#missing[@]})); then
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # iperf3 asks whether to start its daemon at boot: no
+  echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
   apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   apt-get "${apt_opts[@]}" update -qq </dev/null
   apt-get "${apt_opts[@]}" install -y -qq "${missing[@]}" </dev/null >/dev/null
