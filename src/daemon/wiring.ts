@@ -93,7 +93,12 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     resources: (hc) => resources(hc, swapAccounting()),
   });
   const execs = new ExecManager({ store, driver, events });
-  events.subscribe((e) => { if (e.Type === 'container' && e.Action === 'destroy') execs.forget(e.Actor.ID); });
+  events.subscribe((e) => {
+    if (e.Type !== 'container') return;
+    if (e.Action === 'destroy') execs.forget(e.Actor.ID);
+    const rec = e.Action === 'rename' ? store.find(e.Actor.ID) : undefined;
+    if (rec) networks.renamed(rec);
+  });
   const health = new HealthMonitor({ store, probes: execs, events });
   const sizes = new ContainerSizes({ upperDir: (rec) => supervisor.upperDir(rec), events });
   sizes.attach();

@@ -71,6 +71,21 @@ test('-p 80 picks a free host port; -P publishes every exposed port; a taken por
   ok(d.tug(['rm', '-f', 'web2', 'web3', 'web4', 'web5', 'web6']));
 });
 
+test('-p 127.0.0.1:P:80 answers on loopback only; containers reach published ports through the host address (hairpin)', async () => {
+  web('local1', ['127.0.0.1:3370:80']);
+  await eventually(() => get('http://127.0.0.1:3370/').catch(() => ''), (t) => t === 'hello-local1\n');
+  assert.equal(await get('http://127.0.0.1:3370/'), 'hello-local1\n');
+  await assert.rejects(get(`http://${hostIp()}:3370/`), 'not on the host\'s other addresses');
+  assert.equal(ok(d.tug(['port', 'local1'])), '80/tcp -> 127.0.0.1:3370\n');
+
+  web('pub1', ['3371:80']);
+  await eventually(() => get('http://127.0.0.1:3371/').catch(() => ''), (t) => t === 'hello-pub1\n');
+  const viaHost = `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${hostIp()} 3371`;
+  assert.match(ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', viaHost])), /hello-pub1/, 'from another container');
+  assert.match(ok(d.tug(['exec', 'pub1', 'sh', '-c', viaHost])), /hello-pub1/, 'from the publishing container itself');
+  ok(d.tug(['rm', '-f', 'local1', 'pub1']));
+});
+
 test('UDP through a published port; a published port range', () => {
   // busybox has no UDP server: an image with the host's iperf3 (control over TCP, data over UDP, same port number)
   const tar = join(d.dir, 'iperf3.tar');

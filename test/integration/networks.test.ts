@@ -114,6 +114,10 @@ test('connect and disconnect: live, and before start as docker-compose does; --i
   assert.match(addrs, /eth0\s+inet 10\./);
   assert.match(addrs, /eth1\s+inet 10\.231\.7\./);
   fails(d.tug(['network', 'connect', 'fixed', 'late']), /already exists in network fixed/);
+  // a rename is seen by the DNS at once
+  ok(d.tug(['rename', 'svc', 'svc2']));
+  assert.match(ok(d.tug(['exec', 'late', 'sh', '-c', fetchIn('svc2')])), /hello-svc/);
+  assert.notEqual(d.tug(['exec', 'late', 'nslookup', 'svc']).code, 0, 'the old name is gone');
   const events = ok(d.tug(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=network', '--format', '{{.Action}}']));
   assert.match(events, /create[\s\S]*connect[\s\S]*disconnect/);
 });

@@ -4,6 +4,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mount, umount, MNT_DETACH } from '../../sys/libc.js';
 import type { ContainerRecord } from './types.js';
+import { parseResolvConf } from '../../util/resolvconf.js';
 
 export interface RootfsPaths { rootfs: string; upper: string; work: string }
 
@@ -83,12 +84,7 @@ export function etcFiles(rec: ContainerRecord, hostResolv: string): Record<'host
 /** nameservers from the network (embedded DNS, or --dns / the host's for host and none), search and options from
  *  --dns-search / --dns-option or else the host's; resolvers on the host's loopback are useless inside a namespace. */
 function resolvConf(rec: ContainerRecord, hostResolv: string): string {
-  const host = { search: [] as string[], options: [] as string[] };
-  for (const line of hostResolv.split('\n')) {
-    const [key, ...rest] = line.trim().split(/\s+/);
-    if (key === 'search' || key === 'domain') host.search = rest;
-    if (key === 'options') host.options.push(...rest);
-  }
+  const host = parseResolvConf(hostResolv);
   const ownNamespace = rec.HostConfig.NetworkMode !== 'host';
   const servers = (rec.NetworkSettings?.Nameservers ?? []).filter((s) => !(ownNamespace && /^127\./.test(s)));
   const search = (rec.HostConfig.DnsSearch as string[] | undefined)?.length ? rec.HostConfig.DnsSearch as string[] : host.search;

@@ -36,7 +36,9 @@ export const bridgeNameFor = (net: Pick<NetworkRecord, 'Id' | 'Options'>) => net
 export class BridgeDriver {
   /** Ports in use per bridge device. */
   private used = new Map<string, number>();
-  private growing?: Promise<string>;
+  /** Bridges whose devices, links and rules are all in place. */
+  private ready = new Set<string>();
+  private growing?: Promise<void>;
 
   constructor(readonly net: NetworkRecord, private readonly cni: CniRunner, private readonly o: BridgeDriverOptions) {}
 
@@ -74,6 +76,7 @@ export class BridgeDriver {
     await ip(['link', 'set', this.primary, 'up']);
     for (let i = 1; i < this.net.Bridges.length; i++) await this.joinExtra(i);
     await ensureRules(this.rules());
+    for (const dev of this.net.Bridges) this.ready.add(dev);
   }
 
   /** Rules, devices and leases: all of it goes. */
@@ -89,8 +92,7 @@ export class BridgeDriver {
   private linkName(i: number, end: 'a' | 'b'): string { return `tb${this.net.Id.slice(0, 8)}${end}${i}`; }
 
   /** Extra bridge i, joined to the first by a veth pair. */
-  private async joinExtra(i: number): Promise<void> {
-    const dev = this.net.Bridges[i];
+  private async joinExtra(i: number, dev = this.net.Bridges[i]): Promise<void> {
     if (!(await this.exists(dev))) await ip(['link', 'add', 'name', dev, ...(this.mtu ? ['mtu', String(this.mtu)] : []), 'type', 'bridge']);
     const [a, b] = [this.linkName(i, 'a'), this.linkName(i, 'b')];
     if (!(await this.exists(a))) await ip(['link', 'add', a, 'type', 'veth', 'peer', 'name', b]);
@@ -100,22 +102,27 @@ export class BridgeDriver {
     await ip(['link', 'set', dev, 'arp', 'off', 'up']);
   }
 
-  /** A bridge with a free port, growing the network onto a new one when all are full. */
+  /** A bridge with a free port (among those fully set up), growing the network onto a new one when all are full. */
   private async bridgeWithRoom(): Promise<string> {
     // the first bridge also holds one port per extra bridge's link
-    const room = (dev: string, i: number) => (this.used.get(dev) ?? 0) + (i === 0 ? this.net.Bridges.length - 1 : 0) < this.o.maxPorts;
-    const found = this.net.Bridges.find((dev, i) => room(dev, i));
-    if (found) return found;
-    this.growing ??= (async () => {
-      const i = this.net.Bridges.length;
-      this.net.Bridges.push(`tb${this.net.Id.slice(0, 8)}x${i}`);
-      await this.o.save(this.net);
-      await this.joinExtra(i);
-      await ensureRules(extraBridgeRules(this.primary, this.net.Bridges[i]));
-      log.info('network grew onto another bridge', { network: this.net.Name, bridge: this.net.Bridges[i] });
-      return this.net.Bridges[i];
-    })().finally(() => { this.growing = undefined; });
-    return this.growing;
+    const room = (dev: string, i: number) => this.ready.has(dev) && (this.used.get(dev) ?? 0) + (i === 0 ? this.net.Bridges.length - 1 : 0) < this.o.maxPorts;
+    for (;;) {
+      const found = this.net.Bridges.find((dev, i) => room(dev, i));
+      if (found) return found;
+      this.growing ??= this.grow().finally(() => { this.growing = undefined; });
+      await this.growing;
+    }
+  }
+
+  private async grow(): Promise<void> {
+    const i = this.net.Bridges.length;
+    const dev = `tb${this.net.Id.slice(0, 8)}x${i}`;
+    await this.joinExtra(i, dev);
+    await ensureRules(extraBridgeRules(this.primary, dev));
+    this.net.Bridges.push(dev);
+    await this.o.save(this.net);
+    this.ready.add(dev);
+    log.info('network grew onto another bridge', { network: this.net.Name, bridge: dev });
   }
 
   private conflist(dev: string, withPorts: boolean, withIp: boolean): ConfList {

@@ -5,6 +5,7 @@ import { connect, createServer, isIPv6, type Server, type Socket } from 'node:ne
 import * as dnsPacket from 'dns-packet';
 import { log } from '../../util/log.js';
 import { errorMessage } from '../../util/errors.js';
+export { parseResolvConf } from '../../util/resolvconf.js';
 
 export interface DnsRecords {
   /** IPv4 addresses answering `name` (lower-case, no trailing dot) for the container at clientIp; undefined: not a name of ours (forward it). */
@@ -205,16 +206,4 @@ export class EmbeddedDns {
       s.write(frame(msg));
     });
   }
-}
-
-/** nameservers/search/options from resolv.conf text; a container cannot use 127.x resolvers, but tugd (on the host) can forward to them. */
-export function parseResolvConf(text: string): { nameservers: string[]; search: string[]; options: string[] } {
-  const out = { nameservers: [] as string[], search: [] as string[], options: [] as string[] };
-  for (const line of text.split('\n')) {
-    const [key, ...args] = line.replace(/[#;].*/, '').trim().split(/\s+/);
-    if (key === 'nameserver' && args[0]) out.nameservers.push(args[0]);
-    else if (key === 'search' || key === 'domain') out.search = args.filter(Boolean); // the last one wins, as in glibc
-    else if (key === 'options') out.options.push(...args.filter(Boolean));
-  }
-  return out;
 }

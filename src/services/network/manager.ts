@@ -370,6 +370,15 @@ export class NetworkManager implements NetworkAttacher {
     if (net) this.d.events.publish('network', 'disconnect', net.Id, { container: rec.Id, name: net.Name, type: net.Driver });
   }
 
+  /** A renamed container answers to its new name (its addresses stay). */
+  renamed(rec: ContainerRecord): void {
+    this.d.names.remove(rec.Id);
+    for (const e of Object.values(rec.NetworkSettings?.Endpoints ?? {})) {
+      const cfg = Object.values(rec.Networks ?? {}).find((c) => c.NetworkID === e.NetworkID);
+      this.d.names.add(rec.Id, { name: rec.Name, hostname: rec.Config.Hostname, dns: rec.HostConfig.Dns as string[] | undefined }, e.NetworkID, e.IPAddress, cfg?.Aliases);
+    }
+  }
+
   /** After a restart: running containers keep their links (counted, ports held, names known); the rest is undone. */
   async reconcile(running: Set<string>): Promise<void> {
     for (const id of await this.sandboxes.ids()) {

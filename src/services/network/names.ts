@@ -3,7 +3,7 @@
 // of the networks it is not on; other names go to its --dns servers, else the host's.
 import { readFileSync, statSync } from 'node:fs';
 import type { DnsRecords } from './dns.js';
-import { parseResolvConf } from './dns.js';
+import { parseResolvConf } from '../../util/resolvconf.js';
 
 interface Member { name: string; names: string[]; dns: string[]; addrs: Map<string, string> /* network ID → ip */ }
 
