@@ -123,14 +123,15 @@ test('connect and disconnect: live, and before start as docker-compose does; --i
 });
 
 test('the docker CLI: network create, ls, inspect, connect, run --network, rm', () => {
-  ok(d.docker(['network', 'create', '--subnet', '10.232.9.0/24', 'dnet']));
+  ok(d.docker(['network', 'create', '--subnet', '10.232.9.0/24', '--ip-range', '10.232.9.128/25', 'dnet']));
   assert.match(ok(d.docker(['network', 'ls'])), /dnet\s+bridge\s+local/);
   assert.equal(ok(d.docker(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Subnet}}', 'dnet'])).trim(), '10.232.9.0/24');
   ok(d.docker(['run', '-d', '--name', 'dweb', '--network', 'dnet', '--network-alias', 'dw', 'busybox', 'sh', '-c', 'mkdir -p /w && echo hi-docker > /w/index.html && exec httpd -f -p 80 -h /w']));
   ok(d.docker(['run', '-d', '--name', 'dclient', 'busybox', 'sleep', '1000']));
   ok(d.docker(['network', 'connect', 'dnet', 'dclient']));
   assert.match(ok(d.docker(['exec', 'dclient', 'sh', '-c', fetchIn('dw')])), /hi-docker/);
-  assert.match(ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'dclient'])), /"dnet":\{.*"IPAddress":"10\.232\.9\./);
+  const ip = /"dnet":\{.*"IPAddress":"10\.232\.9\.(\d+)"/.exec(ok(d.docker(['inspect', '-f', '{{json .NetworkSettings.Networks}}', 'dclient'])));
+  assert.ok(ip && Number(ip[1]) > 128, `an address from --ip-range: ${ip?.[1]}`);
   fails(d.docker(['network', 'rm', 'dnet']), /has active endpoints/);
   ok(d.docker(['rm', '-f', 'dweb', 'dclient']));
   ok(d.docker(['network', 'rm', 'dnet']));

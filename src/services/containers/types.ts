@@ -91,10 +91,29 @@ export interface ContainerRecord {
   ManuallyStopped?: boolean;
   LogPath: string;
   Driver: 'overlay2';
+  /** Volumes, bind mounts and tmpfs it gets, in docker's inspect shape (Source is the host path; '' for tmpfs). */
+  Mounts?: MountPoint[];
   /** The networks it belongs to, by name (create's EndpointsConfig, then connect/disconnect). */
   Networks?: Record<string, EndpointConfig>;
   /** While it runs: its namespace, addresses and published ports. */
   NetworkSettings?: NetworkState;
+}
+
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  /** The volume's name (volumes only). */
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  /** What was asked, e.g. "ro", "z", "" (docker shows it as given). */
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+  /** tmpfs: mount options (size=…, mode=…). */
+  TmpfsOptions?: string[];
+  /** An anonymous volume (from the image's VOLUME or -v /path): `rm -v` removes it. */
+  Anonymous?: boolean;
 }
 
 export interface NetworkState {
