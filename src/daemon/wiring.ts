@@ -16,6 +16,9 @@ import { NetworkStore } from '../services/network/store.js';
 import { NameIndex } from '../services/network/names.js';
 import { EmbeddedDns } from '../services/network/dns.js';
 import { registerNetworkRoutes } from '../api/routes/networks.js';
+import { registerVolumeRoutes, volumesWithUsage } from '../api/routes/volumes.js';
+import { VolumeStore } from '../services/volumes/store.js';
+import { ContainerMounts } from '../services/volumes/mounts.js';
 import { bridgeAddress, chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
 import { Pusher } from '../services/images/push.js';
 import { ImageArchives } from '../services/images/archive.js';
@@ -84,8 +87,12 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     defaults: { bridge: cfg.network.bridge, subnet, pools: cfg.network.pools, maxPorts: cfg.network.bridgeMaxPorts, premade: cfg.network.premade },
   });
   await networks.init();
+  const volumes = new VolumeStore(join(cfg.dataRoot, 'volumes'));
+  await volumes.load();
+  const mounts = new ContainerMounts({ volumes, containers: { all: () => store.all(), find: (ref) => store.find(ref) } });
   const supervisor = new Supervisor({
     network: networks,
+    mounts,
     store, images, events, driver,
     writeSpec: makeSpecWriter(),
     cgroups: { remove: (p) => removeCgroup(p), pids: (p) => containerCgroup(p).pids(), oomKills: (p) => containerCgroup(p).oomKills() },
@@ -109,14 +116,19 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   await networks.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));
   await supervisor.reconcile(orphans);
   networks.warmUp();
-  for (const rec of store.all()) if (rec.State.Status === 'running' || rec.State.Status === 'paused') health.begin(rec, false);
+  for (const rec of store.all()) {
+    if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') continue;
+    health.begin(rec, false);
+    mounts.adopt(rec);
+  }
 
   const router = new Router();
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
-  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes, networks });
+  registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes, networks, mounts });
   registerNetworkRoutes(router, { networks, store });
-  registerDiskUsageRoutes(router, { store, images, sizes });
+  registerVolumeRoutes(router, { volumes, mounts });
+  registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts }) });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   const puller = new Puller({ images, content, snapshots, registry: cfg.registry });

@@ -48,7 +48,6 @@ test('bad host configs are refused with docker messages', () => {
   bad({ NetworkMode: 'container:other', PortBindings: { '80/tcp': [{ HostPort: '8080' }] } }, /conflicting options: port publishing/);
   bad({ NetworkMode: 'container:other', Dns: ['1.1.1.1'] }, /conflicting options: dns/);
   bad({ ExtraHosts: ['nohost'] }, /invalid extra host "nohost"/);
-  bad({ Binds: ['/tmp:/data'] }, /bind mounts .* not supported/);
   assert.throws(() => buildRecord({ Image: 'x' }, { ...image, config: { ...image.config, config: {} } }, 'n', 'x', ['runc'], 'runc', () => ''), /No command specified/);
 });
 

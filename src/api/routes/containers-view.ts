@@ -70,7 +70,7 @@ export function inspectView(rec: ContainerRecord, dir: string, extra: { lowerDir
       Data: { LowerDir: extra.lowerDirs.join(':'), UpperDir: join(dir, 'diff'), WorkDir: join(dir, 'work'), MergedDir: join(dir, 'rootfs') },
     },
     ...(extra.sizeRw !== undefined ? { SizeRw: extra.sizeRw, SizeRootFs: extra.sizeRootFs } : {}),
-    Mounts: [],
+    Mounts: mountsView(rec),
     Config: rec.Config,
     NetworkSettings: networkSettings(rec),
   };
@@ -114,6 +114,14 @@ function endpoints(rec: ContainerRecord): Record<string, ReturnType<typeof empty
   return out;
 }
 
+/** docker's Mounts: volumes with their name and driver, bind mounts with their propagation, tmpfs. */
+function mountsView(rec: ContainerRecord) {
+  return (rec.Mounts ?? []).map((m) => ({
+    Type: m.Type, ...(m.Name ? { Name: m.Name } : {}), Source: m.Source, Destination: m.Destination,
+    ...(m.Driver ? { Driver: m.Driver } : {}), Mode: m.Mode, RW: m.RW, Propagation: m.Propagation,
+  }));
+}
+
 /** ps's Ports: published ones with their host side, exposed ones alone. */
 function portList(rec: ContainerRecord): Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> {
   const out: Array<{ IP?: string; PrivatePort: number; PublicPort?: number; Type: string }> = [];
@@ -148,7 +156,7 @@ export function summaryView(rec: ContainerRecord, imageName: string, size?: { rw
     Status: statusText(rec),
     HostConfig: { NetworkMode: rec.HostConfig.NetworkMode ?? 'default' },
     NetworkSettings: { Networks: endpoints(rec) },
-    Mounts: [],
+    Mounts: mountsView(rec),
     ...(size ? { SizeRw: size.rw, SizeRootFs: size.rootfs } : {}),
   };
 }

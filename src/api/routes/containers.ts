@@ -33,6 +33,8 @@ export interface ContainerRouteDeps {
   /** Canonical display name of an image reference ("busybox" -> "busybox:latest"). */
   normalizeRef: (ref: string) => string;
   /** The networks a new container belongs to, from its mode and create's EndpointsConfig (docker's checks). */
+  /** Its volumes and bind mounts, planned (named and anonymous volumes made) from -v, --mount and VOLUMEs. */
+  mounts: { plan(hc: ContainerRecord['HostConfig'], volumes: ContainerRecord['Config']['Volumes']): Promise<NonNullable<ContainerRecord['Mounts']>> };
   networks: { resolveForCreate(mode: string, endpoints: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | undefined): ContainerRecord['Networks'] };
 }
 
@@ -59,6 +61,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     while (!name || (!requested && d.store.find(name))) name = `${randomName()}${name ? Math.floor(Math.random() * 10) : ''}`;
     const rec = buildRecord(body, image, name, body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
     rec.Networks = d.networks.resolveForCreate(rec.HostConfig.NetworkMode ?? 'default', body.NetworkingConfig?.EndpointsConfig ?? undefined);
+    rec.Mounts = await d.mounts.plan(rec.HostConfig, rec.Config.Volumes);
     d.store.reserveName(rec.Name, rec.Id);
     try {
       await d.store.add(rec);

@@ -12,6 +12,8 @@ export interface DiskUsageDeps {
   store: ContainerStore;
   images: ImageService;
   sizes: { rw(rec: ContainerRecord): Promise<number> };
+  /** Volumes with UsageData (size, containers using them). */
+  volumes: () => Promise<unknown[]>;
 }
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
@@ -43,18 +45,17 @@ export function registerDiskUsageRoutes(r: Router, d: DiskUsageDeps): void {
         return summaryView(c, c.Config.Image ?? c.Image, { rw, rootfs: rw + (d.images.resolve(c.Image)?.size ?? 0) });
       }));
     }
-    // the engine keeps no named volumes or build cache yet: both lists are truly empty
-    if (want('volume')) out.Volumes = [];
+    if (want('volume')) out.Volumes = await d.volumes();
+    // the engine keeps no build cache yet: that list is truly empty
     if (want('build-cache')) out.BuildCache = [];
     sendJson(ctx.res, 200, out);
   });
 
-  // `docker system prune` prunes every kind of object in turn. The engine has no named volumes or build cache
-  // yet, so for those there is truly nothing to remove (filters are still checked).
+  // `docker system prune` prunes every kind of object in turn. The engine has no build cache yet, so there is
+  // truly nothing to remove (filters are still checked).
   const nothingToPrune = (key: string, filters: string[], extra: Record<string, unknown> = {}) => (ctx: Ctx) => {
     for (const k of Object.keys(qfilters(ctx.query))) if (!filters.includes(k)) throw badRequest(`invalid filter '${k}'`);
     sendJson(ctx.res, 200, { [key]: null, ...extra });
   };
-  r.post(/^\/volumes\/prune$/, nothingToPrune('VolumesDeleted', ['label', 'label!', 'all'], { SpaceReclaimed: 0 }));
   r.post(/^\/build\/prune$/, nothingToPrune('CachesDeleted', ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'], { SpaceReclaimed: 0 }));
 }

@@ -53,8 +53,6 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   const ports = h.PortBindings as PortBindings | null | undefined;
   if (ports && Object.keys(ports).length > 0 && (h.NetworkMode === 'host' || h.NetworkMode === 'none')) throw badRequest(`published ports need a network: --network ${h.NetworkMode} has none`);
   parseBindings(ports);
-  const mounts = h.Mounts as unknown[] | null | undefined;
-  if ((h.Binds && h.Binds.length > 0) || (mounts && mounts.length > 0)) throw badRequest('volumes and bind mounts (-v, --mount) are not supported by this engine yet');
   const nm = h.NetworkMode ?? '';
   if (nm.startsWith('container:') && (ports && Object.keys(ports).length > 0)) throw badRequest('conflicting options: port publishing and the container type network mode');
   if (nm.startsWith('container:') && (h.Dns as string[] | undefined)?.length) throw badRequest('conflicting options: dns and the network mode');
@@ -118,7 +116,8 @@ export function buildRecord(body: CreateBody, image: Image, name: string, imageR
     Env: mergeEnv(ic.Env ?? [], cfg.Env ?? []),
     Cmd: cmd.length ? cmd : null,
     Image: imageRef,
-    Volumes: cfg.Volumes ?? ic.Volumes ?? null,
+    // -v /path adds to the image's VOLUMEs
+    Volumes: cfg.Volumes || ic.Volumes ? { ...(ic.Volumes ?? {}), ...(cfg.Volumes ?? {}) } : null,
     WorkingDir: cfg.WorkingDir || ic.WorkingDir || '',
     Entrypoint: entrypointCleared ? null : entrypoint.length ? entrypoint : null,
     OnBuild: null,

@@ -15,6 +15,7 @@ import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
 import type { Writable } from 'node:stream';
+import type { OciMount } from '../runtime/spec.js';
 
 export interface SpecRequest {
   rec: ContainerRecord;
@@ -24,6 +25,15 @@ export interface SpecRequest {
   cgroupsPath: string;
   /** The network namespace prepared for it, when it joins a network. */
   netnsPath?: string;
+  /** Volumes, bind mounts and tmpfs, ready to mount. */
+  mounts?: OciMount[];
+}
+
+/** Volumes and bind mounts: ready before a start, let go after a stop, anonymous volumes removed with `rm -v`. */
+export interface MountPreparer {
+  prepare(rec: ContainerRecord, rootfs: string): Promise<OciMount[]>;
+  release(rec: ContainerRecord): void;
+  removeContainer(rec: ContainerRecord, removeAnonymous: boolean): Promise<void>;
 }
 
 /** Connects containers to their network before they start, and disconnects them when they stop. */
@@ -43,6 +53,7 @@ export interface SupervisorDeps {
   /** The runtime's resource limits for a HostConfig (validates, like the spec builder). */
   resources: (hc: ContainerRecord['HostConfig']) => object;
   network: NetworkAttacher;
+  mounts: MountPreparer;
 }
 
 /** HostConfig fields `docker update` may change. */
@@ -111,7 +122,8 @@ export class Supervisor {
       log.debug('network attach', { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
       const shared = rec.NetworkSettings?.SharedWith;
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
-      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey });
+      const mounts = await this.d.mounts.prepare(rec, rootfs);
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts });
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
@@ -136,6 +148,7 @@ export class Supervisor {
       await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
       await this.d.network.detach(rec).catch(() => undefined);
       rec.NetworkSettings = undefined;
+      this.d.mounts.release(rec);
       try { unmountRootfs(dir); } catch { /* best effort */ }
       rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', Error: errorMessage(e), ExitCode: exitCodeForStartError(errorMessage(e)), Pid: 0 };
       await this.d.store.save(rec);
@@ -290,6 +303,7 @@ export class Supervisor {
       else await this.d.driver.forget(runtime, id);
       await this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message }));
       await this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message }));
+      this.d.mounts.release(rec);
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
       await this.d.driver.clearExit(id);
     })();
@@ -349,6 +363,7 @@ export class Supervisor {
     try { unmountRootfs(dir); } catch { /* not mounted */ }
     await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
     await this.d.network.detach(rec).catch(() => undefined);
+    await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
     await removeLogs(rec.LogPath);
     await this.d.store.remove(rec);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));

@@ -12,7 +12,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
   const initPath = INIT_CANDIDATES.find((p) => existsSync(p));
   const layout = cgroupLayout();
   const swap = swapAccounting();
-  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath }) => {
+  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath, mounts }) => {
     const nm = rec.HostConfig.NetworkMode ?? 'default';
     // a network's namespace is made before the container (CNI sets it up); host shares ours; none gets its own
     const net = nm === 'host' ? false : netnsPath || true;
@@ -30,6 +30,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       hostConfig: rec.HostConfig,
       cgroupsPath,
       etcMounts,
+      mounts,
       initPath,
       namespaces: { net, cgroup: layout === 'v2' },
       swapAccounting: swap,
