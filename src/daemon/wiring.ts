@@ -19,6 +19,7 @@ import { registerNetworkRoutes } from '../api/routes/networks.js';
 import { registerVolumeRoutes, volumesWithUsage } from '../api/routes/volumes.js';
 import { VolumeStore } from '../services/volumes/store.js';
 import { ContainerMounts } from '../services/volumes/mounts.js';
+import { SizeCache } from '../util/size-cache.js';
 import { bridgeAddress, chooseSubnet, fromBip, hostRoutes } from '../services/network/subnet.js';
 import { Pusher } from '../services/images/push.js';
 import { ImageArchives } from '../services/images/archive.js';
@@ -87,7 +88,11 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     defaults: { bridge: cfg.network.bridge, subnet, pools: cfg.network.pools, maxPorts: cfg.network.bridgeMaxPorts, premade: cfg.network.premade },
   });
   await networks.init();
-  const volumes = new VolumeStore(join(cfg.dataRoot, 'volumes'));
+  const volumeSizes = new SizeCache();
+  const volumes = new VolumeStore(join(cfg.dataRoot, 'volumes'), (name, action) => {
+    volumeSizes.invalidate(name);
+    events.publish('volume', action, name, { driver: 'local' });
+  });
   await volumes.load();
   const mounts = new ContainerMounts({ volumes, containers: { all: () => store.all(), find: (ref) => store.find(ref) } });
   const supervisor = new Supervisor({
@@ -127,8 +132,13 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
   registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes, networks, mounts });
   registerNetworkRoutes(router, { networks, store });
-  registerVolumeRoutes(router, { volumes, mounts });
-  registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts }) });
+  // volume sizes are measured again when a container using the volume starts, stops or goes
+  events.subscribe((e) => {
+    if (e.Type !== 'container' || !['start', 'die', 'destroy'].includes(e.Action)) return;
+    for (const m of store.find(e.Actor.ID)?.Mounts ?? []) if (m.Name) volumeSizes.invalidate(m.Name);
+  });
+  registerVolumeRoutes(router, { volumes, mounts, sizes: volumeSizes });
+  registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts, sizes: volumeSizes }) });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   const puller = new Puller({ images, content, snapshots, registry: cfg.registry });

@@ -4,7 +4,12 @@ import type { VolumeRecord, VolumeStore } from '../../services/volumes/store.js'
 import { badRequest } from '../../util/errors.js';
 import { Router, labelsMatch, qbool, qfilters, readJsonBody, sendJson, sendNoContent } from '../router.js';
 
-export interface VolumeRouteDeps { volumes: VolumeStore; mounts: ContainerMounts }
+export interface VolumeRouteDeps {
+  volumes: VolumeStore;
+  mounts: ContainerMounts;
+  /** Kept sizes (volume name → bytes), re-measured when a container using the volume changes state. */
+  sizes: { size(key: string, dir: string, live: boolean): Promise<number> };
+}
 
 function volumeView(d: VolumeRouteDeps, v: VolumeRecord) {
   return {
@@ -15,7 +20,11 @@ function volumeView(d: VolumeRouteDeps, v: VolumeRecord) {
 
 /** system df's volumes: each with its size and how many containers use it. */
 export async function volumesWithUsage(d: VolumeRouteDeps) {
-  return Promise.all(d.volumes.all().map(async (v) => ({ ...volumeView(d, v), UsageData: { Size: await d.volumes.size(v.Name), RefCount: d.mounts.users(v.Name).length } })));
+  return Promise.all(d.volumes.all().map(async (v) => {
+    const users = d.mounts.users(v.Name);
+    const live = users.some((c) => c.State.Status === 'running' || c.State.Status === 'paused');
+    return { ...volumeView(d, v), UsageData: { Size: await d.sizes.size(v.Name, d.volumes.dataDir(v.Name), live), RefCount: users.length } };
+  }));
 }
 
 export function registerVolumeRoutes(r: Router, d: VolumeRouteDeps): void {
@@ -61,7 +70,7 @@ export function registerVolumeRoutes(r: Router, d: VolumeRouteDeps): void {
     for (const v of d.volumes.all()) {
       if ((!all && !v.Anonymous) || d.mounts.users(v.Name).length) continue;
       if (!labelsMatch(v.Labels, f.label ?? []) || (f['label!'] ?? []).some((l) => labelsMatch(v.Labels, [l]))) continue;
-      reclaimed += await d.volumes.size(v.Name);
+      reclaimed += await d.sizes.size(v.Name, d.volumes.dataDir(v.Name), false);
       await d.volumes.remove(v.Name);
       deleted.push(v.Name);
     }

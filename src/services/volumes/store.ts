@@ -36,7 +36,8 @@ export class VolumeStore {
   /** Containers using each mounted (driver-option) volume. */
   private users = new Map<string, Set<string>>();
 
-  constructor(private readonly root: string) {
+  /** `changed` hears of each volume made or removed (events, kept sizes). */
+  constructor(private readonly root: string, private readonly changed: (name: string, action: 'create' | 'destroy') => void = () => undefined) {
     mkdirSync(root, { recursive: true, mode: 0o701 });
   }
 
@@ -72,6 +73,7 @@ export class VolumeStore {
     await fs.mkdir(this.dataDir(name), { recursive: true, mode: 0o755 });
     await writeJsonAtomic(join(this.root, name, 'volume.json'), rec);
     this.byName.set(name, rec);
+    this.changed(name, 'create');
     return rec;
   }
 
@@ -81,6 +83,7 @@ export class VolumeStore {
     if (Object.keys(v.Options).length) try { umount(this.dataDir(name), MNT_DETACH); } catch { /* not mounted */ }
     this.byName.delete(name);
     await fs.rm(join(this.root, name), { recursive: true, force: true });
+    this.changed(name, 'destroy');
   }
 
   /** Before a container starts: a volume with driver options gets its mount (once, for its first user). */
@@ -117,11 +120,5 @@ export class VolumeStore {
     if (!set?.delete(containerId) || set.size) return;
     const v = this.byName.get(name);
     if (v && Object.keys(v.Options).length && existsSync(this.dataDir(name))) try { umount(this.dataDir(name), MNT_DETACH); } catch { /* already gone */ }
-  }
-
-  /** Bytes under a volume's data (for system df). */
-  async size(name: string): Promise<number> {
-    const { stdout } = await execFileP('du', ['-sb', this.dataDir(name)]).catch(() => ({ stdout: '0' }));
-    return Number(stdout.split(/\s/)[0]) || 0;
   }
 }

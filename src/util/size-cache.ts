@@ -1,0 +1,40 @@
+// Directory sizes kept instead of walked on every request: an idle directory is measured once and kept until told
+// it changed; a live one (written by a running container) is re-measured in the background when older than
+// maxAge, and the last known figure is answered meanwhile.
+import { dirSize } from './du.js';
+
+interface Entry { bytes: number; at: number }
+
+export class SizeCache {
+  private known = new Map<string, Entry>();
+  private measuring = new Map<string, Promise<number>>();
+
+  constructor(private readonly maxAgeMs = 10_000) {}
+
+  /** A measure under way when the directory changes is not kept. */
+  invalidate(key: string): void { this.known.delete(key); this.measuring.delete(key); }
+
+  async size(key: string, dir: string, live: boolean): Promise<number> {
+    const k = this.known.get(key);
+    if (k && (!live || Date.now() - k.at < this.maxAgeMs)) return k.bytes;
+    const pending = this.measure(key, dir);
+    return k ? k.bytes : pending; // stale while revalidating
+  }
+
+  private measure(key: string, dir: string): Promise<number> {
+    let p = this.measuring.get(key);
+    if (!p) {
+      const at = Date.now();
+      const mine: Promise<number> = dirSize(dir).then((bytes) => {
+        if (this.measuring.get(key) === mine) {
+          this.known.set(key, { bytes, at });
+          this.measuring.delete(key);
+        }
+        return bytes;
+      });
+      p = mine;
+      this.measuring.set(key, p);
+    }
+    return p;
+  }
+}
