@@ -145,6 +145,9 @@ function runFlags(c: Command): Command {
     .option('-P, --publish-all', 'Publish all exposed ports to random ports')
     .option('--expose <list>', 'Expose a port or a range of ports', collect)
     .option('-v, --volume <list>', 'Bind mount a volume', collect)
+    .option('--mount <mount>', 'Attach a filesystem mount to the container', collect)
+    .option('--volumes-from <list>', 'Mount volumes from the specified container(s)', collect)
+    .option('--volume-driver <string>', 'Optional volume driver for the container')
     .option('--network <network>', 'Connect a container to a network', collect)
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
     .option('--ip <ip>', 'IPv4 address (e.g., 172.30.100.104)')
@@ -481,6 +484,34 @@ export function buildProgram(): Command {
     .option('-f, --force', 'Do not error if the network does not exist')
     .argument('<network...>')
     .action(act(async (cmd, [names]) => (await network()).rm(cmd, names as string[])));
+
+  const volume = () => import('./volume.js');
+  const v = program.command('volume').description('Manage volumes').usage('COMMAND');
+  v.command('create').description('Create a volume').usage('[OPTIONS] [VOLUME]')
+    .option('-d, --driver <string>', 'Specify volume driver name', 'local')
+    .option('--label <list>', 'Set metadata for a volume', collect)
+    .option('-o, --opt <map>', 'Set driver specific options', collect)
+    .addOption(new Option('--name <string>', 'Specify volume name').hideHelp())
+    .argument('[volume]')
+    .action(act(async (cmd, [name]) => (await volume()).create(cmd, name as string | undefined)));
+  v.command('inspect').description('Display detailed information on one or more volumes').usage('[OPTIONS] VOLUME [VOLUME...]')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .argument('<volume...>')
+    .action(act(async (cmd, [names]) => (await volume()).inspect(cmd, names as string[])));
+  v.command('ls').aliases(['list']).description('List volumes').usage('[OPTIONS]')
+    .option('-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', collect)
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-q, --quiet', 'Only display volume names')
+    .action(act(async (cmd) => (await volume()).ls(cmd)));
+  v.command('prune').description('Remove unused local volumes').usage('[OPTIONS]')
+    .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "label=<label>")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(act(async (cmd) => (await volume()).prune(cmd)));
+  v.command('rm').aliases(['remove']).description('Remove one or more volumes').usage('[OPTIONS] VOLUME [VOLUME...]')
+    .option('-f, --force', 'Force the removal of one or more volumes')
+    .argument('<volume...>')
+    .action(act(async (cmd, [names]) => (await volume()).rm(cmd, names as string[])));
 
   const reg = program.command('registry').description('Serve a container image registry').usage('COMMAND');
   reg.command('serve').description('Run a registry (OCI distribution API) in the foreground until SIGTERM or SIGINT').usage('[OPTIONS]')

@@ -1,8 +1,9 @@
 // `tug run`/`tug create` flags -> the POST /containers/create body, as the docker CLI maps them.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
 import { parseBytes } from '../util/units.js';
-import type { ContainerCreateBody, EndpointSettings, PortBinding } from '../client/types.js';
+import type { ContainerCreateBody, EndpointSettings, Mount, PortBinding } from '../client/types.js';
 import { FlagError, UsageError } from './errors.js';
 import { parseGoDuration } from './format.js';
 
@@ -41,6 +42,11 @@ export interface RunFlags {
   publishAll?: boolean;
   expose?: string[];
   volume?: string[];
+  /** --mount, docker's CSV form (repeatable). */
+  mount?: string[];
+  /** --volumes-from container[:ro|rw] (repeatable). */
+  volumesFrom?: string[];
+  volumeDriver?: string;
   /** --network / --net, each a name or docker's `name=…,alias=…,ip=…` form; the first is the NetworkMode. */
   network?: string | string[];
   /** --network-alias / --net-alias */
@@ -201,7 +207,7 @@ export function parsePublish(specs: string[]): { exposed: Record<string, Record<
 export interface CreateRequest { body: ContainerCreateBody; name?: string; platform?: string }
 
 /** Map parsed flags plus IMAGE [COMMAND...] onto the create request. */
-export function buildCreateRequest(image: string, args: string[], f: RunFlags, env: NodeJS.ProcessEnv = process.env): CreateRequest {
+export function buildCreateRequest(image: string, args: string[], f: RunFlags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): CreateRequest {
   if (f.rm && f.restart && f.restart !== 'no') throw new UsageError('conflicting options: cannot specify both --restart and --rm');
   const attached = !f.detach;
   let attachStdin = !!f.interactive && attached;
@@ -253,7 +259,11 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     }
     hc.LogConfig = { Type: f.logDriver ?? '', Config: cfg };
   }
-  if (f.volume?.length) hc.Binds = f.volume.filter((v) => v.includes(':'));
+  const vols = volumeFlags(f.volume ?? [], cwd);
+  if (vols.binds.length) hc.Binds = vols.binds;
+  if (f.mount?.length) hc.Mounts = f.mount.map((m) => parseMount(m, cwd));
+  if (f.volumesFrom?.length) hc.VolumesFrom = [...f.volumesFrom];
+  if (f.volumeDriver) hc.VolumeDriver = f.volumeDriver;
   const net = networkOpts(f);
   hc.NetworkMode = net.mode;
   if (f.tmpfs?.length) {
@@ -289,8 +299,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.stopTimeout !== undefined) body.StopTimeout = intFlag(f.stopTimeout, '--stop-timeout');
   const health = healthFlags(f);
   if (health) body.Healthcheck = health;
-  const anon = (f.volume ?? []).filter((v) => !v.includes(':'));
-  if (anon.length) body.Volumes = Object.fromEntries(anon.map((v) => [v, {}]));
+  if (vols.volumes.length) body.Volumes = Object.fromEntries(vols.volumes.map((v) => [v, {}]));
   if (f.publish?.length || f.expose?.length) {
     const { exposed, bindings } = parsePublish(f.publish ?? []);
     for (const e of f.expose ?? []) {
@@ -302,6 +311,290 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   }
   if (Object.keys(net.endpoints).length) body.NetworkingConfig = { EndpointsConfig: net.endpoints };
   return { body, name: f.name, platform: f.platform };
+}
+
+// ---- -v / --volume and --mount ----
+
+/** Go's %q of a string (as pflag quotes a flag's value in its errors). */
+function goQuote(v: string): string {
+  return JSON.stringify(v)
+    .replace(/\\u0007/g, '\\a').replace(/\\u000b/g, '\\v')
+    .replace(/\\u00([0-9a-f]{2})/g, '\\x$1').replace(/\u007f/g, '\\x7f');
+}
+
+const mountErr = (value: string, why: string) => new FlagError(`invalid argument ${goQuote(value)} for "--mount" flag: ${why}`);
+
+const isLetter = (c: string | undefined) => c !== undefined && /^\p{L}$/u.test(c);
+
+/** What docker's volumespec.Parse makes of a `-v` value: the source (empty for an anonymous volume) and the mount type. */
+export interface VolumeSpec { source: string; target: string; type: 'bind' | 'volume' }
+
+/** docker's isFilePath: a source naming a host path (., /, ~, \\\\, or a drive letter) is a bind; anything else a volume name. */
+function isFilePath(source: string): boolean {
+  if ('./~'.includes(source[0])) return true;
+  const runes = [...source];
+  if (runes.length === 1) return false;
+  if (source.startsWith('\\\\')) return true;
+  return isLetter(runes[0]) && runes[1] === ':';
+}
+
+/** A `-v` value parsed as docker's CLI does (its volumespec.Parse, which knows nothing of the daemon's platform). */
+export function parseVolumeSpec(spec: string): VolumeSpec {
+  const bytes = Buffer.byteLength(spec);
+  if (bytes === 0) throw new UsageError('invalid empty volume spec');
+  if (bytes <= 2) return { source: '', target: spec, type: 'volume' };
+  let source = '';
+  let target = '';
+  let buffer: string[] = [];
+  const END = '';
+  for (const ch of [...spec, END]) {
+    // a drive letter ("c:") stays in the section it starts
+    if (ch === ':' && buffer.length === 1 && isLetter(buffer[0])) { buffer.push(ch); continue; }
+    if (ch !== ':' && ch !== END) { buffer.push(ch); continue; }
+    const section = buffer.join('');
+    buffer = [];
+    if (!section) throw new UsageError(`invalid spec: ${spec}: empty section between colons`);
+    if (!source && ch === END) target = section; // an anonymous volume
+    else if (!source) source = section;
+    else if (!target) target = section;
+    else if (ch === ':') throw new UsageError(`invalid spec: ${spec}: too many colons`);
+    // the third section holds the mode (ro, rw, nocopy, propagation), left to the daemon
+  }
+  return { source, target, type: source && isFilePath(source) ? 'bind' : 'volume' };
+}
+
+/**
+ * `-v` values → HostConfig.Binds (anything with a source: a host path or a volume name) and Config.Volumes
+ * (anonymous volumes), as docker's CLI splits them; a relative host path ("./x", "../x") is made absolute
+ * against the CLI's working directory. Repeated values count once.
+ */
+export function volumeFlags(specs: string[], cwd = process.cwd()): { binds: string[]; volumes: string[] } {
+  const binds: string[] = [];
+  const volumes: string[] = [];
+  for (const spec of new Set(specs)) {
+    const p = parseVolumeSpec(spec);
+    if (!p.source) { volumes.push(spec); continue; }
+    let bind = spec;
+    const i = spec.indexOf(':');
+    if (p.type === 'bind' && i >= 0) {
+      const host = spec.slice(0, i);
+      if (!isAbsolute(host) && host.startsWith('.')) bind = `${resolve(cwd, host)}${spec.slice(i)}`;
+    }
+    binds.push(bind);
+  }
+  return { binds, volumes };
+}
+
+class ParseError extends Error {}
+
+/** The first record of a CSV text, read as Go's encoding/csv Reader does by default (its quoting rules and error messages). */
+export function csvRecord(text: string): string[] {
+  const lines = text.replace(/\r\n/g, '\n').split(/(?<=\n)/);
+  let next = 1;
+  let line = lines[0] ?? '';
+  let lineNo = 1;
+  let col = 1;
+  const fields: string[] = [];
+  const bytes = (s: string) => Buffer.byteLength(s);
+  const nl = (s: string) => (s.endsWith('\n') ? 1 : 0);
+  const fail = (at: number, what: string) =>
+    new ParseError(lineNo === 1 ? `parse error on line ${lineNo}, column ${at}: ${what}` : `record on line 1; parse error on line ${lineNo}, column ${at}: ${what}`);
+  const BARE = 'bare " in non-quoted-field';
+  const QUOTE = 'extraneous or missing " in quoted-field';
+  field: for (;;) {
+    if (!line.startsWith('"')) {
+      const i = line.indexOf(',');
+      const f = i >= 0 ? line.slice(0, i) : line.slice(0, line.length - nl(line));
+      const q = f.indexOf('"');
+      if (q >= 0) throw fail(col + bytes(f.slice(0, q)), BARE);
+      fields.push(f);
+      if (i < 0) break;
+      line = line.slice(i + 1);
+      col += bytes(f) + 1;
+      continue;
+    }
+    line = line.slice(1);
+    col += 1;
+    let buf = '';
+    for (;;) {
+      const i = line.indexOf('"');
+      if (i >= 0) {
+        buf += line.slice(0, i);
+        col += bytes(line.slice(0, i)) + 1;
+        line = line.slice(i + 1);
+        if (line.startsWith('"')) { buf += '"'; line = line.slice(1); col += 1; }
+        else if (line.startsWith(',')) { line = line.slice(1); col += 1; fields.push(buf); continue field; }
+        else if (line.length === nl(line)) { fields.push(buf); break field; }
+        else throw fail(col - 1, QUOTE);
+      } else if (line.length > 0) {
+        buf += line;
+        col += bytes(line);
+        line = lines[next++] ?? '';
+        if (line.length > 0) { lineNo++; col = 1; }
+      } else throw fail(col, QUOTE);
+    }
+  }
+  return fields;
+}
+
+/** go-units RAMInBytes: "64m", "1.5g", "512KiB", "100" (bytes); binary multiples. */
+export function ramInBytes(v: string): number {
+  const sep = Math.max(...[...'0123456789. '].map((c) => v.lastIndexOf(c)));
+  if (sep < 0) throw new Error(`invalid size: '${v}'`);
+  const num = v[sep] === ' ' ? v.slice(0, sep) : v.slice(0, sep + 1);
+  let sfx = v.slice(sep + 1);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${goQuote(num)}: invalid syntax`);
+  let size = Number(num);
+  if (size < 0) throw new Error(`invalid size: '${v}'`);
+  if (!sfx) return Math.trunc(size);
+  const bad = () => new Error(`invalid suffix: '${sfx}'`);
+  if (sfx.length > 3) throw bad();
+  sfx = sfx.toLowerCase();
+  if (sfx[0] === 'b') { if (sfx.length > 1) throw bad(); return Math.trunc(size); }
+  const mul: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 };
+  if (!(sfx[0] in mul)) throw bad();
+  size *= mul[sfx[0]];
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad();
+  return Math.trunc(size);
+}
+
+/** docker's parseBoolValue for --mount options: a bare key is true; only 1/true/0/false otherwise. */
+function mountBool(key: string, val: string, hasValue: boolean): boolean {
+  if (!hasValue) return true;
+  if (val === '1' || val === 'true') return true;
+  if (val === '0' || val === 'false') return false;
+  throw new Error(`invalid value for '${key}': invalid boolean value (${goQuote(val)}): must be one of "true", "1", "false", or "0" (default "true")`);
+}
+
+/** `k=v` into a map, as docker's setValueOnMap (an empty key is ignored). */
+function setOnMap(m: Record<string, string> | undefined, kv: string): Record<string, string> | undefined {
+  const i = kv.indexOf('=');
+  const k = i < 0 ? kv : kv.slice(0, i);
+  if (!k) return m;
+  return { ...(m ?? {}), [k]: i < 0 ? '' : kv.slice(i + 1) };
+}
+
+const goTrim = (s: string) => s.replace(/^[\s\u0085]+|[\s\u0085]+$/g, '');
+
+/**
+ * One --mount value → a HostConfig.Mounts entry, as docker's CLI parses it (opts.MountOpt): CSV fields of
+ * key=value (type defaults to volume), docker's checks and messages; a source starting with "." is made absolute.
+ */
+export function parseMount(value: string, cwd = process.cwd()): Mount {
+  const v = goTrim(value);
+  if (!v) throw mountErr(value, 'value is empty');
+  let fields: string[];
+  try { fields = csvRecord(v); } catch (e) { throw mountErr(value, (e as Error).message); }
+  let type = 'volume';
+  let source: string | undefined;
+  let target: string | undefined;
+  let readOnly = false;
+  let consistency: string | undefined;
+  let bind: NonNullable<Mount['BindOptions']> | undefined;
+  let vol: NonNullable<Mount['VolumeOptions']> | undefined;
+  let image: NonNullable<Mount['ImageOptions']> | undefined;
+  let tmpfs: NonNullable<Mount['TmpfsOptions']> | undefined;
+  const fail = (why: string) => mountErr(value, why);
+  for (const field of fields) {
+    const eq = field.indexOf('=');
+    const hasValue = eq >= 0;
+    const rawKey = hasValue ? field.slice(0, eq) : field;
+    const val = hasValue ? field.slice(eq + 1) : '';
+    const k = goTrim(rawKey);
+    if (k !== rawKey) throw fail(`invalid option '${k}' in '${field}': option should not have whitespace`);
+    if (hasValue) {
+      const t = goTrim(val);
+      if (!t) throw fail(`invalid value for '${rawKey}': value is empty`);
+      if (t !== val) throw fail(`invalid value for '${rawKey}' in '${field}': value should not have whitespace`);
+    }
+    const key = rawKey.toLowerCase();
+    if (!hasValue && !['readonly', 'ro', 'volume-nocopy', 'bind-nonrecursive', 'bind-create-src'].includes(key)) {
+      throw fail(`invalid field '${field}' must be a key=value pair`);
+    }
+    try {
+      switch (key) {
+        case 'type': type = val.toLowerCase(); break;
+        case 'source': case 'src':
+          source = !isAbsolute(val) && val.startsWith('.') ? resolve(cwd, val) : val;
+          break;
+        case 'target': case 'dst': case 'destination': target = val; break;
+        case 'readonly': case 'ro': readOnly = mountBool(key, val, hasValue); break;
+        case 'consistency': consistency = val.toLowerCase(); break;
+        case 'bind-propagation': (bind ??= {}).Propagation = val.toLowerCase(); break;
+        case 'bind-nonrecursive': throw new Error('bind-nonrecursive is deprecated, use bind-recursive=disabled instead');
+        case 'bind-recursive':
+          switch (val) {
+            case 'enabled': break;
+            case 'disabled': (bind ??= {}).NonRecursive = true; break;
+            case 'writable': (bind ??= {}).ReadOnlyNonRecursive = true; break;
+            case 'readonly': (bind ??= {}).ReadOnlyForceRecursive = true; break;
+            default: throw new Error(`invalid value for ${key}: ${val} (must be "enabled", "disabled", "writable", or "readonly")`);
+          }
+          break;
+        case 'bind-create-src': (bind ??= {}).CreateMountpoint = mountBool(key, val, hasValue); break;
+        case 'volume-subpath': (vol ??= {}).Subpath = val; break;
+        case 'volume-nocopy': (vol ??= {}).NoCopy = mountBool(key, val, hasValue); break;
+        case 'volume-label': vol ??= {}; vol.Labels = setOnMap(vol.Labels, val); break;
+        case 'volume-driver': ((vol ??= {}).DriverConfig ??= {}).Name = val; break;
+        case 'volume-opt': {
+          const d = ((vol ??= {}).DriverConfig ??= {});
+          d.Options = setOnMap(d.Options, val);
+          break;
+        }
+        case 'image-subpath': (image ??= {}).Subpath = val; break;
+        case 'tmpfs-size': {
+          let n: number;
+          try { n = ramInBytes(val); } catch { throw new Error(`invalid value for ${key}: ${val}`); }
+          (tmpfs ??= {}).SizeBytes = n;
+          break;
+        }
+        case 'tmpfs-mode':
+          if (!/^[0-7]+$/.test(val) || parseInt(val, 8) > 0xffffffff) throw new Error(`invalid value for ${key}: ${val}`);
+          (tmpfs ??= {}).Mode = parseInt(val, 8);
+          break;
+        default: throw new Error(`unknown option '${key}' in '${field}'`);
+      }
+    } catch (e) {
+      throw fail((e as Error).message);
+    }
+  }
+  // docker's validateExclusiveOptions and validateMountOptions
+  if (!type) throw fail('type is required');
+  if (type !== 'bind' && bind) throw fail(`cannot mix 'bind-*' options with mount type '${type}'`);
+  if (type !== 'volume' && vol) throw fail(`cannot mix 'volume-*' options with mount type '${type}'`);
+  if (type !== 'image' && image) throw fail(`cannot mix 'image-*' options with mount type '${type}'`);
+  if (type !== 'tmpfs' && tmpfs) throw fail(`cannot mix 'tmpfs-*' options with mount type '${type}'`);
+  if (bind?.ReadOnlyNonRecursive && !readOnly) throw fail("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
+  if (bind?.ReadOnlyForceRecursive) {
+    if (!readOnly) throw fail("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction");
+    if (bind.Propagation !== 'rprivate') throw fail("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction");
+  }
+  // only what was given, as Go's omitempty leaves it (an options object once any of its keys was seen)
+  const m: Mount = { Type: type };
+  if (source) m.Source = source;
+  if (target) m.Target = target;
+  if (readOnly) m.ReadOnly = true;
+  if (consistency) m.Consistency = consistency;
+  if (bind) m.BindOptions = omitEmpty(bind);
+  if (vol) {
+    const o = omitEmpty(vol);
+    if (vol.DriverConfig) o.DriverConfig = omitEmpty(vol.DriverConfig);
+    m.VolumeOptions = o;
+  }
+  if (image) m.ImageOptions = omitEmpty(image);
+  if (tmpfs) m.TmpfsOptions = omitEmpty(tmpfs);
+  return m;
+}
+
+/** A copy without Go's "empty" values (false, 0, "", empty maps). */
+function omitEmpty<T extends object>(o: T): T {
+  const r: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) {
+    if (v === undefined || v === false || v === 0 || v === '') continue;
+    if (v && typeof v === 'object' && !Object.keys(v).length) continue;
+    r[k] = v;
+  }
+  return r as T;
 }
 
 /** `--add-host name:ip` or `name=ip` (ip may be `host-gateway`, IPv6 may be in brackets), checked like docker's ValidateExtraHost; sent as "name:ip". */

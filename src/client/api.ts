@@ -4,7 +4,8 @@ import { jsonMessages, type JsonMessage } from './jsonstream.js';
 import { Transport, type Hijacked, type Query, type RawResponse } from './transport.js';
 import type {
   ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, ImageDeleteItem, ImageSummary,
-  NetworkCreateBody, NetworkInfo, PruneResult, TopResult, VersionInfo, WaitResult,
+  NetworkCreateBody, NetworkInfo, PruneResult, TopResult, VersionInfo, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneReport,
+  WaitResult,
 } from './types.js';
 
 const enc = encodeURIComponent;
@@ -232,6 +233,27 @@ export class EngineClient {
 
   async networkPrune(filters?: Filters): Promise<string[]> {
     return (await this.objectPrune('networks', filters)).deleted;
+  }
+
+  // ---- volumes ----
+  volumeList(filters?: Filters): Promise<VolumeListResponse> {
+    return this.t.json('GET', '/volumes', { query: { filters: filtersOrUndefined(filters) } });
+  }
+
+  volumeCreate(body: VolumeCreateBody): Promise<Volume> {
+    return this.t.json('POST', '/volumes/create', { body });
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.t.json('GET', `/volumes/${enc(name)}`);
+  }
+
+  async volumeRemove(name: string, force = false): Promise<void> {
+    await this.t.buffer('DELETE', `/volumes/${enc(name)}`, { query: { force: force || undefined } });
+  }
+
+  volumePrune(filters?: Filters): Promise<VolumePruneReport> {
+    return this.t.json('POST', '/volumes/prune', { query: { filters: filtersOrUndefined(filters) } });
   }
 
   // ---- images ----

@@ -48,10 +48,56 @@ export interface ContainerCreateBody {
     DnsSearch?: string[];
     DnsOptions?: string[];
     ShmSize?: number;
+    /** --mount, in the shape docker's CLI sends (only the fields given). */
+    Mounts?: Mount[];
+    /** --volumes-from, `container[:ro|rw]` as given. */
+    VolumesFrom?: string[];
+    VolumeDriver?: string;
     [k: string]: unknown;
   };
   NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointSettings> };
 }
+
+/** A HostConfig.Mounts entry (moby's mount.Mount; empty fields left out, as Go's omitempty does). */
+export interface Mount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+  ReadOnly?: boolean;
+  Consistency?: string;
+  BindOptions?: { Propagation?: string; NonRecursive?: boolean; CreateMountpoint?: boolean; ReadOnlyNonRecursive?: boolean; ReadOnlyForceRecursive?: boolean };
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> }; Subpath?: string };
+  ImageOptions?: { Subpath?: string };
+  TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+}
+
+/** GET /volumes/{name}, an entry of GET /volumes, the answer to POST /volumes/create. */
+export interface Volume {
+  Name: string;
+  Driver: string;
+  Mountpoint: string;
+  CreatedAt?: string;
+  Status?: Record<string, unknown>;
+  Labels: Record<string, string> | null;
+  Scope: string;
+  Options: Record<string, string> | null;
+  UsageData?: { Size: number; RefCount: number } | null;
+  [k: string]: unknown;
+}
+
+/** POST /volumes/create (fields left out when empty, as docker's client sends it). */
+export interface VolumeCreateBody {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string>;
+  Labels?: Record<string, string>;
+}
+
+/** GET /volumes. */
+export interface VolumeListResponse { Volumes: Volume[] | null; Warnings?: string[] | null }
+
+/** POST /volumes/prune. */
+export interface VolumePruneReport { VolumesDeleted: string[] | null; SpaceReclaimed: number }
 
 /** What a container asks of one network: create's EndpointsConfig entries, connect's EndpointConfig. */
 export interface EndpointSettings {
