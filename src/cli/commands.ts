@@ -96,6 +96,7 @@ const system = () => import('./system.js');
 const disk = () => import('./disk.js');
 const registry = () => import('./registry.js');
 const network = () => import('./network.js');
+const commits = () => import('./commit.js');
 
 /** A hidden second name for a repeatable flag (docker's --net for --network): its values join the other flag's, in order. */
 function aliasFlag(c: Command, flag: string, target: string): Command {
@@ -384,12 +385,43 @@ const defs: Record<string, Def> = {
   info: (p, n) => p.command(n).description('Display system-wide information').usage('[OPTIONS]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(act(async (cmd) => (await system()).info(cmd))),
+  diff: (p, n) => p.command(n).description("Inspect changes to files or directories on a container's filesystem").usage('CONTAINER')
+    .argument('<container>')
+    .action(act(async (cmd, [id]) => (await commits()).diff(cmd, id as string))),
+  commit: (p, n) => p.command(n).description("Create a new image from a container's changes").usage('[OPTIONS] CONTAINER [REPOSITORY[:TAG]]')
+    .option('-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+    .option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect)
+    .option('-m, --message <string>', 'Commit message')
+    .option('-p, --pause', 'Pause container during commit', true)
+    .addOption(new Option('--no-pause').hideHelp())
+    .argument('<container>').argument('[reference]')
+    .action(act(async (cmd, [id, ref]) => (await commits()).commit(cmd, id as string, ref as string | undefined))),
+  history: (p, n) => p.command(n).description('Show the history of an image').usage('[OPTIONS] IMAGE')
+    .option('--format <string>', 'Format output using a custom template')
+    .option('-H, --human', 'Print sizes and dates in human readable format', true)
+    .addOption(new Option('--no-human').hideHelp())
+    .option('--no-trunc', "Don't truncate output")
+    .option('-q, --quiet', 'Only show image IDs')
+    .argument('<image>')
+    .action(act(async (cmd, [img]) => (await import('./history.js')).history(cmd, img as string))),
+  export: (p, n) => p.command(n).description("Export a container's filesystem as a tar archive").usage('[OPTIONS] CONTAINER')
+    .option('-o, --output <string>', 'Write to a file, instead of STDOUT')
+    .argument('<container>')
+    .action(act(async (cmd, [id]) => (await commits()).exportContainer(cmd, id as string))),
   inspect: (p, n) => p.command(n).description('Return low-level information on Docker objects').usage('[OPTIONS] NAME|ID [NAME|ID...]')
     .option('-f, --format <string>', 'Format output using a custom template')
     .option('-s, --size', 'Display total file sizes if the type is container')
     .option('--type <string>', 'Return JSON for specified type')
     .argument('<name...>')
     .action(act(async (cmd, [ids]) => (await system()).inspect(cmd, ids as string[], cmd.opts().type as string | undefined))),
+  cp: (p, n) => p.command(n).description('Copy files/folders between a container and the local filesystem')
+    .usage('[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\ttug cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH')
+    .option('-a, --archive', 'Archive mode (copy all uid/gid information)')
+    .option('-L, --follow-link', 'Always follow symbol link in SRC_PATH')
+    .option('-q, --quiet', 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached')
+    .addOption(new Option('--no-quiet').hideHelp())
+    .argument('<source>').argument('<destination>')
+    .action(act(async (cmd, [src, dst]) => (await import('./cp.js')).cp(cmd, src as string, dst as string))),
 };
 
 export function buildProgram(): Command {
@@ -411,6 +443,8 @@ export function buildProgram(): Command {
   defs.rm(program, 'rm');
   defs.images(program, 'images');
   defs.rmi(program, 'rmi');
+  defs.cp(program, 'cp');
+  for (const n of ['diff', 'commit', 'export', 'history'] as const) defs[n](program, n);
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
   for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
@@ -418,11 +452,14 @@ export function buildProgram(): Command {
   defs.rm(c, 'rm', ['remove']);
   defs.containerInspect(c, 'inspect');
   defs.containerPrune(c, 'prune');
+  defs.cp(c, 'cp');
+  for (const n of ['diff', 'commit', 'export'] as const) defs[n](c, n);
 
   const i = program.command('image').description('Manage images').usage('COMMAND');
   defs.images(i, 'ls', ['list']);
   defs.rmi(i, 'rm', ['remove']);
   defs.imageInspect(i, 'inspect');
+  defs.history(i, 'history');
   defs.tag(i, 'tag');
   defs.import(i, 'import');
   defs.imagePrune(i, 'prune');

@@ -2,8 +2,10 @@
 import type { Readable } from 'node:stream';
 import { jsonMessages, type JsonMessage } from './jsonstream.js';
 import { Transport, type Hijacked, type Query, type RawResponse } from './transport.js';
+import { EngineError } from './errors.js';
+import { decodePathStat, STAT_HEADER, type PathStat } from '../util/pathstat.js';
 import type {
-  ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, ImageDeleteItem, ImageSummary,
+  ContainerChange, ContainerCreateBody, ContainerInspect, ContainerSummary, EndpointSettings, Filters, ImageDeleteItem, ImageSummary,
   NetworkCreateBody, NetworkInfo, PruneResult, TopResult, VersionInfo, Volume, VolumeCreateBody, VolumeListResponse, VolumePruneReport,
   WaitResult,
 } from './types.js';
@@ -77,6 +79,39 @@ export class EngineClient {
   }
 
   version(): Promise<VersionInfo> { return this.t.json('GET', '/version'); }
+
+  /** HEAD /containers/{id}/archive: what is at `path` in the container (docker cp's stat). */
+  async containerStatPath(id: string, path: string): Promise<PathStat> {
+    let r: RawResponse;
+    try {
+      r = await this.t.raw('HEAD', `/containers/${enc(id)}/archive`, { query: { path } });
+    } catch (e) {
+      // a HEAD answer has no body to carry the daemon's words
+      if (e instanceof EngineError && e.status === 404) throw new EngineError(404, `Could not find the file ${path} in container ${id}`);
+      throw e;
+    }
+    r.body.resume();
+    const stat = decodePathStat(r.headers[STAT_HEADER.toLowerCase()]);
+    if (!stat) throw new Error(`the daemon's answer has no ${STAT_HEADER} header`);
+    return stat;
+  }
+
+  /** GET /containers/{id}/archive: a tar of `path` in the container, and what `path` is. */
+  async containerArchive(id: string, path: string): Promise<{ stat: PathStat; body: Readable }> {
+    const r = await this.t.raw('GET', `/containers/${enc(id)}/archive`, { query: { path } });
+    const stat = decodePathStat(r.headers[STAT_HEADER.toLowerCase()]);
+    if (!stat) { r.body.resume(); throw new Error(`the daemon's answer has no ${STAT_HEADER} header`); }
+    return { stat, body: r.body };
+  }
+
+  /** PUT /containers/{id}/archive: a tar (plain or compressed) extracted into the directory `path`. */
+  async containerPutArchive(id: string, path: string, archive: Readable, o: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean } = {}): Promise<void> {
+    const r = await this.t.raw('PUT', `/containers/${enc(id)}/archive`, {
+      query: { path, noOverwriteDirNonDir: o.noOverwriteDirNonDir || undefined, copyUIDGID: o.copyUIDGID || undefined },
+      body: archive, headers: { 'Content-Type': 'application/x-tar' },
+    });
+    r.body.resume();
+  }
   info(): Promise<Record<string, unknown>> { return this.t.json('GET', '/info'); }
 
   // ---- containers ----
@@ -310,5 +345,27 @@ export class EngineClient {
   async imagePull(fromImage: string, tag?: string, platform?: string, registryAuth?: string): Promise<AsyncGenerator<JsonMessage>> {
     const r = await this.t.raw('POST', '/images/create', { query: { fromImage, tag, platform }, headers: registryAuth ? { 'X-Registry-Auth': registryAuth } : {} });
     return jsonMessages(r.body);
+  }
+
+  // ---- diff, commit, export ----
+  async containerChanges(id: string): Promise<ContainerChange[]> {
+    return (await this.t.json<ContainerChange[] | null>('GET', `/containers/${enc(id)}/changes`)) ?? [];
+  }
+
+  /** POST /commit: the new image's ID ("sha256:…"). */
+  async containerCommit(id: string, o: { repo?: string; tag?: string; comment?: string; author?: string; changes?: string[]; pause?: boolean } = {}): Promise<string> {
+    const r = await this.t.json<{ Id: string }>('POST', '/commit', {
+      query: { container: id, repo: o.repo, tag: o.tag, comment: o.comment, author: o.author, changes: o.changes, pause: o.pause === false ? false : undefined },
+    });
+    return r.Id;
+  }
+
+  imageHistory(name: string): Promise<Array<{ Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }>> {
+    return this.t.json('GET', `/images/${name}/history`);
+  }
+
+  /** GET /containers/{id}/export: a tar of its filesystem. */
+  async containerExport(id: string): Promise<Readable> {
+    return (await this.t.raw('GET', `/containers/${enc(id)}/export`)).body;
   }
 }

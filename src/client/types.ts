@@ -213,3 +213,6 @@ export interface VersionInfo {
 }
 
 export type Filters = Record<string, string[]>;
+
+/** GET /containers/{id}/changes: Kind 0 modified, 1 added, 2 deleted. */
+export interface ContainerChange { Path: string; Kind: 0 | 1 | 2 }

@@ -7,6 +7,8 @@ import { registerContainerRoutes } from '../api/routes/containers.js';
 import { registerImageRoutes } from '../api/routes/images.js';
 import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
+import { registerCommitRoutes } from '../api/routes/commit.js';
+import { registerArchiveRoutes } from '../api/routes/archive.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
 import { CniRunner } from '../services/network/cni.js';
@@ -141,6 +143,8 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts, sizes: volumeSizes }) });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
+  registerCommitRoutes(router, { store, images, content, snapshots, events, supervisor, mntRoot: join(cfg.dataRoot, 'mnt') });
+  registerArchiveRoutes(router, { store, supervisor, events });
   const puller = new Puller({ images, content, snapshots, registry: cfg.registry });
   registerImageRoutes(router, {
     images,

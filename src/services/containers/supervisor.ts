@@ -429,6 +429,24 @@ export class Supervisor {
 
   upperDir(rec: ContainerRecord): string { return rootfsPaths(this.d.store.dir(rec.Id)).upper; }
 
+  /** `fn` with the rootfs mounted (docker cp). A container that is not running is mounted for `fn` alone: start and
+   *  removal wait for it as they wait for an exit's cleanup, and it waits for a start or a cleanup under way. */
+  async withRootfs<T>(rec: ContainerRecord, fn: (rootfs: string) => Promise<T>): Promise<T> {
+    const dir = this.d.store.dir(rec.Id);
+    // a start leaves no promise to wait on: poll it (starts take well under a second)
+    while (this.starting.has(rec.Id) || this.cleanups.has(rec.Id)) await (this.cleanups.get(rec.Id)?.catch(() => undefined) ?? new Promise((r) => setTimeout(r, 20)));
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') return fn(rootfsPaths(dir).rootfs);
+    const image = this.d.images.resolve(rec.Image);
+    if (!image) throw new ApiError(404, `No such image: ${rec.Config.Image}`);
+    const work = (async () => {
+      const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
+      try { return await fn(rootfs); } finally { unmountRootfs(dir); }
+    })();
+    const done = work.then(() => undefined, () => undefined);
+    this.cleanups.set(rec.Id, done);
+    try { return await work; } finally { if (this.cleanups.get(rec.Id) === done) this.cleanups.delete(rec.Id); }
+  }
+
   attrs(rec: ContainerRecord): Record<string, string> {
     return { ...(rec.Config.Labels ?? {}), image: rec.Config.Image ?? '', name: rec.Name };
   }
