@@ -90,8 +90,10 @@ export function parseConfig(argv: string[]): DaemonConfig {
       bridge: flagValue(argv, ['--bridge', '-b']) ?? (raw.bridge as string | undefined) ?? 'tug0',
       bip: flagValue(argv, ['--bip']) ?? (raw.bip as string | undefined) ?? '',
       pools: addressPools(flagValue(argv, ['--default-address-pool']), raw['default-address-pools']),
-      // a Linux bridge takes 1024 ports; a network grows onto another bridge before that
-      bridgeMaxPorts: positiveInt(raw['bridge-max-ports'], 'bridge-max-ports', 1000),
+      // a Linux bridge takes 1024 ports, but well before that a flooded frame (an ARP broadcast) copied to every
+      // port overflows the kernel's per-CPU backlog (net.core.netdev_max_backlog, 1000) and replies get dropped:
+      // a network grows onto another bridge past 250, so no single flood comes near it
+      bridgeMaxPorts: positiveInt(raw['bridge-max-ports'], 'bridge-max-ports', 250),
       // namespaces made ahead per bridge network, so that a start costs no network setup (0: none)
       premade: nonNegativeInt(raw['network-premade-namespaces'], 'network-premade-namespaces', 2),
     },
