@@ -8,7 +8,7 @@ import { clientFor } from './connect.js';
 import { confirm, parseFilters } from './container.js';
 import { ExitError, FlagError } from './errors.js';
 import { goTime, parseFormat, renderRows, truncId } from './format.js';
-import { compileTemplate, runTemplate } from './system.js';
+import { inspectEach } from './system.js';
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
@@ -273,24 +273,7 @@ export async function ls(cmd: Command): Promise<void> {
 export async function inspect(cmd: Command, names: string[]): Promise<void> {
   const o = cmd.opts() as { format?: string; verbose?: boolean };
   const client = clientFor(cmd);
-  const format = o.format === 'json' ? undefined : o.format;
-  const tpl = format ? compileTemplate(format) : undefined;
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  let rendered = '';
-  for (const n of names) {
-    try {
-      const v = await client.networkInspect(n, !!o.verbose);
-      if (tpl) rendered += `${runTemplate(tpl, v)}\n`;
-      else found.push(v);
-    } catch (e) {
-      if (e instanceof ExitError) { errors.push(e.message); continue; }
-      errors.push(e instanceof EngineError ? `Error response from daemon: ${e.message}` : (e as Error).message);
-    }
-  }
-  if (tpl) out(rendered || '\n');
-  else out(found.length ? `${JSON.stringify(found, null, 4)}\n` : '[]\n');
-  if (errors.length) throw new ExitError(1, errors.join('\n'));
+  await inspectEach(names, o.format, (n) => client.networkInspect(n, !!o.verbose));
 }
 
 // ---- rm / prune ----

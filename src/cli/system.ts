@@ -31,6 +31,28 @@ export function runTemplate(t: ReturnType<typeof parseTemplate>, data: unknown):
 
 // ---- inspect ----
 
+/** `network inspect`, `volume inspect`: each object fetched, rendered with -f (or as a JSON array), the failures
+ *  reported together at the end with exit status 1, as docker does. */
+export async function inspectEach(names: string[], format: string | undefined, fetch: (name: string) => Promise<unknown>): Promise<void> {
+  const tpl = format && format !== 'json' ? compileTemplate(format) : undefined;
+  const found: unknown[] = [];
+  const errors: string[] = [];
+  let rendered = '';
+  for (const n of names) {
+    try {
+      const v = await fetch(n);
+      if (tpl) rendered += `${runTemplate(tpl, v)}\n`;
+      else found.push(v);
+    } catch (e) {
+      if (e instanceof ExitError) { errors.push(e.message); continue; }
+      errors.push(e instanceof EngineError ? `Error response from daemon: ${e.message}` : (e as Error).message);
+    }
+  }
+  if (tpl) out(rendered || '\n'); // docker's template inspector writes a newline when nothing else
+  else out(found.length ? `${JSON.stringify(found, null, 4)}\n` : '[]\n');
+  if (errors.length) throw new ExitError(1, errors.join('\n'));
+}
+
 type Kind = 'container' | 'image' | 'network';
 const KINDS: Kind[] = ['container', 'image', 'network'];
 

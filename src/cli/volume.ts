@@ -8,7 +8,7 @@ import { confirm, parseFilters } from './container.js';
 import { ExitError } from './errors.js';
 import { humanSizePrec, parseFormat, renderRows } from './format.js';
 import { naturalCompare, parseKeyValues, parseLabels } from './network.js';
-import { compileTemplate, runTemplate } from './system.js';
+import { inspectEach } from './system.js';
 
 const out = (s: string) => process.stdout.write(s);
 
@@ -93,24 +93,7 @@ export async function ls(cmd: Command): Promise<void> {
 export async function inspect(cmd: Command, names: string[]): Promise<void> {
   const o = cmd.opts() as { format?: string };
   const client = clientFor(cmd);
-  const format = o.format === 'json' ? undefined : o.format;
-  const tpl = format ? compileTemplate(format) : undefined;
-  const found: unknown[] = [];
-  const errors: string[] = [];
-  let rendered = '';
-  for (const n of names) {
-    try {
-      const v = await client.volumeInspect(volumeRef(n));
-      if (tpl) rendered += `${runTemplate(tpl, v)}\n`;
-      else found.push(v);
-    } catch (e) {
-      if (e instanceof ExitError) { errors.push(e.message); continue; }
-      errors.push(daemonMessage(e));
-    }
-  }
-  if (tpl) out(rendered || '\n'); // docker's template inspector writes a newline when nothing else
-  else out(found.length ? `${JSON.stringify(found, null, 4)}\n` : '[]\n');
-  if (errors.length) throw new ExitError(1, errors.join('\n'));
+  await inspectEach(names, o.format, (n) => client.volumeInspect(volumeRef(n)));
 }
 
 // ---- rm ----
