@@ -1,10 +1,8 @@
 // diff, commit, export: a container's changes, a new image from them, its files as a tar.
 import type { Command } from 'commander';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { clientFor } from './connect.js';
 import { ExitError } from './errors.js';
-import { referenceProblem, splitReference, validReference } from './image.js';
+import { referenceProblem, splitReference, tarTo, validReference } from './image.js';
 
 const KIND = ['C', 'A', 'D'];
 
@@ -28,16 +26,5 @@ export async function commit(cmd: Command, id: string, reference?: string): Prom
 
 export async function exportContainer(cmd: Command, id: string): Promise<void> {
   const o = cmd.opts() as { output?: string };
-  if (!o.output && process.stdout.isTTY) throw new ExitError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  const body = await clientFor(cmd).containerExport(id);
-  if (!o.output) { await pipeline(body, process.stdout); return; }
-  // written beside the target and renamed: a failed export leaves no half tar under the asked name
-  const tmp = `${o.output}.tmp-${process.pid}`;
-  try {
-    await pipeline(body, createWriteStream(tmp));
-    renameSync(tmp, o.output);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new ExitError(1, `failed to export container: ${(e as Error).message}`);
-  }
+  await tarTo(o.output, 'export container', () => clientFor(cmd).containerExport(id));
 }

@@ -155,19 +155,25 @@ export async function search(cmd: Command, term: string): Promise<void> {
 
 // ---- save / load ----
 
-export async function save(cmd: Command, names: string[]): Promise<void> {
-  const o = cmd.opts() as { output?: string };
-  if (!o.output && process.stdout.isTTY) throw new ExitError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
-  const body = await clientFor(cmd).imageSave(names);
-  if (!o.output) { await pipeline(body, process.stdout); return; }
-  const tmp = `${o.output}.tmp-${process.pid}`;
+/** A tar from the daemon to -o FILE (written beside it and renamed: a failure leaves no half tar under that name)
+ *  or to stdout, never to a terminal. */
+export async function tarTo(output: string | undefined, what: string, body: () => Promise<NodeJS.ReadableStream>): Promise<void> {
+  if (!output && process.stdout.isTTY) throw new ExitError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
+  const stream = await body();
+  if (!output) { await pipeline(stream, process.stdout); return; }
+  const tmp = `${output}.tmp-${process.pid}`;
   try {
-    await pipeline(body, createWriteStream(tmp));
-    renameSync(tmp, o.output);
+    await pipeline(stream, createWriteStream(tmp));
+    renameSync(tmp, output);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new ExitError(1, `failed to save: ${(e as Error).message}`);
+    throw new ExitError(1, `failed to ${what}: ${(e as Error).message}`);
   }
+}
+
+export async function save(cmd: Command, names: string[]): Promise<void> {
+  const o = cmd.opts() as { output?: string };
+  await tarTo(o.output, 'save', () => clientFor(cmd).imageSave(names));
 }
 
 export async function load(cmd: Command): Promise<void> {
