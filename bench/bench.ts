@@ -545,6 +545,30 @@ function perContainer(d: DetachedStats, kind: 'rss' | 'pss'): number | null {
 
 // ---------------------------------------------------------------------------------------------
 
+
+/**
+ * Start each engine asked for and `prepare` it (images, data); one that fails is listed as unavailable and taken
+ * down again (its tugd stopped), so the others are still measured. `engines` is the caller's, for its cleanup.
+ */
+export async function startEngines(makers: Array<[string, () => Engine | Promise<Engine>]>, only: string[], engines: Engine[], unavailable: string[], prepare: (e: Engine) => void | Promise<void>): Promise<void> {
+  for (const [name, make] of makers) {
+    if (!only.includes(name)) continue;
+    try {
+      const e = await make();
+      engines.push(e);
+      await prepare(e);
+      say(`${name}: ready, ${e.version}`);
+    } catch (err) {
+      const msg = (err as Error).message;
+      unavailable.push(`${name}: ${msg}`);
+      say(`${name}: unavailable: ${msg}`);
+      const i = engines.findIndex((x) => x.name === name);
+      if (i >= 0) engines.splice(i, 1);
+      if (name === 'tugboat') await stopTugd();
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const engines: Engine[] = [];
@@ -561,20 +585,7 @@ async function main(): Promise<void> {
       ['docker', dockerEngine],
       ['podman', podmanEngine],
     ];
-    for (const [name, make] of makers) {
-      if (!ONLY.includes(name)) continue;
-      try {
-        const e = await make();
-        importBusybox(e, tar);
-        engines.push(e);
-        say(`${name}: ready, ${e.version}`);
-      } catch (err) {
-        const msg = (err as Error).message;
-        unavailable.push(`${name}: ${msg}`);
-        say(`${name}: unavailable: ${msg}`);
-        if (name === 'tugboat') await stopTugd();
-      }
-    }
+    await startEngines(makers, ONLY, engines, unavailable, (e) => importBusybox(e, tar));
     if (engines.length === 0) throw new Error('no engine to measure');
 
     // (d) idle memory, before anything ran

@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   checkpoint, dockerEngine, exec, f2, importBusybox, installSignalHandlers, interrupted, intEnv, keepTugdLog,
-  median, podmanEngine, runId, stopTugd, sweep, table, tugboatEngine, DOCKER_CLI, type Cmd, type Engine,
+  median, podmanEngine, runId, startEngines, stopTugd, sweep, table, tugboatEngine, DOCKER_CLI, type Cmd, type Engine,
 } from './bench.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -80,22 +80,7 @@ async function main(): Promise<void> {
       ['docker', dockerEngine],
       ['podman', podmanEngine],
     ];
-    for (const [name, make] of makers) {
-      if (!ENGINES.includes(name)) continue;
-      try {
-        const e = await make();
-        engines.push(e);
-        importBusybox(e, tar, IMAGE);
-        say(`${name}: ready, ${e.version}`);
-      } catch (err) {
-        const msg = (err as Error).message;
-        unavailable.push(`${name}: ${msg}`);
-        say(`${name}: unavailable: ${msg}`);
-        const i = engines.findIndex((x) => x.name === name);
-        if (i >= 0) engines.splice(i, 1);
-        if (name === 'tugboat') await stopTugd();
-      }
-    }
+    await startEngines(makers, ENGINES, engines, unavailable, (e) => importBusybox(e, tar, IMAGE));
     if (engines.length === 0) throw new Error('no engine to measure');
 
     say(`commit of a stopped container with ${MB} MiB in ${FILES} files, ${N} rounds per engine, interleaved`);

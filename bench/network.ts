@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { rootfsWithHostPrograms } from '../test/helpers/hostbin.ts';
 import {
   checkpoint, dockerEngine, dropBridge, exec, f0, f1, f2, importBusybox, installSignalHandlers, interrupted, intEnv,
-  keepTugdLog, median, ONLY, podmanEngine, removeContainers, runId, stopTugd, sweep, table, tugboatEngine,
+  keepTugdLog, median, ONLY, podmanEngine, removeContainers, runId, startEngines, stopTugd, sweep, table, tugboatEngine,
   DOCKER_CLI, type Cmd, type Engine, type RunResult,
 } from './bench.ts';
 
@@ -341,23 +341,10 @@ async function main(): Promise<void> {
       ['docker', dockerEngine],
       ['podman', podmanEngine],
     ];
-    for (const [name, make] of makers) {
-      if (!ONLY.includes(name)) continue;
-      try {
-        const e = await make();
-        engines.push(e);
-        importBusybox(e, tar);
-        importBusybox(e, iperfTar, IPERF_IMAGE, '["iperf3","-s"]');
-        say(`${name}: ready, ${e.version}`);
-      } catch (err) {
-        const msg = (err as Error).message;
-        unavailable.push(`${name}: ${msg}`);
-        say(`${name}: unavailable: ${msg}`);
-        const i = engines.findIndex((x) => x.name === name);
-        if (i >= 0) engines.splice(i, 1);
-        if (name === 'tugboat') await stopTugd();
-      }
-    }
+    await startEngines(makers, ONLY, engines, unavailable, (e) => {
+      importBusybox(e, tar);
+      importBusybox(e, iperfTar, IPERF_IMAGE, '["iperf3","-s"]');
+    });
     if (engines.length === 0) throw new Error('no engine to measure');
 
     // (1)
