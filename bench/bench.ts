@@ -17,7 +17,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropNetworkRules } from '../src/services/network/rules.ts';
+import { dropIsolationChainIfEmpty, dropNetworkRules } from '../src/services/network/rules.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,10 +43,11 @@ export const runId = `tugbench-${process.pid}`;
 // the benchmark's tugd gets a bridge of its own (and a free subnet), never the one of a tugd already running
 const BENCH_BRIDGE = 'tugbench0';
 
-/** Remove a bridge and the network rules tugd tagged with its name. */
+/** Remove a bridge and the network rules tugd tagged with its name (and the isolation chain, once unused). */
 export function dropBridge(bridge: string): void {
   spawnSync('ip', ['link', 'del', bridge], { stdio: 'ignore' });
   dropNetworkRules(bridge);
+  dropIsolationChainIfEmpty();
 }
 
 const say = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);

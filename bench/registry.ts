@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropNetworkRules } from '../src/services/network/rules.ts';
+import { dropBridge } from './bench.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -155,8 +155,7 @@ async function main(): Promise<void> {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
       if (tugd.exitCode === null) tugd.kill('SIGKILL');
     }
-    spawnSync('ip', ['link', 'del', 'tugbenchreg0'], { stdio: 'ignore' });
-    dropNetworkRules('tugbenchreg0');
+    dropBridge('tugbenchreg0');
     rmSync(work, { recursive: true, force: true });
   }
 }
