@@ -180,10 +180,11 @@ test('--dns: names not ours go to the container\'s own resolver, through the emb
   });
   await new Promise<void>((r) => server.bind(53, '127.0.0.77', r));
   try {
-    const r = await d.tugAsync(['run', '--rm', '--network', 'appnet', '--dns', '127.0.0.77', '--dns-search', 'example.internal', '--add-host', 'gw:host-gateway', 'busybox', 'sh', '-c', 'nslookup magic.test; cat /etc/resolv.conf /etc/hosts']);
+    const r = await d.tugAsync(['run', '--rm', '--network', 'appnet', '--dns', '127.0.0.77', '--dns-search', 'example.internal', '--dns-option', 'ndots:3', '--add-host', 'gw:host-gateway', 'busybox', 'sh', '-c', 'nslookup magic.test; cat /etc/resolv.conf /etc/hosts']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Address:? *192\.0\.2\.77/);
     assert.match(r.stdout, /search example\.internal/);
+    assert.match(r.stdout, /options ndots:3/);
     assert.doesNotMatch(r.stdout, /nameserver 127\./);
     const gw = /(\d+\.\d+\.\d+\.\d+)\tgw/.exec(r.stdout)![1];
     assert.equal(gw, JSON.parse(ok(d.tug(['network', 'inspect', 'bridge'])))[0].IPAM.Config[0].Gateway);

@@ -90,6 +90,10 @@ test('the docker CLI: volume create, ls, inspect, rm, prune', () => {
   ok(d.docker(['rm', '-f', 'user1']));
   fails(d.docker(['volume', 'rm', 'nosuchvol']), /no such volume/);
   ok(d.docker(['volume', 'rm', 'dvol']));
+  // a volume with the local driver's options is a mount of its own while used
+  ok(d.docker(['volume', 'create', '-o', 'type=tmpfs', '-o', 'device=tmpfs', '-o', 'o=size=2m', 'tmpvol']));
+  assert.match(ok(d.tug(['run', '--rm', '-v', 'tmpvol:/t', 'busybox', 'sh', '-c', 'mount | grep " /t "'])), /tmpfs on \/t type tmpfs .*size=2048k/);
+  ok(d.docker(['volume', 'rm', 'tmpvol']));
   assert.ok(!existsSync(join(d.root, 'volumes/dvol')));
   // prune takes anonymous volumes not in use; -a every unused one
   const pruned = ok(d.docker(['volume', 'prune', '-f']));
