@@ -10,7 +10,7 @@ import { ApiError, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import type { CniRunner, ConfList } from './cni.js';
 import type { PortMapping } from './ports.js';
-import { dropNetworkRules, ensureRules, extraBridgeRules, networkRules } from './rules.js';
+import { ensureRules, extraBridgeRules, networkRules, removeNetworkRules } from './rules.js';
 import type { Link } from './sandbox.js';
 import { BRIDGE_NAME_OPTION, type NetworkRecord } from './types.js';
 
@@ -81,7 +81,7 @@ export class BridgeDriver {
 
   /** Rules, devices and leases: all of it goes. */
   async tearDown(): Promise<void> {
-    dropNetworkRules(this.primary);
+    await removeNetworkRules(this.primary);
     for (let i = this.net.Bridges.length - 1; i >= 0; i--) {
       if (i > 0) await ip(['link', 'del', this.linkName(i, 'a')]).catch(() => undefined);
       await ip(['link', 'del', this.net.Bridges[i]]).catch(() => undefined);

@@ -146,7 +146,8 @@ export class NetworkManager implements NetworkAttacher {
 
   /** Containers that belong to the network, running or not. */
   membersOf(net: NetworkRecord): ContainerRecord[] {
-    return this.d.containers.all().filter((c) => Object.values(c.Networks ?? {}).some((e) => e.NetworkID === net.Id) || this.activeOn(net).includes(c));
+    const active = new Set(this.activeOn(net));
+    return this.d.containers.all().filter((c) => active.has(c) || Object.values(c.Networks ?? {}).some((e) => e.NetworkID === net.Id));
   }
 
   async remove(ref: string): Promise<void> {

@@ -84,14 +84,31 @@ async function addMissing(rules: Rule[]): Promise<void> {
   }
 }
 
+const TABLES = ['nat', 'filter', 'raw'];
+
+/** `iptables -D` arguments for every rule of an `iptables-save -t table` text tagged for `bridge`. */
+function taggedDeletes(table: string, saved: string, bridge: string): string[][] {
+  return saved.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${bridge}"`))
+    // iptables-save quotes only the comment: split on spaces outside quotes, then unquote
+    .map((l) => ['-w', '-t', table, '-D', ...(l.slice(3).match(/"[^"]*"|\S+/g) ?? []).map((a) => a.replace(/^"(.*)"$/, '$1'))]);
+}
+
+/** Remove every rule tagged for `bridge` (a network's end), whatever options it was made with. */
+export async function removeNetworkRules(bridge: string): Promise<void> {
+  for (const table of TABLES) {
+    const { stdout } = await run('iptables-save', ['-t', table]);
+    for (const args of taggedDeletes(table, stdout, bridge)) await run('iptables', args).catch(() => undefined);
+  }
+}
+
 /**
- * Remove every rule tagged for `bridge` (a network's end), whatever options it was made with. The isolation chain
- * and its jump stay while the host has tugboat networks, as docker's chains do; `dropIsolationChainIfEmpty` ends them.
+ * The same, synchronously, for tests and benchmarks tidying up after their daemon. The isolation chain and its jump
+ * stay while the host has tugboat networks, as docker's chains do; `dropIsolationChainIfEmpty` ends them.
  */
 export function dropNetworkRules(bridge: string): void {
-  for (const table of ['nat', 'filter', 'raw']) {
-    const rules = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(`tugboat:${bridge}"`));
-    for (const r of rules) spawnSync('sh', ['-c', `iptables -w -t ${table} ${r.replace(/^-A /, '-D ')}`]);
+  for (const table of TABLES) {
+    const saved = spawnSync('iptables-save', ['-t', table], { encoding: 'utf8' }).stdout ?? '';
+    for (const args of taggedDeletes(table, saved, bridge)) spawnSync('iptables', args, { stdio: 'ignore' });
   }
 }
 
