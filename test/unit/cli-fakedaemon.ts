@@ -1,4 +1,5 @@
 // A tiny fake Engine API server on a temp unix socket, for the CLI/client unit tests only (no real engine).
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -159,4 +160,21 @@ export async function startFakeDaemon(script: FakeContainer['script'] = { stdout
 
   await new Promise<void>((r) => server.listen(socketPath, r));
   return d;
+}
+
+const cliEntry = new URL('../../src/cli/main.ts', import.meta.url).pathname;
+/** tsx by its resolved location, so that the CLI can run in another working directory. */
+const tsx = import.meta.resolve('tsx');
+
+/** Run the tug CLI from source against `host` (a fake daemon's unix:// address), with optional stdin and cwd. */
+export function runTug(host: string, args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['--import', tsx, cliEntry, ...args], { env: { ...process.env, TUG_HOST: host }, cwd: opts.cwd });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.stdin.end(opts.stdin ?? '');
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

@@ -3,7 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import {
 } from '../../src/cli/network.ts';
 import { FlagError, UsageError } from '../../src/cli/errors.ts';
 import type { NetworkInfo } from '../../src/client/types.ts';
+import { runTug } from './cli-fakedaemon.ts';
 
 // ---- run/create flags → create body ----
 
@@ -247,19 +247,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cliEntry = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-
-function tug(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args], { env: { ...process.env, TUG_HOST: host } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c));
-    p.stderr.on('data', (c) => (stderr += c));
-    p.stdin.end(stdin ?? '');
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tug = (args: string[], stdin?: string) => runTug(host, args, { stdin });
 
 const last = (method: string, path: string) => [...reqs].reverse().find((r) => r.method === method && r.path === path)!;
 

@@ -3,7 +3,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +10,7 @@ import { buildCreateRequest, csvRecord, parseMount, parseVolumeSpec, ramInBytes,
 import { buildVolumeCreate, volumeFormat, volumeRow } from '../../src/cli/volume.ts';
 import { FlagError, UsageError } from '../../src/cli/errors.ts';
 import type { Volume } from '../../src/client/types.ts';
+import { runTug } from './cli-fakedaemon.ts';
 
 // ---- --mount ----
 
@@ -231,21 +231,7 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cliEntry = new URL('../../src/cli/main.ts', import.meta.url).pathname;
-/** tsx by its resolved location, so that the CLI can run in another working directory. */
-const tsx = import.meta.resolve('tsx');
-
-function tug(args: string[], opts: { stdin?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', tsx, cliEntry, ...args], { env: { ...process.env, TUG_HOST: host }, cwd: opts.cwd });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (c) => (stdout += c));
-    p.stderr.on('data', (c) => (stderr += c));
-    p.stdin.end(opts.stdin ?? '');
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const tug = (args: string[], opts: { stdin?: string; cwd?: string } = {}) => runTug(host, args, opts);
 
 const last = (method: string, path: string) => [...reqs].reverse().find((r) => r.method === method && r.path === path)!;
 
