@@ -422,6 +422,36 @@ const defs: Record<string, Def> = {
     .addOption(new Option('--no-quiet').hideHelp())
     .argument('<source>').argument('<destination>')
     .action(act(async (cmd, [src, dst]) => (await import('./cp.js')).cp(cmd, src as string, dst as string))),
+  build: (p, n) => p.command(n).description('Build an image from a Dockerfile').usage('[OPTIONS] PATH | URL | -')
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping ("host:ip")', collect)
+    .option('--build-arg <list>', 'Set build-time variables', collect)
+    .option('--cache-from <strings>', 'Images to consider as cache sources', collect)
+    .option('--cgroup-parent <string>', 'Set the parent cgroup for the "RUN" instructions during build')
+    .option('--compress', 'Compress the build context using gzip')
+    .option('--cpu-period <int>', 'Limit the CPU CFS (Completely Fair Scheduler) period')
+    .option('--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('-f, --file <string>', 'Name of the Dockerfile (Default is "PATH/Dockerfile")')
+    .option('--force-rm', 'Always remove intermediate containers')
+    .option('--iidfile <string>', 'Write the image ID to the file')
+    .option('--label <list>', 'Set metadata for an image', collect)
+    .option('-m, --memory <bytes>', 'Memory limit')
+    .option('--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap')
+    .option('--network <string>', 'Set the networking mode for the RUN instructions during build', 'default')
+    .option('--no-cache', 'Do not use cache when building the image')
+    .option('--platform <string>', 'Set platform if server is multi-platform capable')
+    .option('--progress <string>', 'Set type of progress output ("auto", "plain", "tty")', 'auto')
+    .option('--pull', 'Always attempt to pull a newer version of the image')
+    .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+    .option('--rm', 'Remove intermediate containers after a successful build', true)
+    .addOption(new Option('--no-rm').hideHelp())
+    .option('--shm-size <bytes>', 'Size of "/dev/shm"')
+    .option('-t, --tag <list>', 'Name and optionally a tag in the "name:tag" format', collect)
+    .option('--target <string>', 'Set the target build stage to build.')
+    .argument('<context>')
+    .action(act(async (cmd, [ctx]) => (await import('./build.js')).build(cmd, ctx as string))),
 };
 
 export function buildProgram(): Command {
@@ -445,6 +475,7 @@ export function buildProgram(): Command {
   defs.rmi(program, 'rmi');
   defs.cp(program, 'cp');
   for (const n of ['diff', 'commit', 'export', 'history'] as const) defs[n](program, n);
+  defs.build(program, 'build');
 
   const c = program.command('container').description('Manage containers').usage('COMMAND');
   for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
@@ -467,6 +498,16 @@ export function buildProgram(): Command {
   defs.push(i, 'push');
   defs.save(i, 'save');
   defs.load(i, 'load');
+  defs.build(i, 'build');
+
+  const b = program.command('builder').description('Manage builds').usage('COMMAND');
+  defs.build(b, 'build');
+  b.command('prune').description('Remove build cache').usage('[OPTIONS]')
+    .option('-a, --all', 'Remove all unused build cache, not just dangling ones')
+    .option('--filter <filter>', 'Provide filter values (e.g. "until=24h")', collect)
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .option('--keep-storage <bytes>', 'Amount of disk space to keep for cache')
+    .action(act(async (cmd) => (await import('./build.js')).builderPrune(cmd)));
 
   const s = program.command('system').description('Manage tugboat').usage('COMMAND');
   defs.info(s, 'info');

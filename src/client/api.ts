@@ -368,4 +368,19 @@ export class EngineClient {
   async containerExport(id: string): Promise<Readable> {
     return (await this.t.raw('GET', `/containers/${enc(id)}/export`)).body;
   }
+
+  // ---- build ----
+  /** POST /build: the context (a tar, maybe compressed) streamed in; the build's messages once it is under way. */
+  async imageBuild(context: Readable, query: Query, registryConfig: string): Promise<AsyncGenerator<JsonMessage>> {
+    const r = await this.t.raw('POST', '/build', { query, body: context, headers: { 'Content-Type': 'application/x-tar', 'X-Registry-Config': registryConfig } });
+    return jsonMessages(r.body);
+  }
+
+  /** POST /build/prune: the IDs of the cache records removed and the space freed. */
+  async buildPrune(o: { all?: boolean; filters?: Filters; keepStorage?: number } = {}): Promise<{ deleted: string[]; reclaimed: number }> {
+    const r = await this.t.json<{ CachesDeleted?: string[] | null; SpaceReclaimed?: number }>('POST', '/build/prune', {
+      query: { all: o.all || undefined, filters: filtersOrUndefined(o.filters), 'keep-storage': o.keepStorage || undefined },
+    });
+    return { deleted: r?.CachesDeleted ?? [], reclaimed: Number(r?.SpaceReclaimed ?? 0) };
+  }
 }

@@ -9,6 +9,11 @@ import { registerExecRoutes } from '../api/routes/exec.js';
 import { registerStatsRoutes } from '../api/routes/stats.js';
 import { registerCommitRoutes } from '../api/routes/commit.js';
 import { registerArchiveRoutes } from '../api/routes/archive.js';
+import { registerBuildRoutes } from '../api/routes/build.js';
+import { BuildService } from '../services/build/service.js';
+import { BuildCache } from '../services/build/cache.js';
+import { LocalBuildEngine } from '../services/build/engine.js';
+import { Committer } from '../services/containers/commit.js';
 import { ExecManager } from '../services/containers/exec.js';
 import { Puller } from '../services/images/pull.js';
 import { CniRunner } from '../services/network/cni.js';
@@ -140,19 +145,41 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     for (const m of store.find(e.Actor.ID)?.Mounts ?? []) if (m.Name) volumeSizes.invalidate(m.Name);
   });
   registerVolumeRoutes(router, { volumes, mounts, sizes: volumeSizes });
-  registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts, sizes: volumeSizes }) });
+  const puller = new Puller({ images, content, snapshots, registry: cfg.registry });
+  const buildCache = new BuildCache(join(cfg.dataRoot, 'builder', 'cache'));
+  await buildCache.load();
+  const imageInUse = (id: string) => store.all().find((c) => c.Image === id)?.Id;
+  const builds = new BuildService({
+    engine: new LocalBuildEngine({
+      images, store, supervisor, networks, mounts, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime,
+      pull: (ref, o) => puller.pull(ref, o),
+      committer: new Committer({
+        dir: (id) => store.dir(id), images, content, snapshots, events,
+        pause: (rec) => supervisor.pause(rec), unpause: (rec) => supervisor.unpause(rec), attrs: (rec) => supervisor.attrs(rec),
+      }),
+    }),
+    cache: buildCache,
+    images: {
+      list: () => images.list(),
+      removeIfUnused: async (id) => {
+        try { await images.remove(id, { force: false, noprune: true }, imageInUse); return true; } catch { return false; }
+      },
+    },
+    tmpDir: join(cfg.dataRoot, 'tmp'),
+  });
+  registerBuildRoutes(router, { builds });
+  registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts, sizes: volumeSizes }), buildCache: () => builds.usage() });
   registerExecRoutes(router, { store, execs });
   registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
   registerCommitRoutes(router, { store, images, content, snapshots, events, supervisor, mntRoot: join(cfg.dataRoot, 'mnt') });
   registerArchiveRoutes(router, { store, supervisor, events });
-  const puller = new Puller({ images, content, snapshots, registry: cfg.registry });
   registerImageRoutes(router, {
     images,
     puller,
     pusher: new Pusher({ images, content, registry: cfg.registry }),
     archives: new ImageArchives({ images, content, snapshots, tmpDir: join(cfg.dataRoot, 'tmp') }),
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
-    imageInUse: (id) => store.all().find((c) => c.Image === id)?.Id,
+    imageInUse,
   });
   return { router, supervisor, shutdown: async () => { health.stopAll(); await supervisor.shutdown(); await networks.shutdown(); await dns.closeAll(); } };
 }

@@ -1,6 +1,6 @@
 // GET /system/df: images with shared sizes and container counts, containers with their writable-layer sizes
 // (kept by the sizes tracker, so this answers without walking the disk), volumes and build cache.
-import { Router, qfilters, sendJson, type Ctx } from '../router.js';
+import { Router, sendJson } from '../router.js';
 import { badRequest } from '../../util/errors.js';
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { ContainerRecord } from '../../services/containers/types.js';
@@ -14,6 +14,8 @@ export interface DiskUsageDeps {
   sizes: { rw(rec: ContainerRecord): Promise<number> };
   /** Volumes with UsageData (size, containers using them). */
   volumes: () => Promise<unknown[]>;
+  /** Build cache entries in docker's BuildCache shape. */
+  buildCache: () => unknown[];
 }
 
 const TYPES = ['container', 'image', 'volume', 'build-cache'];
@@ -46,16 +48,7 @@ export function registerDiskUsageRoutes(r: Router, d: DiskUsageDeps): void {
       }));
     }
     if (want('volume')) out.Volumes = await d.volumes();
-    // the engine keeps no build cache yet: that list is truly empty
-    if (want('build-cache')) out.BuildCache = [];
+    if (want('build-cache')) out.BuildCache = d.buildCache();
     sendJson(ctx.res, 200, out);
   });
-
-  // `docker system prune` prunes every kind of object in turn. The engine has no build cache yet, so there is
-  // truly nothing to remove (filters are still checked).
-  const nothingToPrune = (key: string, filters: string[], extra: Record<string, unknown> = {}) => (ctx: Ctx) => {
-    for (const k of Object.keys(qfilters(ctx.query))) if (!filters.includes(k)) throw badRequest(`invalid filter '${k}'`);
-    sendJson(ctx.res, 200, { [key]: null, ...extra });
-  };
-  r.post(/^\/build\/prune$/, nothingToPrune('CachesDeleted', ['until', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'], { SpaceReclaimed: 0 }));
 }

@@ -11,6 +11,10 @@ export interface CommitMeta {
   changes?: string[];
   /** The request body: fields that replace the container's (empty: the container's config as it is). */
   config?: ContainerConfig | null;
+  /** Take `config` as it is, without filling its empty fields from the container's (the builder's commits). */
+  exactConfig?: boolean;
+  /** The history entry's created_by (default: the container's command). */
+  createdBy?: string;
 }
 
 const isEmpty = (v: unknown) => v === undefined || v === null || (Array.isArray(v) ? v.length === 0 : typeof v === 'object' ? Object.keys(v as object).length === 0 : v === '');
@@ -49,6 +53,7 @@ export function mergeFromContainer(user: ContainerConfig, ctr: ContainerConfig):
 
 /** The new image's run config: the request's (or the container's) config with the changes applied. */
 export function commitRunConfig(rec: ContainerRecord, meta: CommitMeta): ContainerConfig {
+  if (meta.exactConfig && meta.config) return structuredClone(meta.config);
   const given = meta.config && !isEmpty(meta.config) ? meta.config : undefined;
   const base = structuredClone(given ?? rec.Config);
   const changed = applyChanges(base, meta.changes ?? []) as ContainerConfig;
@@ -62,7 +67,7 @@ export function commitConfigDoc(rec: ContainerRecord, parent: Image, runConfig: 
   const entry: HistoryEntry = {
     created,
     // docker writes the container's command, arguments joined by spaces
-    created_by: (rec.Config.Cmd ?? []).join(' '),
+    created_by: meta.createdBy ?? (rec.Config.Cmd ?? []).join(' '),
     ...(meta.author ? { author: meta.author } : {}),
     ...(meta.comment ? { comment: meta.comment } : {}),
     ...(diffId ? {} : { empty_layer: true }),

@@ -1,0 +1,162 @@
+// COPY and ADD into a step container's files, with docker's destination rules: a source file lands at the
+// destination (or inside it, when that ends in '/' or is a directory), a source directory's contents are
+// merged into it, new files are root's unless --chown says otherwise. Everything is written through the
+// in-root extractor, so symlinks inside the image resolve within it and nothing lands on the host.
+import { closeSync, fstatSync } from 'node:fs';
+import { posix } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import type { InRoot } from '../../sys/inroot.js';
+import { InRootError } from '../../sys/inroot.js';
+import { encodeHeader, padding, TAR_END } from '../../util/tar/header.js';
+import { extractTree, ExtractError } from '../../util/tar/extract-tree.js';
+import { packTree } from '../../util/tar/pack-tree.js';
+import { decompressed, peek } from '../images/decompress.js';
+import type { BuildContext, ContextEntry } from './context.js';
+import { BuildError } from './errors.js';
+
+export interface Owner { uid: number; gid: number }
+
+/** One thing to copy: part of the context, a file made here (heredoc, download), or an archive to unpack. */
+export type CopySource =
+  | { kind: 'context'; name: string; entry: ContextEntry }
+  | { kind: 'bytes'; name: string; data: Buffer; mode: number; mtime: number }
+  | { kind: 'archive'; name: string; entry: ContextEntry };
+
+/** docker's destination: relative to WORKDIR, the trailing '/' (it names a directory) kept. */
+export function destinationPath(dest: string, workdir: string | undefined): string {
+  const abs = posix.isAbsolute(dest) ? dest : posix.join(workdir || '/', dest);
+  const clean = posix.normalize(abs);
+  return dest.endsWith('/') || dest === '.' || dest.endsWith('/.') ? `${clean.replace(/\/+$/, '')}/` : clean;
+}
+
+function isDirIn(root: InRoot, path: string): boolean {
+  try {
+    const r = root.resolve(path, true);
+    const dir = r.stat.isDirectory();
+    closeSync(r.fd);
+    return dir;
+  } catch (e) {
+    if (e instanceof InRootError) return false;
+    throw e;
+  }
+}
+
+function extractError(e: unknown): never {
+  if (e instanceof ExtractError) throw new BuildError(e.message);
+  throw e;
+}
+
+async function extractAt(root: InRoot, tar: Readable, owner: 'header' | Owner = 'header', dest = '/', rename?: (n: string) => string): Promise<void> {
+  try {
+    await extractTree(tar, { root, dest, noOverwriteDirNonDir: false, owner, rename });
+  } catch (e) { extractError(e); }
+}
+
+/** A tar holding one directory entry (how a missing destination directory is made, with its owner). */
+function dirTar(path: string, owner: Owner): Readable {
+  return Readable.from([encodeHeader({ name: Buffer.from(`${path.replace(/^\/+/, '')}/`), kind: 'dir', mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: Math.floor(Date.now() / 1000) }), TAR_END]);
+}
+
+export async function ensureDir(root: InRoot, path: string, owner: Owner = { uid: 0, gid: 0 }): Promise<void> {
+  if (path === '/' || isDirIn(root, path)) return;
+  await extractAt(root, dirTar(path, owner));
+}
+
+/** COPY/ADD from the context (and files made for the step) into `root`. */
+export async function copyIn(root: InRoot, ctx: BuildContext, sources: CopySource[], dest: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
+  const owner = o.owner ?? { uid: 0, gid: 0 };
+  const destDir = dest.endsWith('/') || isDirIn(root, dest);
+  if (sources.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
+  const base = dest.replace(/\/+$/, '') || '/';
+  const items: Array<{ entry: ContextEntry; as: string }> = [];
+  const made: Array<{ name: string; data: Buffer; mode: number; mtime: number; as: string }> = [];
+  const archives: ContextEntry[] = [];
+  const rel = (p: string) => p.replace(/^\/+/, '');
+  for (const s of sources) {
+    if (s.kind === 'bytes') {
+      made.push({ ...s, as: rel(destDir ? posix.join(base, s.name) : base) });
+      continue;
+    }
+    if (s.kind === 'archive') { archives.push(s.entry); continue; }
+    if (s.entry.kind === 'dir' || s.name === '') {
+      // the directory's contents go into the destination, which is made (0755) when missing
+      if (!isDirIn(root, base)) await ensureDir(root, base, owner);
+      const skip = s.name === '' ? 0 : s.name.length + 1;
+      for (const e of ctx.walk(s.name)) {
+        if (e.name === s.name) continue;
+        items.push({ entry: e, as: rel(posix.join(base, e.name.slice(skip))) });
+      }
+    } else {
+      const target = destDir ? posix.join(base, posix.basename(s.name)) : base;
+      if (destDir) await ensureDir(root, base, owner);
+      items.push({ entry: s.entry, as: rel(target) });
+    }
+  }
+  if (items.length) await extractAt(root, ctx.tar(items, owner, o.chmod));
+  if (made.length) {
+    const tar = Readable.from((function* () {
+      for (const m of made) {
+        yield encodeHeader({ name: Buffer.from(m.as), kind: 'file', mode: o.chmod ?? m.mode, uid: owner.uid, gid: owner.gid, size: m.data.length, mtime: m.mtime });
+        yield m.data;
+        yield padding(m.data.length);
+      }
+      yield TAR_END;
+    })());
+    if (destDir) await ensureDir(root, base, owner);
+    await extractAt(root, tar);
+  }
+  for (const a of archives) {
+    await ensureDir(root, base, owner);
+    const r = root.resolve(base, true);
+    closeSync(r.fd);
+    // ADD unpacks a local archive with the ownership it records, unless --chown says otherwise
+    await extractAt(root, (await decompressed(ctx.fileStream(a))).stream, o.owner ?? 'header', r.path);
+  }
+}
+
+/** Whether a context file is an archive ADD unpacks: a tar, plain or compressed. */
+export async function isArchive(ctx: BuildContext, e: ContextEntry): Promise<boolean> {
+  if (e.kind !== 'file' || e.size === 0) return false;
+  try {
+    const { stream } = await decompressed(ctx.fileStream(e));
+    const { head } = await peek(stream, 512);
+    stream.destroy();
+    return head.length >= 262 && head.subarray(257, 262).toString('latin1') === 'ustar';
+  } catch {
+    return false;
+  }
+}
+
+/** COPY --from: paths of another image's files (`from`) into `root`. */
+export async function copyBetween(from: InRoot, root: InRoot, srcs: string[], dest: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
+  const owner = o.owner ?? { uid: 0, gid: 0 };
+  if (srcs.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
+  const destDir = dest.endsWith('/') || isDirIn(root, dest);
+  const base = dest.replace(/\/+$/, '') || '/';
+  for (const src of srcs) {
+    const abs = posix.join('/', src);
+    let r;
+    try { r = from.resolve(abs, true); } catch (e) {
+      if (e instanceof InRootError) throw new BuildError(`${o.instruction} failed: stat ${abs}: file does not exist`);
+      throw e;
+    }
+    try {
+      const isDir = fstatSync(r.fd).isDirectory();
+      const top = isDir ? '.' : posix.basename(abs);
+      const target = isDir ? base : destDir ? posix.join(base, posix.basename(abs)) : base;
+      if (isDir || destDir) await ensureDir(root, base, owner);
+      else await ensureDir(root, posix.dirname(base), owner);
+      const pipe = new PassThrough({ highWaterMark: 1 << 20 });
+      const rename = (n: string) => {
+        const rest = n === top || n === `${top}/` ? '' : n.slice(top.length + 1);
+        return posix.join(target, rest).replace(/^\/+/, '') || '.';
+      };
+      // packTree leaves its output open: end it here, or the extractor waits for more forever
+      const packing = packTree({ fd: r.fd, name: top, path: r.path }, pipe, { owner }).then(() => { pipe.end(); }, (e: Error) => { pipe.destroy(e); throw e; });
+      const applying = extractAt(root, pipe, 'header', '/', rename);
+      await Promise.all([packing, applying]);
+    } finally {
+      closeSync(r.fd);
+    }
+  }
+}
