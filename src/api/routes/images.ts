@@ -179,7 +179,7 @@ function inspect(img: Image, images: ImageService, version: number): Record<stri
 }
 
 /** Newest first, like `docker history`; only the top entry carries the image ID and tags. */
-function history(img: Image): Array<Record<string, unknown>> {
+function history(img: Image, parentOf: (id: string) => Image | undefined): Array<Record<string, unknown>> {
   const sizes = img.layerSizes ?? [];
   let layer = 0;
   const entries = img.config.history?.length ? img.config.history : [{ created: img.config.created }];
@@ -193,8 +193,13 @@ function history(img: Image): Array<Record<string, unknown>> {
   }));
   if (!img.config.history?.length) rows[0].Size = img.size;
   rows.reverse();
-  rows[0].Id = img.id;
-  rows[0].Tags = img.repoTags.length ? img.repoTags : null;
+  // the image and its local ancestors (a build's steps, a commit's base) name the entries they end at, as docker's do
+  for (let cur: Image | undefined = img, seen = 0; cur && seen < 1000; cur = cur.parent ? parentOf(cur.parent) : undefined, seen++) {
+    const at = rows.length - Math.max(1, cur.config.history?.length ?? 1);
+    if (at < 0 || rows[at].Id !== '<missing>') break;
+    rows[at].Id = cur.id;
+    rows[at].Tags = cur.repoTags.length ? cur.repoTags : null;
+  }
   return rows;
 }
 
@@ -249,7 +254,7 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
   });
 
   r.get(/^\/images\/(?<name>.+)\/history$/, (ctx: Ctx) => {
-    sendJson(ctx.res, 200, history(get(ctx.params.name)));
+    sendJson(ctx.res, 200, history(get(ctx.params.name), (id) => images.resolve(id)));
   });
 
   const save = async (ctx: Ctx, names: string[]) => {

@@ -15,6 +15,7 @@ import { PROXY_ARGS } from './instructions.js';
 import { StageRun, type BuildShared, type StageDef, type StageSink } from './stage.js';
 import { shortId } from '../../util/ids.js';
 import { ContextError } from './context.js';
+import { IgnoreMatcher, parseDockerignore } from '../../util/dockerignore.js';
 
 export interface BuildRequest {
   context: BuildContext;
@@ -88,6 +89,7 @@ export class Builder {
     const entry = name !== undefined ? req.context.entry(name) : undefined;
     if (!entry || entry.kind !== 'file') throw new BuildError(`Cannot locate specified Dockerfile: ${req.dockerfile}`);
     const text = (await req.context.readFile(entry.name)).toString('utf8');
+    await hideIgnoredBuildFiles(req.context, entry.name);
     let parsed;
     try { parsed = parseDockerfile(text); } catch (e) {
       if (e instanceof DockerfileParseError) throw new BuildError(e.message);
@@ -95,6 +97,18 @@ export class Builder {
     }
     return new PreparedBuild(this.d, req, parsed.instructions, parsed.escape, parsed.warnings);
   }
+}
+
+/**
+ * The client sends the Dockerfile and .dockerignore even when .dockerignore excludes them (the daemon must read
+ * them); like docker, they are then no part of what COPY sees.
+ */
+async function hideIgnoredBuildFiles(ctx: BuildContext, dockerfile: string): Promise<void> {
+  const ignore = ctx.entry('.dockerignore');
+  if (ignore?.kind !== 'file') return;
+  let matcher: IgnoreMatcher;
+  try { matcher = new IgnoreMatcher(parseDockerignore((await ctx.readFile('.dockerignore')).toString('utf8'))); } catch { return; }
+  for (const name of [dockerfile, '.dockerignore']) if (matcher.matches(name)) ctx.remove(name);
 }
 
 export class PreparedBuild {

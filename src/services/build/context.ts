@@ -32,9 +32,9 @@ const KINDS: Partial<Record<NonNullable<Header['type']>, EntryKind>> = {
 
 /** Clean relative name of a tar entry; undefined for the root itself; throws for names that climb out. */
 function cleanName(raw: string): string | undefined {
-  const n = posix.normalize(`/${raw}`).replace(/\/+$/, '').slice(1);
+  const n = posix.normalize(raw.replace(/^\/+/, '') || '.').replace(/\/+$/, '');
   if (n === '' || n === '.') return undefined;
-  if (n.split('/').includes('..')) throw badRequest(`invalid build context: entry ${raw} is outside the context`);
+  if (n === '..' || n.startsWith('../')) throw badRequest(`invalid build context: entry ${raw} is outside the context`);
   return n;
 }
 
@@ -110,6 +110,14 @@ export class BuildContext {
 
   get size(): number { return this.entries.size; }
 
+  /** Leaves an entry (and what lies beneath it) out of the context. */
+  remove(name: string): void {
+    for (const e of [...this.walk(name)]) this.entries.delete(e.name);
+    const parent = posix.dirname(name) === '.' ? '' : posix.dirname(name);
+    const list = this.children.get(parent);
+    if (list) this.children.set(parent, list.filter((n) => n !== name));
+  }
+
   entry(name: string): ContextEntry | undefined { return this.entries.get(name); }
 
   /**
@@ -134,8 +142,8 @@ export class BuildContext {
         if (++hops > 40) throw new ContextError(`too many levels of symbolic links: ${src}`);
         const target = e.linkname ?? '';
         if (target.startsWith('/')) throw new ContextError(`forbidden path outside the build context: ${src} (${target})`);
-        const joined = posix.normalize(`${cur.join('/')}/${target}`);
-        if (joined === '..' || joined.startsWith('../') || joined.startsWith('/..')) throw new ContextError(`forbidden path outside the build context: ${src} (${target})`);
+        const joined = posix.normalize(cur.length ? `${cur.join('/')}/${target}` : target);
+        if (joined === '..' || joined.startsWith('../')) throw new ContextError(`forbidden path outside the build context: ${src} (${target})`);
         parts.unshift(...joined.split('/').filter((x) => x && x !== '.'));
         cur = [];
         continue;

@@ -20,8 +20,8 @@ export interface BuildEngine {
   /** A new image from a config document on top of `parent`'s layers (metadata-only steps, scratch). */
   addImage(doc: ImageConfigDoc, parent?: string): Promise<Image>;
   tag(imageId: string, ref: string): Promise<void>;
-  /** A step container (created, not started). */
-  createContainer(image: Image, config: ContainerConfig, host: HostConfig): Promise<ContainerRecord>;
+  /** A step container (created, not started); `files` ones only have files copied in or out: no volumes. */
+  createContainer(image: Image, config: ContainerConfig, host: HostConfig, o?: { files?: boolean }): Promise<ContainerRecord>;
   /** Starts it and streams its output; resolves with its exit code. */
   run(rec: ContainerRecord, output: (data: Buffer) => void): Promise<number>;
   /** Runs `fn` on the container's files (its rootfs mounted meanwhile). */
@@ -69,11 +69,12 @@ export class LocalBuildEngine implements BuildEngine {
     this.d.events.publish('image', 'tag', imageId, { name: ref });
   }
 
-  async createContainer(image: Image, config: ContainerConfig, host: HostConfig): Promise<ContainerRecord> {
+  async createContainer(image: Image, config: ContainerConfig, host: HostConfig, o: { files?: boolean } = {}): Promise<ContainerRecord> {
     const name = randomName();
     const rec = buildRecord({ ...config, Image: image.id, HostConfig: host }, image, name, image.id, this.d.runtimes, this.d.defaultRuntime, (id) => `${this.d.store.dir(id)}/container.log`);
     rec.Networks = this.d.networks.resolveForCreate(host.NetworkMode || 'default', undefined);
-    rec.Mounts = await this.d.mounts.plan(rec.HostConfig, rec.Config.Volumes);
+    // COPY writes into the image's own files, also under a VOLUME path (those only catch what RUN writes)
+    rec.Mounts = o.files ? [] : await this.d.mounts.plan(rec.HostConfig, rec.Config.Volumes);
     this.d.store.reserveName(rec.Name, rec.Id);
     try {
       await this.d.store.add(rec);

@@ -292,9 +292,9 @@ export class StageRun {
     return { env: [...declared, ...proxies], prefix: declared.length ? `|${declared.length} ${declared.join(' ')} ` : '' };
   }
 
-  private async stepContainer(config: ContainerConfig): Promise<ContainerRecord> {
+  private async stepContainer(config: ContainerConfig, files = false): Promise<ContainerRecord> {
     const image = this.image ?? await this.scratchImage();
-    const rec = await this.b.engine.createContainer(image, config, structuredClone(this.b.host));
+    const rec = await this.b.engine.createContainer(image, config, structuredClone(this.b.host), { files });
     this.containers.add(rec);
     return rec;
   }
@@ -333,8 +333,8 @@ export class StageRun {
     if (await this.fromCache(key)) return;
     const config: ContainerConfig = {
       ...structuredClone(this.config),
-      Cmd: cmd, Entrypoint: null, Env: [...(this.config.Env ?? []), ...env],
-      Healthcheck: undefined, OnBuild: null,
+      Cmd: cmd, Entrypoint: [''], Env: [...(this.config.Env ?? []), ...env],
+      Healthcheck: { Test: ['NONE'] }, OnBuild: null,
       AttachStdout: true, AttachStderr: true, Tty: false, OpenStdin: false,
     };
     const rec = await this.stepContainer(config);
@@ -406,8 +406,7 @@ export class StageRun {
     const createdBy = `${this.shell.join(' ')} #(nop) ${name} ${what}:${sum} in ${dest} `;
     const key = cacheKey(['copy', this.image?.id ?? '', createdBy, chown ?? '', chmod ?? '', this.config]);
     if (await this.fromCache(key)) return;
-    // no Volumes: copied files land in the image's own files, not in throwaway anonymous volumes
-    const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} ${what}:${sum} in ${dest} `], Entrypoint: null, Volumes: null });
+    const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} ${what}:${sum} in ${dest} `], Entrypoint: [''] }, true);
     await this.b.engine.withFiles(rec, async (root) => {
       if (this.config.WorkingDir) await ensureDir(root, this.config.WorkingDir);
       const owner: Owner | undefined = chown ? containerOwner(root, chown) : undefined;
@@ -422,10 +421,10 @@ export class StageRun {
     const createdBy = `${this.shell.join(' ')} #(nop) ${name} --from=${from} ${srcs.join(' ')} in ${dest} `;
     const key = cacheKey(['copy-from', this.image?.id ?? '', source.id, createdBy, chown ?? '', chmod ?? '', this.config]);
     if (await this.fromCache(key)) return;
-    const src = await this.b.engine.createContainer(source, { ...structuredClone(source.config.config ?? {}), Cmd: ['/bin/true'], Entrypoint: null, Volumes: null }, { NetworkMode: 'none' });
+    const src = await this.b.engine.createContainer(source, { ...structuredClone(source.config.config ?? {}), Cmd: ['/bin/true'], Entrypoint: [''] }, { NetworkMode: 'none' }, { files: true });
     this.containers.add(src);
     try {
-      const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} --from=${from}`], Entrypoint: null, Volumes: null });
+      const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} --from=${from}`], Entrypoint: [''] }, true);
       await this.b.engine.withFiles(src, (fromRoot) => this.b.engine.withFiles(rec, async (root) => {
         if (this.config.WorkingDir) await ensureDir(root, this.config.WorkingDir);
         const owner: Owner | undefined = chown ? containerOwner(root, chown) : undefined;
