@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon.ts';
+import { TestRegistry } from '../helpers/registry.ts';
 
 const d = new TestDaemon();
 const work = mkdtempSync(join(tmpdir(), 'tug-build-ins-'));
@@ -165,4 +166,29 @@ test('the API: quiet mode answers with the ID only; the history names every step
   // local steps are images of their own: their IDs show, not <missing>
   assert.notEqual(hist[1].ID, '<missing>');
   assert.equal(hist[0].ID, id);
+});
+
+test('FROM pulls a missing base from a registry (and again with --pull); RUN gets --add-host and --network; several -t', async () => {
+  const reg = new TestRegistry();
+  await reg.start();
+  try {
+    const base = `${reg.host}/team/base:1`;
+    ok(d.tug(['tag', 'busybox', base]));
+    ok(await d.tugAsync(['push', base]));
+    ok(d.tug(['rmi', base]));
+    const dir = contextDir({
+      Dockerfile: `FROM ${base}\nRUN grep -w buildhost /etc/hosts > /hosts-line; ip -o link | grep -c -v ' lo:' > /links || true\n`,
+    });
+    const first = ok(await d.tugAsync(['build', '--progress', 'plain', '--add-host', 'buildhost:10.9.8.7', '--network', 'none', '-t', 'pulled:1', '-t', 'pulled:2', dir]));
+    assert.match(first, /Pulling from team\/base/);
+    assert.match(first, /Successfully tagged pulled:1\nSuccessfully tagged pulled:2\n/);
+    assert.equal(ok(d.tug(['run', '--rm', 'pulled:2', 'cat', '/hosts-line'])).trim().split(/\s+/).join(' '), '10.9.8.7 buildhost');
+    // --network none: nothing but the loopback device
+    assert.equal(ok(d.tug(['run', '--rm', 'pulled:1', 'cat', '/links'])).trim(), '0');
+    const again = ok(await d.tugAsync(['build', '--progress', 'plain', '--pull', '--add-host', 'buildhost:10.9.8.7', '--network', 'none', '-t', 'pulled:1', dir]));
+    assert.match(again, /Pulling from team\/base/);
+    assert.match(again, /Using cache/);
+  } finally {
+    await reg.stop();
+  }
 });
