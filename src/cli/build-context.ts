@@ -7,7 +7,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, type Dirent, type Stats } from 'node:fs';
 import { Readable } from 'node:stream';
 import { IgnoreMatcher, parseDockerignore, type IgnorePattern, type MatchState } from '../util/dockerignore.js';
-import { BLOCK, encodeHeader, padLength, TAR_END, type EntryHeader } from '../util/tar/header.js';
+import { BLOCK, encodeHeader, kindOf, padLength, TAR_END, type EntryHeader } from '../util/tar/header.js';
 
 export const DOCKERIGNORE = '.dockerignore';
 const CHUNK = 1 << 20;
@@ -53,15 +53,6 @@ export interface ContextArchive {
   bytes(): number;
 }
 
-function kindOf(st: Stats): EntryHeader['kind'] | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return undefined; // a socket: tar has no type for it (docker skips it too)
-}
 
 const major = (dev: number) => Math.floor(dev / 256) & 0xfff;
 const minor = (dev: number) => (dev & 0xff) | (Math.floor(dev / 4096) & 0xfff00);
@@ -264,25 +255,4 @@ function isTarHeader(block: Buffer): boolean {
 export function isArchive(head: Buffer): boolean {
   if (COMPRESSION_MAGIC.some((m) => head.length >= m.length && head.subarray(0, m.length).equals(m))) return true;
   return isTarHeader(head);
-}
-
-/** The first `n` bytes of a stream (fewer if it ends), and a stream of everything, those bytes included. */
-export async function peekStream(input: Readable, n: number): Promise<{ head: Buffer; whole: Readable }> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const seen: Buffer[] = [];
-  let length = 0;
-  let ended = false;
-  while (length < n) {
-    const r = await it.next();
-    if (r.done) { ended = true; break; }
-    const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-    seen.push(b);
-    length += b.length;
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    yield* seen;
-    if (ended) return;
-    for (let r = await it.next(); !r.done; r = await it.next()) yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-  }
-  return { head: Buffer.concat(seen).subarray(0, n), whole: Readable.from(all(), { objectMode: false }) };
 }

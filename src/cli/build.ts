@@ -12,7 +12,8 @@ import type { JsonMessage } from '../client/jsonstream.js';
 import type { Query } from '../client/transport.js';
 import { BadPatternError } from '../util/dockerignore.js';
 import { humanSizePrec } from '../util/units.js';
-import { contextMatcher, isArchive, packContext, peekStream, readIgnorePatterns, singleFileTar } from './build-context.js';
+import { contextMatcher, isArchive, packContext, readIgnorePatterns, singleFileTar } from './build-context.js';
+import { peek } from '../util/peek.js';
 import { CompactBuildView } from './build-view.js';
 import { clientFor } from './connect.js';
 import { confirm, parseFilters } from './container.js';
@@ -166,7 +167,7 @@ const generatedDockerfileName = () => `.dockerfile.${randomBytes(10).toString('h
 /** `-`: a tar (plain or compressed) is the context; anything else is a Dockerfile, alone in an empty context. */
 async function contextFromStdin(stdin: Readable, file: string | undefined): Promise<PreparedContext> {
   // docker looks at two blocks: a compression magic number, or a tar header
-  const { head, whole } = await peekStream(stdin, 1024);
+  const { head, stream: whole } = await peek(stdin, 1024);
   if (isArchive(head)) return { body: whole, dockerfile: file };
   if (file) throw new Error('unable to prepare context: ambiguous Dockerfile source: both stdin and flag correspond to Dockerfiles');
   const content = await readAll(whole);

@@ -17,33 +17,9 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** Reads the first `n` bytes (fewer at end of stream) and returns them with a stream that replays everything. */
-export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const chunks: Buffer[] = [];
-  let len = 0;
-  let done = false;
-  while (len < n) {
-    const r = await it.next();
-    if (r.done) { done = true; break; }
-    chunks.push(r.value);
-    len += r.value.length;
-  }
-  const head = Buffer.concat(chunks);
-  async function* replay(): AsyncGenerator<Buffer> {
-    try {
-      if (head.length) yield head;
-      while (!done) {
-        const r = await it.next();
-        if (r.done) break;
-        yield r.value;
-      }
-    } finally {
-      await it.return?.();
-    }
-  }
-  return { head: head.subarray(0, n), stream: Readable.from(replay(), { objectMode: false }) };
-}
+import { peek } from '../../util/peek.js';
+
+export { peek };
 
 const TOOLS: Record<string, string> = { bzip2: 'bzip2', xz: 'xz' };
 

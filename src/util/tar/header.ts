@@ -3,6 +3,8 @@
 // (SCHILY.xattr.*, as docker's layer tars carry them; PAX records are bytes, so binary values such as
 // security.capability stay intact). Names are bytes: Linux file names need not be UTF-8.
 
+import type { Stats } from 'node:fs';
+
 export type EntryKind = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'dir' | 'fifo';
 
 export interface EntryHeader {
@@ -101,3 +103,14 @@ export function encodeHeader(h: EntryHeader): Buffer {
 
 /** Two zero blocks end an archive. */
 export const TAR_END = Buffer.alloc(2 * BLOCK);
+
+/** The tar kind of a file (undefined for sockets). */
+export function kindOf(st: Stats): EntryKind | undefined {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return undefined; // sockets: tar has no type for them (docker skips them too)
+}

@@ -7,7 +7,7 @@
 import { closeSync, constants, fstatSync, openSync, readdirSync, readlinkSync, readSync, type Stats } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { at, O_PATH } from '../../sys/inroot.js';
-import { encodeHeader, padLength, TAR_END, type EntryHeader } from './header.js';
+import { encodeHeader, kindOf, padLength, TAR_END, type EntryHeader } from './header.js';
 
 const CHUNK = 1 << 20;
 /** Bytes queued for the consumer before we wait for it: reading goes on while the socket sends what is queued. */
@@ -84,15 +84,6 @@ class TarOut {
   }
 }
 
-function kindOf(st: Stats): EntryHeader['kind'] | undefined {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isCharacterDevice()) return 'char';
-  if (st.isBlockDevice()) return 'block';
-  if (st.isFIFO()) return 'fifo';
-  return undefined; // sockets: tar has no type for them (docker skips them too)
-}
 
 const major = (dev: number) => Math.floor(dev / 256) & 0xfff;
 const minor = (dev: number) => (dev & 0xff) | ((Math.floor(dev / 4096) & 0xfff00));
