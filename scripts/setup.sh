@@ -22,7 +22,10 @@ die() { log "$*"; exit 1; }
 #   docker-registry, apache2-utils, skopeo, debootstrap
 #                                   registry tests: a real registry on loopback, htpasswd, a second client
 #   iperf3                          UDP through published ports (busybox has no UDP server) in the network tests
-packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3)
+#   docker-compose                  build tests: `docker-compose build` (1.29, python) against tugd; without its
+#                                   recommended docker.io (a dockerd of its own would change the host's iptables)
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3 docker-compose)
+no_recommends=(docker-compose)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
 command -v node >/dev/null || die "node is missing: Node.js 20 or newer is required"
@@ -43,7 +46,12 @@ if ((${#missing[@]})); then
   echo 'iperf3 iperf3/start_daemon boolean false' | debconf-set-selections
   apt_opts=(-o DPkg::Lock::Timeout=300 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
   apt-get "${apt_opts[@]}" update -qq </dev/null
-  apt-get "${apt_opts[@]}" install -y -qq "${missing[@]}" </dev/null >/dev/null
+  plain=() lean=()
+  for pkg in "${missing[@]}"; do
+    if [[ " ${no_recommends[*]} " == *" $pkg "* ]]; then lean+=("$pkg"); else plain+=("$pkg"); fi
+  done
+  if ((${#plain[@]})); then apt-get "${apt_opts[@]}" install -y -qq "${plain[@]}" </dev/null >/dev/null; fi
+  if ((${#lean[@]})); then apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${lean[@]}" </dev/null >/dev/null; fi
 fi
 
 [[ -x /usr/bin/tini-static ]] || log "warning: /usr/bin/tini-static is missing: run --init will not work"

@@ -162,6 +162,8 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     images: {
       list: () => images.list(),
       removeIfUnused: async (id) => {
+        // by ID, rmi would also untag an image's only tag: what a user tagged is never the cache's to remove
+        if (images.resolve(id)?.repoTags.length) return false;
         try { await images.remove(id, { force: false, noprune: true }, imageInUse); return true; } catch { return false; }
       },
     },

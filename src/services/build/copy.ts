@@ -46,6 +46,20 @@ function extractError(e: unknown): never {
   throw e;
 }
 
+/**
+ * The destination with the image's symlinks followed inside its root, as docker resolves it: a link to a file is
+ * written through (the link stays), a dangling link's target is made. A trailing '/' (a directory) is kept.
+ */
+function resolveDest(root: InRoot, dest: string): string {
+  const trimmed = dest.replace(/\/+$/, '') || '/';
+  let p: string;
+  try { p = root.resolvePath(trimmed); } catch (e) {
+    if (e instanceof InRootError) throw new BuildError(e.message);
+    throw e;
+  }
+  return dest.endsWith('/') && p !== '/' ? `${p}/` : p;
+}
+
 async function extractAt(root: InRoot, tar: Readable, owner: 'header' | Owner = 'header', dest = '/', rename?: (n: string) => string): Promise<void> {
   try {
     await extractTree(tar, { root, dest, noOverwriteDirNonDir: false, owner, rename });
@@ -63,8 +77,9 @@ export async function ensureDir(root: InRoot, path: string, owner: Owner = { uid
 }
 
 /** COPY/ADD from the context (and files made for the step) into `root`. */
-export async function copyIn(root: InRoot, ctx: BuildContext, sources: CopySource[], dest: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
+export async function copyIn(root: InRoot, ctx: BuildContext, sources: CopySource[], asked: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
   const owner = o.owner ?? { uid: 0, gid: 0 };
+  const dest = resolveDest(root, asked);
   const destDir = dest.endsWith('/') || isDirIn(root, dest);
   if (sources.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
   const base = dest.replace(/\/+$/, '') || '/';
@@ -128,8 +143,9 @@ export async function isArchive(ctx: BuildContext, e: ContextEntry): Promise<boo
 }
 
 /** COPY --from: paths of another image's files (`from`) into `root`. */
-export async function copyBetween(from: InRoot, root: InRoot, srcs: string[], dest: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
+export async function copyBetween(from: InRoot, root: InRoot, srcs: string[], asked: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
   const owner = o.owner ?? { uid: 0, gid: 0 };
+  const dest = resolveDest(root, asked);
   if (srcs.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
   const destDir = dest.endsWith('/') || isDirIn(root, dest);
   const base = dest.replace(/\/+$/, '') || '/';
