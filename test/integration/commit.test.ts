@@ -57,11 +57,15 @@ test('seed scenario: add, change and delete files, commit with a message and aut
   assert.equal(img.RootFS.Layers.length, 2, 'busybox layer + the commit');
   const busybox = JSON.parse(ok(d.tug(['image', 'inspect', 'busybox'])))[0] as { Id: string };
   assert.equal(img.Parent, busybox.Id);
+  // inspect names the container the image came from, and its config then (API < 1.45, as docker shows it)
+  assert.equal(img.Container, ok(d.tug(['inspect', '-f', '{{.Id}}', 'seed'])).trim());
+  assert.deepEqual((img.ContainerConfig as { Cmd: string[] }).Cmd, img.Config.Cmd);
 
   const hist = ok(d.tug(['history', '--no-trunc', 'seed/img:v1'])).split('\n');
   assert.match(hist[0], /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
   assert.ok(hist[1].startsWith(id) && hist[1].includes('added hello') && hist[1].includes('sh -c echo hello > /hello.txt'), hist[1]);
-  assert.match(hist[2], /^<missing>.*Imported from -$/);
+  // the base layer is a local image of its own: docker names it by its ID, as here
+  assert.match(hist[2], new RegExp(`^${busybox.Id}\\s.*Imported from -$`));
 
   // the layer: the new file, the changed one, a whiteout for the deletion; no mount stubs (/etc/hosts…)
   const layer = await tarEntries(topLayer('seed/img:v1'));

@@ -152,7 +152,7 @@ function fullConfig(img: Image): Record<string, unknown> {
 
 function inspect(img: Image, images: ImageService, version: number): Record<string, unknown> {
   const dirs = images.lowerDirs(img);
-  const c = img.config as Image['config'] & { variant?: string };
+  const c = img.config as Image['config'] & { variant?: string; container?: unknown; container_config?: unknown };
   return {
     Id: img.id,
     RepoTags: img.repoTags,
@@ -160,7 +160,8 @@ function inspect(img: Image, images: ImageService, version: number): Record<stri
     Parent: img.parent ?? '',
     Comment: c.comment ?? '',
     Created: c.created ?? ZERO_TIME,
-    ...(version < 1.45 ? { Container: '', ContainerConfig: fullConfig({ ...img, config: { ...c, config: {} } }) } : {}),
+    // what a commit (or a build step) records about the container it came from
+    ...(version < 1.45 ? { Container: typeof c.container === 'string' ? c.container : '', ContainerConfig: fullConfig({ ...img, config: { ...c, config: (c.container_config ?? {}) as Image['config']['config'] } }) } : {}),
     DockerVersion: '',
     Author: c.author ?? '',
     Config: fullConfig(img),
