@@ -151,7 +151,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   const imageInUse = (id: string) => store.all().find((c) => c.Image === id)?.Id;
   const builds = new BuildService({
     engine: new LocalBuildEngine({
-      images, store, supervisor, networks, mounts, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime,
+      images, store, supervisor, networks, mounts, events, content, snapshots, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime,
       pull: (ref, o) => puller.pull(ref, o),
       committer: new Committer({
         dir: (id) => store.dir(id), images, content, snapshots, events,

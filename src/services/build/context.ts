@@ -190,27 +190,28 @@ export class BuildContext {
   }
 
   /**
-   * A tar of entries under new names, as COPY writes them: owned by `owner`, with `chmod` replacing the
-   * permission bits when given. The archive ends after the last item.
+   * Tar entries of context files under new names, as COPY writes them: owned by `owner`, with `chmod` replacing
+   * the permission bits when given. No end-of-archive blocks: layers are composed of them.
    */
-  tar(items: Array<{ entry: ContextEntry; as: string }>, owner: { uid: number; gid: number }, chmod?: number): Readable {
-    const spool = this.spool;
-    async function* gen(): AsyncGenerator<Buffer> {
-      for (const { entry: e, as } of items) {
-        if (e.kind === 'link') continue; // a hard link to nothing inside the context
-        const mode = chmod !== undefined && e.kind !== 'symlink' ? chmod : e.mode;
-        yield encodeHeader({
-          name: Buffer.from(e.kind === 'dir' ? `${as}/` : as), kind: e.kind, mode, uid: owner.uid, gid: owner.gid,
-          size: e.kind === 'file' ? e.size : 0, mtime: e.mtime, linkname: e.linkname !== undefined ? Buffer.from(e.linkname) : undefined,
-        });
-        if (e.kind === 'file' && e.size > 0) {
-          for await (const chunk of createReadStream(spool, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 })) yield chunk as Buffer;
-          yield padding(e.size);
-        }
+  async *tarEntries(items: Array<{ entry: ContextEntry; as: string }>, owner: { uid: number; gid: number }, chmod?: number): AsyncGenerator<Buffer> {
+    for (const { entry: e, as } of items) {
+      if (e.kind === 'link') continue; // a hard link to nothing inside the context
+      const mode = chmod !== undefined && e.kind !== 'symlink' ? chmod : e.mode;
+      yield encodeHeader({
+        name: Buffer.from(e.kind === 'dir' ? `${as}/` : as), kind: e.kind, mode, uid: owner.uid, gid: owner.gid,
+        size: e.kind === 'file' ? e.size : 0, mtime: e.mtime, linkname: e.linkname !== undefined ? Buffer.from(e.linkname) : undefined,
+      });
+      if (e.kind === 'file' && e.size > 0) {
+        for await (const chunk of this.fileStream(e)) yield chunk as Buffer;
+        yield padding(e.size);
       }
-      yield TAR_END;
     }
-    return Readable.from(gen(), { objectMode: false });
+  }
+
+  /** A whole archive of `entries`. */
+  tar(items: Array<{ entry: ContextEntry; as: string }>, owner: { uid: number; gid: number }, chmod?: number): Readable {
+    const entries = this.tarEntries(items, owner, chmod);
+    return Readable.from((async function* () { yield* entries; yield TAR_END; })(), { objectMode: false });
   }
 
   /** A file's body. */

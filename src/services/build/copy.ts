@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { InRoot } from '../../sys/inroot.js';
 import { InRootError } from '../../sys/inroot.js';
-import { encodeHeader, padding, TAR_END } from '../../util/tar/header.js';
+import { encodeHeader, padding, TAR_END, type EntryHeader } from '../../util/tar/header.js';
 import { extractTree, ExtractError } from '../../util/tar/extract-tree.js';
 import { packTree } from '../../util/tar/pack-tree.js';
 import { decompressed, peek } from '../images/decompress.js';
@@ -18,7 +18,8 @@ export interface Owner { uid: number; gid: number }
 
 /** One thing to copy: part of the context, a file made here (heredoc, download), or an archive to unpack. */
 export type CopySource =
-  | { kind: 'context'; name: string; entry: ContextEntry }
+  /** `base`: the name as written (a symlink's own name, though its target is what is copied). */
+  | { kind: 'context'; name: string; entry: ContextEntry; base: string }
   | { kind: 'bytes'; name: string; data: Buffer; mode: number; mtime: number }
   | { kind: 'archive'; name: string; entry: ContextEntry };
 
@@ -102,7 +103,7 @@ export async function copyIn(root: InRoot, ctx: BuildContext, sources: CopySourc
         items.push({ entry: e, as: rel(posix.join(base, e.name.slice(skip))) });
       }
     } else {
-      const target = destDir ? posix.join(base, posix.basename(s.name)) : base;
+      const target = destDir ? posix.join(base, s.base) : base;
       if (destDir) await ensureDir(root, base, owner);
       items.push({ entry: s.entry, as: rel(target) });
     }
@@ -175,4 +176,68 @@ export async function copyBetween(from: InRoot, root: InRoot, srcs: string[], as
       closeSync(r.fd);
     }
   }
+}
+
+/** What a COPY writes, planned against the image's files: its layer, without unpacking anything first. */
+export interface CopyPlan {
+  /** Directories on the way: the image's own (their metadata kept, so the layer changes nothing about them) and
+   *  the ones the COPY makes (0755, the owner's). */
+  dirs: EntryHeader[];
+  items: Array<{ entry: ContextEntry; as: string }>;
+  made: Array<{ header: EntryHeader; data: Buffer }>;
+}
+
+function dirHeader(root: InRoot, rel: string, owner: Owner): EntryHeader {
+  const name = Buffer.from(`${rel}/`);
+  try {
+    const r = root.resolve(`/${rel}`, false);
+    try {
+      const st = fstatSync(r.fd);
+      if (st.isDirectory()) return { name, kind: 'dir', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0, mtime: Math.floor(st.mtimeMs / 1000) };
+    } finally { closeSync(r.fd); }
+  } catch (e) { if (!(e instanceof InRootError)) throw e; }
+  return { name, kind: 'dir', mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: Math.floor(Date.now() / 1000) };
+}
+
+/** COPY's files (context, heredocs, downloads; not archives) as one layer, with docker's destination rules. */
+export function planCopy(root: InRoot, ctx: BuildContext, sources: CopySource[], asked: string, o: { owner?: Owner; chmod?: number; instruction: string; alsoDirs?: string[] }): CopyPlan {
+  const owner = o.owner ?? { uid: 0, gid: 0 };
+  const dest = resolveDest(root, asked);
+  const destDir = dest.endsWith('/') || isDirIn(root, dest);
+  if (sources.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
+  const base = dest.replace(/\/+$/, '') || '/';
+  const rel = (p: string) => p.replace(/^\/+/, '');
+  const plan: CopyPlan = { dirs: [], items: [], made: [] };
+  const want = new Set<string>();
+  if (destDir && base !== '/') want.add(rel(base));
+  for (const d of o.alsoDirs ?? []) if (d !== '/' && !isDirIn(root, d)) want.add(rel(resolveDest(root, d)));
+  for (const s of sources) {
+    if (s.kind === 'archive') throw new BuildError(`${o.instruction}: an archive is unpacked, not planned`);
+    if (s.kind === 'bytes') {
+      const as = rel(destDir ? posix.join(base, s.name) : base);
+      plan.made.push({ header: { name: Buffer.from(as), kind: 'file', mode: o.chmod ?? s.mode, uid: owner.uid, gid: owner.gid, size: s.data.length, mtime: s.mtime }, data: s.data });
+    } else if (s.entry.kind === 'dir' || s.name === '') {
+      if (base !== '/') want.add(rel(base));
+      const skip = s.name === '' ? 0 : s.name.length + 1;
+      for (const e of ctx.walk(s.name)) if (e.name !== s.name) plan.items.push({ entry: e, as: rel(posix.join(base, e.name.slice(skip))) });
+    } else {
+      plan.items.push({ entry: s.entry, as: rel(destDir ? posix.join(base, s.base) : base) });
+    }
+  }
+  const written = new Set(plan.items.map((i) => i.as));
+  for (const p of [...plan.items.map((i) => i.as), ...plan.made.map((m) => m.header.name.toString()), ...want]) {
+    for (let at = p.lastIndexOf('/'); at > 0; at = p.lastIndexOf('/', at - 1)) want.add(p.slice(0, at));
+  }
+  plan.dirs = [...want].filter((d) => !written.has(d)).sort().map((d) => dirHeader(root, d, owner));
+  return plan;
+}
+
+/** The layer of a plan. */
+export function layerTar(ctx: BuildContext, plan: CopyPlan, owner: Owner | undefined, chmod: number | undefined): Readable {
+  return Readable.from((async function* () {
+    for (const h of plan.dirs) yield encodeHeader(h);
+    yield* ctx.tarEntries(plan.items, owner ?? { uid: 0, gid: 0 }, chmod);
+    for (const m of plan.made) { yield encodeHeader(m.header); yield m.data; yield padding(m.data.length); }
+    yield TAR_END;
+  })(), { objectMode: false });
 }

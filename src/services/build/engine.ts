@@ -1,6 +1,10 @@
 // What the builder needs from the engine: images, step containers on the engine's own runtime and snapshots,
 // their files, and commits. The builder sees only this interface; `LocalBuildEngine` wires it to the services.
+import type { Readable } from 'node:stream';
 import type { Image, ImageConfigDoc, ImageRunConfig } from '../images/types.js';
+import type { ContentStore } from '../content/types.js';
+import type { SnapshotStore } from '../snapshots/types.js';
+import { layerWriterDeps, writeLayer } from '../snapshots/layer-writer.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from '../containers/types.js';
 import type { InRoot } from '../../sys/inroot.js';
 import type { Credentials } from '../registry/auth.js';
@@ -26,6 +30,8 @@ export interface BuildEngine {
   run(rec: ContainerRecord, output: (data: Buffer) => void): Promise<number>;
   /** Runs `fn` on the container's files (its rootfs mounted meanwhile). */
   withFiles<T>(rec: ContainerRecord, fn: (root: InRoot) => Promise<T>): Promise<T>;
+  /** A new image: `parent` (none: scratch) plus one layer made of `tar`, with `config` and one history entry. */
+  layerImage(parent: Image | undefined, tar: Readable, config: ImageRunConfig, createdBy: string): Promise<Image>;
   /** Its changes as a new image with exactly `config` and one history entry; no layer when nothing changed. */
   commit(rec: ContainerRecord, config: ImageRunConfig, createdBy: string): Promise<Image>;
   removeContainer(rec: ContainerRecord): Promise<void>;
@@ -33,6 +39,7 @@ export interface BuildEngine {
 
 export interface LocalBuildEngineDeps {
   images: {
+    list(): Image[];
     resolve(ref: string): Image | undefined;
     addImage(configBytes: Buffer, opts: { parent?: string }): Promise<Image>;
     tag(ref: string, target: string): Promise<void>;
@@ -49,6 +56,8 @@ export interface LocalBuildEngineDeps {
   mounts: { plan(hc: HostConfig, volumes: Record<string, object> | null | undefined): Promise<MountPoint[]> };
   committer: { commit(rec: ContainerRecord, o: { pause: boolean; config: ContainerConfig; exactConfig: true; createdBy: string }): Promise<Image> };
   events: EventBus;
+  content: ContentStore;
+  snapshots: SnapshotStore;
   runtimes: string[];
   defaultRuntime: string;
 }
@@ -109,6 +118,27 @@ export class LocalBuildEngine implements BuildEngine {
 
   withFiles<T>(rec: ContainerRecord, fn: (root: InRoot) => Promise<T>): Promise<T> {
     return withContainerFs(rec, this.d.store.dir(rec.Id), this.d.supervisor, fn);
+  }
+
+  async layerImage(parent: Image | undefined, tar: Readable, config: ImageRunConfig, createdBy: string): Promise<Image> {
+    const deps = layerWriterDeps({ content: this.d.content, snapshots: this.d.snapshots, images: this.d.images });
+    const layer = await writeLayer(deps, parent?.chainIds.at(-1), tar, 'build step');
+    const base: ImageConfigDoc & { container?: unknown; container_config?: unknown } = structuredClone(parent?.config ?? { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] } });
+    delete base.container;
+    delete base.container_config;
+    const created = new Date().toISOString();
+    const doc: ImageConfigDoc = {
+      ...base, created, config,
+      rootfs: { type: 'layers', diff_ids: [...base.rootfs.diff_ids, layer.diffId] },
+      history: [...(base.history ?? []), { created, created_by: createdBy }],
+    };
+    try {
+      return await this.addImage(doc, parent?.id);
+    } catch (e) {
+      await deps.dropBlob(layer.diffId);
+      await deps.dropSnapshot(layer.chainId);
+      throw e;
+    }
   }
 
   commit(rec: ContainerRecord, config: ImageRunConfig, createdBy: string): Promise<Image> {

@@ -13,7 +13,7 @@ import { parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord, expandWords, WordError, type Lookup } from './words.js';
 import { BuildError } from './errors.js';
 import { checkFlags, envValue, exposedPorts, healthcheck, nopCreatedBy, PROXY_ARGS, quotedList, setEnv } from './instructions.js';
-import { copyBetween, copyIn, destinationPath, ensureDir, isArchive, type CopySource, type Owner } from './copy.js';
+import { copyBetween, copyIn, destinationPath, ensureDir, isArchive, layerTar, planCopy, type CopySource, type Owner } from './copy.js';
 import { containerOwner } from '../archive/owner.js';
 import type { ProgressMessage } from '../images/pull.js';
 import type { Credentials } from '../registry/auth.js';
@@ -383,22 +383,26 @@ export class StageRun {
         hashes.push(`url:${src}:${sha(got.data)}`);
         continue;
       }
-      let names: string[];
+      // each match as written (its name is what lands) and as resolved (a symlink's target is what is copied)
+      let found: Array<{ written: string; name: string }>;
       try {
-        names = this.b.context.isGlob(src) ? this.b.context.glob(src) : [this.b.context.resolve(src)].filter((n): n is string => n !== undefined);
+        const ctx = this.b.context;
+        const matches = ctx.isGlob(src) ? ctx.glob(src) : [src];
+        found = matches.map((m) => ({ written: m, name: ctx.resolve(m) })).filter((f): f is { written: string; name: string } => f.name !== undefined);
       } catch (e) {
         if (e instanceof ContextError) throw new BuildError(`${name} failed: ${e.message}`);
         throw e;
       }
-      if (!names.length) {
+      if (!found.length) {
         if (this.b.context.isGlob(src)) throw new BuildError(`${name} failed: no source files were specified`);
         throw new BuildError(`${name} failed: file not found in build context or excluded by .dockerignore: stat ${src}: file does not exist`);
       }
-      for (const n of names) {
+      for (const { written, name: n } of found) {
         const entry = this.b.context.entry(n) ?? { name: '', kind: 'dir' as const, mode: 0o755, size: 0, mtime: 0, offset: 0, hash: '' };
+        const base = posix.basename(posix.normalize(`/${written}`));
         if (isAdd && entry.kind === 'file' && await isArchive(this.b.context, entry)) sources.push({ kind: 'archive', name: n, entry });
-        else sources.push({ kind: 'context', name: n, entry });
-        hashes.push(`${entry.kind}:${n}:${entry.kind === 'dir' ? this.b.context.hashOf(n) : entry.hash}`);
+        else sources.push({ kind: 'context', name: n, entry, base });
+        hashes.push(`${entry.kind}:${base}:${n}:${entry.kind === 'dir' ? this.b.context.hashOf(n) : entry.hash}`);
       }
     }
     const sum = sha(hashes.join('\n'));
@@ -407,6 +411,20 @@ export class StageRun {
     const key = cacheKey(['copy', this.image?.id ?? '', createdBy, chown ?? '', chmod ?? '', this.config]);
     if (await this.fromCache(key)) return;
     const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} ${what}:${sum} in ${dest} `], Entrypoint: [''] }, true);
+    if (!sources.some((s) => s.kind === 'archive')) {
+      // planned against the image's files, then written as the layer itself: nothing unpacked, walked or deleted
+      let owner: Owner | undefined;
+      const plan = await this.b.engine.withFiles(rec, async (root) => {
+        owner = chown ? containerOwner(root, chown) : undefined;
+        return planCopy(root, this.b.context, sources, dest, { owner, chmod, instruction: name, alsoDirs: this.config.WorkingDir ? [this.config.WorkingDir] : [] });
+      });
+      await this.b.engine.removeContainer(rec);
+      this.containers.delete(rec);
+      const image = await this.b.engine.layerImage(this.image, layerTar(this.b.context, plan, owner, chmod), structuredClone(this.config), createdBy);
+      await this.b.cache.put(key, image.id, createdBy);
+      this.adopt(image);
+      return;
+    }
     await this.b.engine.withFiles(rec, async (root) => {
       if (this.config.WorkingDir) await ensureDir(root, this.config.WorkingDir);
       const owner: Owner | undefined = chown ? containerOwner(root, chown) : undefined;

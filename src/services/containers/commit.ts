@@ -2,12 +2,12 @@
 // made once and streamed at the same time into the blob store (save and push need the tar) and into a new
 // snapshot (what containers of the new image mount), so the files are read once and both writes overlap.
 import { promises as fs } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import type { ContentStore } from '../content/types.js';
 import type { SnapshotStore } from '../snapshots/types.js';
 import type { Image } from '../images/types.js';
 import type { EventBus } from '../events/bus.js';
 import { upperLayerTar, type TarCount } from '../snapshots/tartree.js';
+import { layerWriterDeps, writeLayer, type LayerWriterDeps } from '../snapshots/layer-writer.js';
 import { walkTree } from '../snapshots/walk.js';
 import { rootfsPaths } from './rootfs.js';
 import { commitConfigDoc, commitRunConfig, type CommitMeta } from './commit-config.js';
@@ -98,45 +98,17 @@ export class Committer {
     const lowers = this.d.images.lowerDirs(parent);
     if (!(await hasChanges(upper, lowers))) return undefined;
     const count: TarCount = { entries: 0, bytes: 0 };
-    const tar = upperLayerTar(upper, lowers, count);
-    const toBlob = new PassThrough({ highWaterMark: 8 << 20 });
-    const toSnapshot = new PassThrough({ highWaterMark: 8 << 20 });
-    const fail = (e: Error) => { for (const s of [tar, toBlob, toSnapshot]) s.destroy(e); };
-    tar.once('error', fail);
-    tar.pipe(toBlob);
-    tar.pipe(toSnapshot);
-    const blob = this.d.content.ingest(toBlob);
-    const snap = this.d.snapshots.applyLayer(parent.chainIds.at(-1), toSnapshot);
-    blob.catch(fail);
-    snap.catch(fail);
-    const [b, s] = await Promise.allSettled([blob, snap]);
-    if (b.status === 'rejected' || s.status === 'rejected') {
-      if (b.status === 'fulfilled') await this.dropBlob(b.value.digest);
-      if (s.status === 'fulfilled') await this.dropSnapshot(s.value.chainId);
-      const reason = (b.status === 'rejected' ? b.reason : (s as PromiseRejectedResult).reason) as Error;
-      throw reason instanceof ApiError ? reason : new ApiError(500, `commit failed: ${errorMessage(reason)}`);
-    }
-    const layer = { diffId: s.value.diffId, chainId: s.value.chainId };
-    if (b.value.digest !== layer.diffId) {
-      await this.dropLayer(layer);
-      throw new ApiError(500, `commit failed: layer digests differ (${b.value.digest} vs ${layer.diffId})`);
-    }
+    const layer = await writeLayer(this.layerDeps, parent.chainIds.at(-1), upperLayerTar(upper, lowers, count), 'commit');
     // everything it had was a mount stub: an empty layer, which docker leaves out
     if (count.entries === 0) { await this.dropLayer(layer); return undefined; }
     return layer;
   }
 
+  private get layerDeps(): LayerWriterDeps { return layerWriterDeps(this.d); }
+
   private async dropLayer(l: { diffId: string; chainId: string }): Promise<void> {
-    await this.dropBlob(l.diffId);
-    await this.dropSnapshot(l.chainId);
-  }
-
-  private async dropBlob(digest: string): Promise<void> {
-    if (!this.d.images.list().some((i) => i.config.rootfs.diff_ids.includes(digest))) await this.d.content.delete(digest).catch(() => undefined);
-  }
-
-  private async dropSnapshot(chainId: string): Promise<void> {
-    if (!this.d.images.list().some((i) => i.chainIds.includes(chainId))) await this.d.snapshots.remove(chainId).catch(() => undefined);
+    await this.layerDeps.dropBlob(l.diffId);
+    await this.layerDeps.dropSnapshot(l.chainId);
   }
 }
 
