@@ -120,6 +120,20 @@ test('ADD fetches a URL (checksum checked, mode 0600, Last-Modified), unpacks a 
   assert.match(m.stderr, /404/);
 });
 
+test('COPY follows a context symlink but names the file as written; wildcards; existing image directories keep their owner and mode', async () => {
+  const dir = contextDir({ 'index.html': 'page\n', 'a1.txt': '1', 'a2.txt': '2', 'b.txt': 'b' });
+  execFileSync('ln', ['-s', 'index.html', join(dir, 'link.html')]);
+  writeFileSync(join(dir, 'Dockerfile'), [
+    'FROM busybox',
+    'RUN mkdir -p /srv/own && chown 1234:5678 /srv/own && chmod 0701 /srv/own',
+    'COPY link.html /lnk/',
+    'COPY a*.txt /srv/own/',
+  ].join('\n'));
+  ok(await d.tugAsync(['build', '-t', 'lnk:1', dir]));
+  const out = ok(d.tug(['run', '--rm', 'lnk:1', 'sh', '-c', 'ls /lnk; cat /lnk/link.html; test -L /lnk/link.html && echo link || echo file; ls /srv/own; stat -c "%u:%g %a" /srv/own']));
+  assert.equal(out, 'link.html\npage\nfile\na1.txt\na2.txt\n1234:5678 701\n');
+});
+
 test('COPY into a VOLUME path is kept; RUN changes there are not (docker\'s rule); files of COPY are root\'s', async () => {
   const dir = contextDir({
     'data.txt': 'copied\n',
