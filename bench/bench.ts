@@ -153,6 +153,15 @@ export function installSignalHandlers(): void {
 }
 
 export const interrupted = (): boolean => stopping;
+
+/** A bench's entry: signals handled, a failure (or an interruption) reported and turned into the exit code. */
+export function runBench(main: () => Promise<void>): void {
+  installSignalHandlers();
+  main().catch((err: unknown) => {
+    say(stopping ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = stopping ? 130 : 1;
+  });
+}
 export async function checkpoint(): Promise<void> {
   await sleep(0);
   if (stopping) throw new Error('interrupted');
@@ -679,10 +688,4 @@ async function main(): Promise<void> {
 }
 
 // Run only as the entry point (bench/run.sh), not when bench/network.ts imports the helpers above.
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  installSignalHandlers();
-  main().catch((err: unknown) => {
-    say(stopping ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-    process.exitCode = stopping ? 130 : 1;
-  });
-}
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) runBench(main);

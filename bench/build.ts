@@ -30,7 +30,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { debianRootfsTar } from '../test/helpers/debian.ts';
 import {
-  checkpoint, dockerEngine, exec, f2, importBusybox, installSignalHandlers, interrupted, intEnv, keepTugdLog, median,
+  checkpoint, dockerEngine, exec, f2, importBusybox, intEnv, runBench, keepTugdLog, median,
   ONLY, podmanEngine, runId, startEngines, stopTugd, sweep, table, tugboatEngine, DOCKER_CLI, type Cmd, type Engine, type RunResult,
 } from './bench.ts';
 
@@ -405,8 +405,4 @@ async function main(): Promise<void> {
   }
 }
 
-installSignalHandlers();
-main().catch((err: unknown) => {
-  say(interrupted() ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = interrupted() ? 130 : 1;
-});
+runBench(main);

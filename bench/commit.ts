@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkpoint, dockerEngine, exec, f2, importBusybox, installSignalHandlers, interrupted, intEnv, keepTugdLog,
+  checkpoint, dockerEngine, exec, f2, importBusybox, intEnv, runBench, keepTugdLog,
   median, podmanEngine, runId, startEngines, stopTugd, sweep, table, tugboatEngine, DOCKER_CLI, type Cmd, type Engine,
 } from './bench.ts';
 
@@ -121,8 +121,4 @@ async function main(): Promise<void> {
   }
 }
 
-installSignalHandlers();
-main().catch((err: unknown) => {
-  say(interrupted() ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = interrupted() ? 130 : 1;
-});
+runBench(main);

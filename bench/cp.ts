@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  checkpoint, dockerEngine, exec, f1, f2, importBusybox, installSignalHandlers, interrupted, intEnv, keepTugdLog, median, ONLY, runId,
+  checkpoint, dockerEngine, exec, f1, f2, importBusybox, intEnv, runBench, keepTugdLog, median, ONLY, runId,
   stopTugd, sweep, table, tugboatEngine, DOCKER_CLI, type Cmd, type Engine,
 } from './bench.ts';
 
@@ -200,8 +200,4 @@ async function main(): Promise<void> {
   }
 }
 
-installSignalHandlers();
-main().catch((err: unknown) => {
-  say(interrupted() ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = interrupted() ? 130 : 1;
-});
+runBench(main);

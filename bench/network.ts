@@ -19,7 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rootfsWithHostPrograms } from '../test/helpers/hostbin.ts';
 import {
-  checkpoint, dockerEngine, dropBridge, exec, f0, f1, f2, importBusybox, installSignalHandlers, interrupted, intEnv,
+  checkpoint, dockerEngine, dropBridge, exec, f0, f1, f2, importBusybox, intEnv, runBench,
   keepTugdLog, median, ONLY, podmanEngine, removeContainers, runId, startEngines, stopTugd, sweep, table, tugboatEngine,
   DOCKER_CLI, type Cmd, type Engine, type RunResult,
 } from './bench.ts';
@@ -445,8 +445,4 @@ async function main(): Promise<void> {
   }
 }
 
-installSignalHandlers();
-main().catch((err: unknown) => {
-  say(interrupted() ? 'interrupted; cleaned up' : `failed: ${(err as Error).stack ?? String(err)}`);
-  process.exitCode = interrupted() ? 130 : 1;
-});
+runBench(main);

@@ -18,37 +18,6 @@
 # /var/cache/tugboat-test/bookworm-minbase.tar (as the tests do). Its tugd uses the bridge tugbenchbd0,
 # removed with its iptables rules at the end.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [[ $(id -u) -ne 0 ]]; then
-  echo "bench/run-build.sh: must run as root" >&2
-  exit 1
-fi
-DOCKERD_SOCK=${DOCKERD_SOCK:-/var/run/docker.sock}
-docker_cli() { if [[ -x /usr/local/bin/docker ]]; then echo /usr/local/bin/docker; else command -v docker; fi; }
-dockerd_up() { [[ -S $DOCKERD_SOCK ]] && DOCKER_HOST="unix://$DOCKERD_SOCK" "$(docker_cli)" version >/dev/null 2>&1; }
-
-started_dockerd=0
-forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3 }')
-if [[ ${BENCH_ENGINES:-tugboat,docker,podman} == *docker* ]] && ! dockerd_up; then
-  bash bench/install.sh
-  started_dockerd=1
-fi
-stop_dockerd() {
-  ((started_dockerd)) || return 0
-  local pid
-  pid=$(cat /var/run/docker.pid 2>/dev/null || true)
-  if [[ -n $pid ]]; then
-    echo "bench/run-build.sh: stopping the dockerd it started (pid $pid)" >&2
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  fi
-  if [[ -n $forward_policy ]]; then iptables -P FORWARD "$forward_policy" || true; fi
-}
-trap stop_dockerd EXIT
-
-if [[ ! -d node_modules/tsx ]]; then npm ci --no-audit --no-fund; fi
-# Always rebuild (under a second): measure the code of this checkout, not an older bundle.
-if ! npm run --silent build >&2; then
-  echo "bench/run-build.sh: build failed; tugboat will be reported as unavailable" >&2
-fi
-TUGBENCH_OWN_DOCKERD=$started_dockerd node --import tsx bench/build.ts
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_setup bench/run-build.sh tugboat,docker,podman
+TUGBENCH_OWN_DOCKERD=$BENCH_OWN_DOCKERD node --import tsx bench/build.ts
