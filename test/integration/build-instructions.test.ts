@@ -146,15 +146,16 @@ test('COPY into a VOLUME path is kept; RUN changes there are not (docker\'s rule
 test('independent stages build at once; output stays in stage order', async () => {
   const dir = contextDir({
     Dockerfile: [
-      'FROM busybox AS a', 'RUN sleep 2 && echo stage-a > /a',
-      'FROM busybox AS b', 'RUN sleep 2 && echo stage-b > /b',
+      'FROM busybox AS a', 'RUN sleep 3 && echo stage-a > /a',
+      'FROM busybox AS b', 'RUN sleep 3 && echo stage-b > /b',
       'FROM busybox', 'COPY --from=a /a /a', 'COPY --from=b /b /b', 'RUN cat /a /b',
     ].join('\n'),
   });
   const t0 = Date.now();
   const out = ok(await d.tugAsync(['build', '--progress', 'plain', '--no-cache', '-t', 'par:1', dir]));
   const took = Date.now() - t0;
-  assert.ok(took < 3800, `two 2 s stages took ${took} ms: not built at once`);
+  // one after the other they take 6 s at the least
+  assert.ok(took < 5500, `two 3 s stages took ${took} ms: not built at once`);
   const steps = [...out.matchAll(/^Step (\d+)\/8 :/gm)].map((m) => Number(m[1]));
   assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.match(out, /stage-a\nstage-b\n/);
