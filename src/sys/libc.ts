@@ -83,8 +83,8 @@ export function mknod(path: string, mode: number, major: number, minor: number):
   check('mknod', load().mknod(path, mode, dev), path);
 }
 
-export function lsetxattr(path: string, name: string, value: string): void {
-  const b = Buffer.from(value);
+export function lsetxattr(path: string, name: string, value: string | Buffer): void {
+  const b = Buffer.isBuffer(value) ? value : Buffer.from(value);
   check('lsetxattr', load().lsetxattr(path, name, b, b.length, 0), `${path} ${name}`);
 }
 

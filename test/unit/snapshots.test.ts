@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { DirSnapshotStore, chainId } from '../../src/services/snapshots/store.js';
 import { makeTar, type TarItem } from './_tar.js';
+import { encodeHeader, padding, TAR_END } from '../../src/util/tar/header.js';
+import { getXattr } from '../../src/sys/xattr.js';
 
 const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -186,3 +188,28 @@ test('caps entries and bytes', async () => {
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('extended attributes come through as bytes (file capabilities); trusted.* from a layer is not set', sandbox(async (s) => {
+  // ping's cap_net_raw+ep as the kernel stores it (VFS_CAP_REVISION_2): binary, not UTF-8
+  const cap = Buffer.from('0100000200200000000000000000000000000000', 'hex');
+  const long = `deep/${'n'.repeat(120)}/file`;
+  const entry = (name: string, kind: 'file' | 'dir', body: string, xattrs?: Array<[string, Buffer]>) => {
+    const data = Buffer.from(body);
+    return [encodeHeader({ name: Buffer.from(name), kind, mode: 0o755, uid: 0, gid: 0, size: data.length, mtime: 0, xattrs }), data, padding(data.length)];
+  };
+  const tar = Buffer.concat([
+    ...entry('bin/', 'dir', '', [['trusted.overlay.opaque', Buffer.from('y')]]),
+    ...entry('bin/ping', 'file', 'ELF', [['security.capability', cap], ['user.note', Buffer.from([0xff, 0x00, 0x80])]]),
+    ...entry('bin/plain', 'file', 'x'),
+    ...entry(long, 'file', 'deep body', [['user.deep', Buffer.from('yes')]]),
+    TAR_END,
+  ]);
+  const r = await s.applyLayer(undefined, Readable.from([tar]));
+  const d = s.dir(r.chainId);
+  assert.deepEqual(getXattr(join(d, 'bin/ping'), 'security.capability'), cap);
+  assert.deepEqual(getXattr(join(d, 'bin/ping'), 'user.note'), Buffer.from([0xff, 0x00, 0x80]));
+  assert.equal(getXattr(join(d, 'bin/plain'), 'user.note'), undefined);
+  assert.deepEqual(getXattr(join(d, long), 'user.deep'), Buffer.from('yes'));
+  assert.equal(getXattr(join(d, 'bin'), 'trusted.overlay.opaque'), undefined);
+  assert.equal(readFileSync(join(d, long), 'utf8'), 'deep body');
+}));

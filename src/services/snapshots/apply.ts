@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { lsetxattr, mknod, mkWhiteout, S_IFCHR } from '../../sys/libc.js';
+import { PaxXattrScanner, type Xattrs } from '../../util/tar/pax-xattrs.js';
 
 const S_IFBLK = 0o060000;
 const S_IFIFO = 0o010000;
@@ -108,11 +109,12 @@ async function drain(entry: AsyncIterable<Buffer>): Promise<void> {
 /** Unpack `input` into `dest`, which must be a new, empty directory that nothing else writes to meanwhile. */
 export async function applyTar(dest: string, input: Readable, limits: ApplyLimits): Promise<ApplyResult> {
   const meter = new Meter(limits.maxBytes);
+  const xattrs = new PaxXattrScanner();
   const extract = tarExtract();
   let current: Entry | undefined;
   let aborting = false;
   // A failed feed (cap hit, bad gzip…) must also end the entry being read, or its reader would wait forever.
-  const feeding = pipeline(input, meter, extract).catch((e: unknown) => {
+  const feeding = pipeline(input, meter, xattrs, extract).catch((e: unknown) => {
     if (aborting) return;
     aborting = true;
     feedError = e;
@@ -128,7 +130,9 @@ export async function applyTar(dest: string, input: Readable, limits: ApplyLimit
     for await (const e of extract) {
       const entry = (current = e as unknown as Entry);
       if (++entries > limits.maxEntries) throw new LayerError(`layer has more than ${limits.maxEntries} entries`);
+      const attrs = xattrs.nextEntry();
       size += await applyEntry(view, entry, dirTimes);
+      if (attrs.length) applyXattrs(view.root, entry.header.name, attrs);
       await drain(entry);
     }
   } catch (e) {
@@ -143,6 +147,21 @@ export async function applyTar(dest: string, input: Readable, limits: ApplyLimit
   // Directory mtimes last, deepest first: creating children would otherwise bump them.
   for (const d of dirTimes.reverse()) utimesSync(d.path, d.mtime, d.mtime);
   return { diffId: `sha256:${meter.hash.digest('hex')}`, size, entries };
+}
+
+/**
+ * An entry's extended attributes (file capabilities such as ping's cap_net_raw, user attributes). trusted.* and
+ * system.* are not a layer's to set (trusted.overlay.* would forge overlay metadata); a file system that refuses an
+ * attribute does not fail the layer.
+ */
+function applyXattrs(root: string, name: string, attrs: Xattrs): void {
+  const comps = splitTarPath(name);
+  if (comps.length && comps[comps.length - 1].startsWith(WH_PREFIX)) return;
+  const path = join(root, ...comps);
+  for (const [key, value] of attrs) {
+    if (!key.startsWith('security.') && !key.startsWith('user.')) continue;
+    try { lsetxattr(path, key, value); } catch { /* ENOTSUP, EPERM (user.* on a symlink) */ }
+  }
 }
 
 // Creating a name can take a millisecond on a busy journal: those calls go to the thread pool, so layers
