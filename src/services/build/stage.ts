@@ -195,10 +195,11 @@ export class StageRun {
         text = `ENTRYPOINT ${quotedList(c.Entrypoint)}`;
         break;
       case 'EXPOSE': {
-        const ports = exposedPorts(this.words(ins.args));
+        const words = this.words(ins.args);
         c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
-        for (const p of ports) c.ExposedPorts[p] = {};
-        text = `EXPOSE ${ports.join(' ')}`;
+        for (const p of exposedPorts(words)) c.ExposedPorts[p] = {};
+        // history shows the ports as written, as docker's does
+        text = `EXPOSE ${words.join(' ')}`;
         break;
       }
       case 'VOLUME': {
