@@ -9,6 +9,7 @@ import type { Pusher } from '../../services/images/push.js';
 import type { ImageArchives } from '../../services/images/archive.js';
 import { decodeRegistryAuth, type Credentials } from '../../services/registry/auth.js';
 import { parseReference } from '../../services/images/reference.js';
+import { globRegExp } from '../../util/glob.js';
 
 export interface ImageRouteDeps {
   images: ImageService;
@@ -24,22 +25,10 @@ export interface ImageRouteDeps {
 const ZERO_TIME = '0001-01-01T00:00:00Z';
 const unix = (iso: string | undefined) => (iso ? Math.floor(Date.parse(iso) / 1000) || 0 : 0);
 
-/** Docker's path.Match-style glob ('*' and '?' stop at '/'), anchored. */
 function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end < 0) throw badRequest(`invalid reference filter: ${glob}`);
-      re += '[' + glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\') + ']';
-      i = end;
-    } else if (c === '\\' && i + 1 < glob.length) re += '\\' + glob[++i];
-    else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  const re = globRegExp(glob);
+  if (!re) throw badRequest(`invalid reference filter: ${glob}`);
+  return re;
 }
 
 /** The image narrowed to its references that match (docker lists only those), or undefined. */

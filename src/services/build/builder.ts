@@ -7,14 +7,13 @@ import type { Credentials } from '../registry/auth.js';
 import type { ProgressMessage } from '../images/pull.js';
 import type { BuildEngine } from './engine.js';
 import type { BuildCache } from './cache.js';
-import type { BuildContext } from './context.js';
+import { ContextError, type BuildContext } from './context.js';
 import { DockerfileParseError, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord, WordError } from './words.js';
 import { BuildError } from './errors.js';
 import { PROXY_ARGS } from './instructions.js';
 import { StageRun, type BuildShared, type StageDef, type StageSink } from './stage.js';
 import { shortId } from '../../util/ids.js';
-import { ContextError } from './context.js';
 import { IgnoreMatcher, parseDockerignore } from '../../util/dockerignore.js';
 
 export interface BuildRequest {

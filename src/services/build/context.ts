@@ -7,9 +7,11 @@ import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
-import { decompressed, peek } from '../images/decompress.js';
+import { decompressed } from '../images/decompress.js';
+import { peek } from '../../util/peek.js';
 import { encodeHeader, padding, TAR_END, type EntryKind } from '../../util/tar/header.js';
 import { badRequest } from '../../util/errors.js';
+import { globRegExp } from '../../util/glob.js';
 
 export interface ContextEntry {
   /** Clean path relative to the context root, no leading or trailing '/'. */
@@ -158,6 +160,7 @@ export class BuildContext {
     const clean = posix.normalize(`/${pattern}`).slice(1);
     if (!GLOB.test(clean)) { const r = this.resolve(pattern); return r === undefined ? [] : [r]; }
     const re = globRegExp(clean);
+    if (!re) throw new ContextError(`syntax error in pattern: ${pattern}`);
     return [...this.entries.keys()].filter((n) => re.test(n)).sort();
   }
 
@@ -219,24 +222,4 @@ export class BuildContext {
     if (e.size === 0) return Readable.from([]);
     return createReadStream(this.spool, { start: e.offset, end: e.offset + e.size - 1, highWaterMark: 1 << 20 });
   }
-}
-
-/** Go's filepath.Match as a whole-name regular expression: `*` and `?` never cross '/'. */
-export function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else if (c === '[') {
-      const end = pattern.indexOf(']', i + 2);
-      if (end < 0) { re += '\\['; continue; }
-      let cls = pattern.slice(i + 1, end);
-      if (cls.startsWith('^') || cls.startsWith('!')) cls = `^${cls.slice(1)}`;
-      re += `[${cls.replace(/\\/g, '\\\\')}]`;
-      i = end;
-    } else if (c === '\\' && i + 1 < pattern.length) re += `\\${pattern[++i]}`;
-    else re += c.replace(/[.+^${}()|\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
 }

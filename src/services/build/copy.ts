@@ -10,7 +10,8 @@ import { InRootError } from '../../sys/inroot.js';
 import { encodeHeader, padding, TAR_END, type EntryHeader } from '../../util/tar/header.js';
 import { extractTree, ExtractError } from '../../util/tar/extract-tree.js';
 import { packTree } from '../../util/tar/pack-tree.js';
-import { decompressed, peek } from '../images/decompress.js';
+import { decompressed } from '../images/decompress.js';
+import { peek } from '../../util/peek.js';
 import type { BuildContext, ContextEntry } from './context.js';
 import { BuildError } from './errors.js';
 
@@ -77,59 +78,6 @@ export async function ensureDir(root: InRoot, path: string, owner: Owner = { uid
   await extractAt(root, dirTar(path, owner));
 }
 
-/** COPY/ADD from the context (and files made for the step) into `root`. */
-export async function copyIn(root: InRoot, ctx: BuildContext, sources: CopySource[], asked: string, o: { owner?: Owner; chmod?: number; instruction: string }): Promise<void> {
-  const owner = o.owner ?? { uid: 0, gid: 0 };
-  const dest = resolveDest(root, asked);
-  const destDir = dest.endsWith('/') || isDirIn(root, dest);
-  if (sources.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
-  const base = dest.replace(/\/+$/, '') || '/';
-  const items: Array<{ entry: ContextEntry; as: string }> = [];
-  const made: Array<{ name: string; data: Buffer; mode: number; mtime: number; as: string }> = [];
-  const archives: ContextEntry[] = [];
-  const rel = (p: string) => p.replace(/^\/+/, '');
-  for (const s of sources) {
-    if (s.kind === 'bytes') {
-      made.push({ ...s, as: rel(destDir ? posix.join(base, s.name) : base) });
-      continue;
-    }
-    if (s.kind === 'archive') { archives.push(s.entry); continue; }
-    if (s.entry.kind === 'dir' || s.name === '') {
-      // the directory's contents go into the destination, which is made (0755) when missing
-      if (!isDirIn(root, base)) await ensureDir(root, base, owner);
-      const skip = s.name === '' ? 0 : s.name.length + 1;
-      for (const e of ctx.walk(s.name)) {
-        if (e.name === s.name) continue;
-        items.push({ entry: e, as: rel(posix.join(base, e.name.slice(skip))) });
-      }
-    } else {
-      const target = destDir ? posix.join(base, s.base) : base;
-      if (destDir) await ensureDir(root, base, owner);
-      items.push({ entry: s.entry, as: rel(target) });
-    }
-  }
-  if (items.length) await extractAt(root, ctx.tar(items, owner, o.chmod));
-  if (made.length) {
-    const tar = Readable.from((function* () {
-      for (const m of made) {
-        yield encodeHeader({ name: Buffer.from(m.as), kind: 'file', mode: o.chmod ?? m.mode, uid: owner.uid, gid: owner.gid, size: m.data.length, mtime: m.mtime });
-        yield m.data;
-        yield padding(m.data.length);
-      }
-      yield TAR_END;
-    })());
-    if (destDir) await ensureDir(root, base, owner);
-    await extractAt(root, tar);
-  }
-  for (const a of archives) {
-    await ensureDir(root, base, owner);
-    const r = root.resolve(base, true);
-    closeSync(r.fd);
-    // ADD unpacks a local archive with the ownership it records, unless --chown says otherwise
-    await extractAt(root, (await decompressed(ctx.fileStream(a))).stream, o.owner ?? 'header', r.path);
-  }
-}
-
 /** Whether a context file is an archive ADD unpacks: a tar, plain or compressed. */
 export async function isArchive(ctx: BuildContext, e: ContextEntry): Promise<boolean> {
   if (e.kind !== 'file' || e.size === 0) return false;
@@ -185,6 +133,9 @@ export interface CopyPlan {
   dirs: EntryHeader[];
   items: Array<{ entry: ContextEntry; as: string }>;
   made: Array<{ header: EntryHeader; data: Buffer }>;
+  /** ADD's local archives, unpacked into `dir` (a step container does it: they are no list of files). */
+  archives: ContextEntry[];
+  dir: string;
 }
 
 function dirHeader(root: InRoot, rel: string, owner: Owner): EntryHeader {
@@ -199,7 +150,7 @@ function dirHeader(root: InRoot, rel: string, owner: Owner): EntryHeader {
   return { name, kind: 'dir', mode: 0o755, uid: owner.uid, gid: owner.gid, size: 0, mtime: Math.floor(Date.now() / 1000) };
 }
 
-/** COPY's files (context, heredocs, downloads; not archives) as one layer, with docker's destination rules. */
+/** What COPY/ADD writes (context files, heredocs, downloads, archives to unpack), with docker's destination rules. */
 export function planCopy(root: InRoot, ctx: BuildContext, sources: CopySource[], asked: string, o: { owner?: Owner; chmod?: number; instruction: string; alsoDirs?: string[] }): CopyPlan {
   const owner = o.owner ?? { uid: 0, gid: 0 };
   const dest = resolveDest(root, asked);
@@ -207,13 +158,15 @@ export function planCopy(root: InRoot, ctx: BuildContext, sources: CopySource[],
   if (sources.length > 1 && !dest.endsWith('/')) throw new BuildError(`When using ${o.instruction} with more than one source file, the destination must be a directory and end with a /`);
   const base = dest.replace(/\/+$/, '') || '/';
   const rel = (p: string) => p.replace(/^\/+/, '');
-  const plan: CopyPlan = { dirs: [], items: [], made: [] };
+  const plan: CopyPlan = { dirs: [], items: [], made: [], archives: [], dir: base };
   const want = new Set<string>();
   if (destDir && base !== '/') want.add(rel(base));
   for (const d of o.alsoDirs ?? []) if (d !== '/' && !isDirIn(root, d)) want.add(rel(resolveDest(root, d)));
   for (const s of sources) {
-    if (s.kind === 'archive') throw new BuildError(`${o.instruction}: an archive is unpacked, not planned`);
-    if (s.kind === 'bytes') {
+    if (s.kind === 'archive') {
+      if (base !== '/') want.add(rel(base));
+      plan.archives.push(s.entry);
+    } else if (s.kind === 'bytes') {
       const as = rel(destDir ? posix.join(base, s.name) : base);
       plan.made.push({ header: { name: Buffer.from(as), kind: 'file', mode: o.chmod ?? s.mode, uid: owner.uid, gid: owner.gid, size: s.data.length, mtime: s.mtime }, data: s.data });
     } else if (s.entry.kind === 'dir' || s.name === '') {
@@ -232,7 +185,7 @@ export function planCopy(root: InRoot, ctx: BuildContext, sources: CopySource[],
   return plan;
 }
 
-/** The layer of a plan. */
+/** The layer of a plan without archives. */
 export function layerTar(ctx: BuildContext, plan: CopyPlan, owner: Owner | undefined, chmod: number | undefined): Readable {
   return Readable.from((async function* () {
     for (const h of plan.dirs) yield encodeHeader(h);
@@ -240,4 +193,15 @@ export function layerTar(ctx: BuildContext, plan: CopyPlan, owner: Owner | undef
     for (const m of plan.made) { yield encodeHeader(m.header); yield m.data; yield padding(m.data.length); }
     yield TAR_END;
   })(), { objectMode: false });
+}
+
+/** A plan carried out in a step container's files: its entries extracted, then each archive unpacked (with the
+ *  ownership it records unless --chown says otherwise). */
+export async function applyPlan(root: InRoot, ctx: BuildContext, plan: CopyPlan, owner: Owner | undefined, chmod: number | undefined): Promise<void> {
+  await extractAt(root, layerTar(ctx, plan, owner, chmod));
+  for (const a of plan.archives) {
+    const r = root.resolve(plan.dir, true);
+    closeSync(r.fd);
+    await extractAt(root, (await decompressed(ctx.fileStream(a))).stream, owner ?? 'header', r.path);
+  }
 }

@@ -1,7 +1,7 @@
 // Pure pieces of instruction evaluation: docker's forms of EXPOSE ports, HEALTHCHECK options, durations, and
 // the texts docker writes into history (`/bin/sh -c #(nop)  CMD ["nginx"]`).
 import type { ImageRunConfig } from '../images/types.js';
-import type { Flag, Instruction } from './dockerfile.js';
+import type { Instruction } from './dockerfile.js';
 import { BuildError } from './errors.js';
 
 /** Go's %q of a string slice, as docker prints commands in history: ["a" "b"]. */
@@ -15,7 +15,7 @@ export function nopCreatedBy(shell: string[], text: string): string {
 /** Flags an instruction accepts; anything else is docker's "Unknown flag". */
 export function checkFlags(ins: Instruction, allowed: string[]): Map<string, string | undefined> {
   const out = new Map<string, string | undefined>();
-  for (const f of ins.flags as Flag[]) {
+  for (const f of ins.flags) {
     if (!allowed.includes(f.name)) throw new BuildError(`${ins.keyword.toLowerCase()}: Unknown flag: ${f.name}`);
     out.set(f.name, f.value);
   }
@@ -52,7 +52,7 @@ export function parseDuration(text: string, flag: string): number {
 }
 
 /** HEALTHCHECK's config (NONE disables the image's). */
-export function healthcheck(ins: Instruction, shell: string[]): NonNullable<ImageRunConfig['Healthcheck']> {
+export function healthcheck(ins: Instruction): NonNullable<ImageRunConfig['Healthcheck']> {
   const flags = checkFlags(ins, ['interval', 'timeout', 'start-period', 'start-interval', 'retries']);
   const h = ins.health;
   if (!h) throw new BuildError('HEALTHCHECK requires an argument');
@@ -77,7 +77,6 @@ export function healthcheck(ins: Instruction, shell: string[]): NonNullable<Imag
     if (!/^\d+$/.test(retries) || Number(retries) < 1) throw new BuildError('--retries cannot be 0 or negative');
     out.Retries = Number(retries);
   }
-  void shell;
   return out;
 }
 

@@ -41,18 +41,19 @@ export class BuildService {
   run(build: PreparedBuild, sink: BuildSink): Promise<Image> { return build.run(sink); }
 
   /** The size a cache entry stands for: its image's own top layer (none for config-only steps). */
-  private ownSize(image: Image | undefined): number {
+  private ownSize(image: Image | undefined, byId: Map<string, Image>): number {
     if (!image) return 0;
-    const parent = image.parent ? this.d.images.list().find((i) => i.id === image.parent) : undefined;
+    const parent = image.parent ? byId.get(image.parent) : undefined;
     return parent && parent.chainIds.length === image.chainIds.length ? 0 : image.layerSizes?.at(-1) ?? 0;
   }
 
   usage(): BuildCacheUsage[] {
-    const byId = new Map(this.d.images.list().map((i) => [i.id, i]));
-    const tagged = new Set(this.d.images.list().filter((i) => i.repoTags.length).map((i) => i.id));
+    const images = this.d.images.list();
+    const byId = new Map(images.map((i) => [i.id, i]));
+    const tagged = new Set(images.filter((i) => i.repoTags.length).map((i) => i.id));
     return this.d.cache.all().map((e) => ({
       ID: e.key.slice(0, 25), Type: 'regular', Description: e.description, InUse: tagged.has(e.image), Shared: false,
-      Size: this.ownSize(byId.get(e.image)), CreatedAt: e.created, LastUsedAt: e.lastUsed, UsageCount: 1,
+      Size: this.ownSize(byId.get(e.image), byId), CreatedAt: e.created, LastUsedAt: e.lastUsed, UsageCount: 1,
     }));
   }
 

@@ -13,7 +13,7 @@ import { parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord, expandWords, WordError, type Lookup } from './words.js';
 import { BuildError } from './errors.js';
 import { checkFlags, envValue, exposedPorts, healthcheck, nopCreatedBy, PROXY_ARGS, quotedList, setEnv } from './instructions.js';
-import { copyBetween, copyIn, destinationPath, ensureDir, isArchive, layerTar, planCopy, type CopySource, type Owner } from './copy.js';
+import { applyPlan, copyBetween, destinationPath, ensureDir, isArchive, layerTar, planCopy, type CopySource, type Owner } from './copy.js';
 import { containerOwner } from '../archive/owner.js';
 import type { ProgressMessage } from '../images/pull.js';
 import type { Credentials } from '../registry/auth.js';
@@ -235,7 +235,7 @@ export class StageRun {
         text = `SHELL ${quotedList(ins.args)}`;
         break;
       case 'HEALTHCHECK':
-        c.Healthcheck = healthcheck(ins, this.shell);
+        c.Healthcheck = healthcheck(ins);
         text = `HEALTHCHECK ${ins.original.replace(/^\s*\S+\s*/, '')}`;
         break;
       case 'ONBUILD': {
@@ -412,13 +412,16 @@ export class StageRun {
     const key = cacheKey(['copy', this.image?.id ?? '', createdBy, chown ?? '', chmod ?? '', this.config]);
     if (await this.fromCache(key)) return;
     const rec = await this.stepContainer({ ...structuredClone(this.config), Cmd: ['/bin/sh', '-c', `#(nop) ${name} ${what}:${sum} in ${dest} `], Entrypoint: [''] }, true);
-    if (!sources.some((s) => s.kind === 'archive')) {
-      // planned against the image's files, then written as the layer itself: nothing unpacked, walked or deleted
-      let owner: Owner | undefined;
-      const plan = await this.b.engine.withFiles(rec, async (root) => {
-        owner = chown ? containerOwner(root, chown) : undefined;
-        return planCopy(root, this.b.context, sources, dest, { owner, chmod, instruction: name, alsoDirs: this.config.WorkingDir ? [this.config.WorkingDir] : [] });
-      });
+    // planned against the image's files; without archives the plan is written as the layer itself (nothing unpacked,
+    // walked or deleted), else it is carried out in the step container, which is then committed
+    let owner: Owner | undefined;
+    const plan = await this.b.engine.withFiles(rec, async (root) => {
+      owner = chown ? containerOwner(root, chown) : undefined;
+      const p = planCopy(root, this.b.context, sources, dest, { owner, chmod, instruction: name, alsoDirs: this.config.WorkingDir ? [this.config.WorkingDir] : [] });
+      if (p.archives.length) await applyPlan(root, this.b.context, p, owner, chmod);
+      return p;
+    });
+    if (!plan.archives.length) {
       await this.b.engine.removeContainer(rec);
       this.containers.delete(rec);
       const image = await this.b.engine.layerImage(this.image, layerTar(this.b.context, plan, owner, chmod), structuredClone(this.config), createdBy);
@@ -426,11 +429,6 @@ export class StageRun {
       this.adopt(image);
       return;
     }
-    await this.b.engine.withFiles(rec, async (root) => {
-      if (this.config.WorkingDir) await ensureDir(root, this.config.WorkingDir);
-      const owner: Owner | undefined = chown ? containerOwner(root, chown) : undefined;
-      await copyIn(root, this.b.context, sources, dest, { owner, chmod, instruction: name });
-    });
     await this.finishStep(rec, createdBy, key, false);
   }
 

@@ -19,8 +19,6 @@ export function detectCompression(head: Buffer): Compression {
 
 import { peek } from '../../util/peek.js';
 
-export { peek };
-
 const TOOLS: Record<string, string> = { bzip2: 'bzip2', xz: 'xz' };
 
 /** A streaming zstd decoder (fzstd, pure JS). */
