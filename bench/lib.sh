@@ -3,13 +3,8 @@
 # dependencies, a fresh build. Sets BENCH_OWN_DOCKERD=1 when it started dockerd.
 #   bench_setup NAME DEFAULT_ENGINES
 bench_setup() {
-  BENCH_SCRIPT=$1
+  bench_prepare "$1"
   local engines=${BENCH_ENGINES:-$2}
-  cd "$(dirname "${BASH_SOURCE[0]}")/.."
-  if [[ $(id -u) -ne 0 ]]; then
-    echo "$BENCH_SCRIPT: must run as root" >&2
-    exit 1
-  fi
   DOCKERD_SOCK=${DOCKERD_SOCK:-/var/run/docker.sock}
   BENCH_OWN_DOCKERD=0
   BENCH_FORWARD_POLICY=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" { print $3 }')
@@ -18,6 +13,17 @@ bench_setup() {
     BENCH_OWN_DOCKERD=1
   fi
   trap bench_stop_dockerd EXIT
+}
+
+# Root check, npm dependencies and a fresh build only (for the scripts that leave dockerd to bench/install.sh).
+#   bench_prepare NAME
+bench_prepare() {
+  BENCH_SCRIPT=$1
+  cd "$(dirname "${BASH_SOURCE[0]}")/.."
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "$BENCH_SCRIPT: must run as root" >&2
+    exit 1
+  fi
   if [[ ! -d node_modules/tsx ]]; then npm ci --no-audit --no-fund; fi
   # Always rebuild (under a second): measure the code of this checkout, not an older bundle.
   if ! npm run --silent build >&2; then

@@ -9,14 +9,6 @@
 #   BENCH_TUGD_ARGS=..., BENCH_TUGD_BIN=PATH, BENCH_TUG="CMD ARGS", BENCH_KEEP_LOG=1   as for bench/run.sh
 # Its tugd uses the bridge tugbenchcp0, removed with its iptables rules at the end.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [[ $(id -u) -ne 0 ]]; then
-  echo "bench/run-cp.sh: must run as root" >&2
-  exit 1
-fi
-if [[ ! -d node_modules/tsx ]]; then npm ci --no-audit --no-fund; fi
-# Always rebuild (under a second): measure the code of this checkout, not an older bundle.
-if ! npm run --silent build >&2; then
-  echo "bench/run-cp.sh: build failed; tugboat will be reported as unavailable" >&2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+bench_prepare bench/run-cp.sh
 exec node --import tsx bench/cp.ts

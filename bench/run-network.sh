@@ -13,18 +13,10 @@
 #   BENCH_TUGD_ARGS=..., BENCH_TUGD_BIN=PATH, BENCH_TUG="CMD ARGS", BENCH_KEEP_LOG=1   as for bench/run.sh
 # Its tugd uses the bridge tugbenchnet0, removed with its iptables rules at the end.
 set -euo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [[ $(id -u) -ne 0 ]]; then
-  echo "bench/run-network.sh: must run as root" >&2
-  exit 1
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if ! command -v iperf3 >/dev/null; then
   echo "bench/run-network.sh: iperf3 is missing: run bash bench/install.sh" >&2
   exit 1
 fi
-if [[ ! -d node_modules/tsx ]]; then npm ci --no-audit --no-fund; fi
-# Always rebuild (under a second): measure the code of this checkout, not an older bundle.
-if ! npm run --silent build >&2; then
-  echo "bench/run-network.sh: build failed; tugboat will be reported as unavailable" >&2
-fi
+bench_prepare bench/run-network.sh
 exec node --import tsx bench/network.ts
