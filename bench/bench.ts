@@ -36,9 +36,9 @@ const DOCKERD_HOST = process.env.BENCH_DOCKERD_HOST ?? 'unix:///var/run/docker.s
 const PODMAN_RUNTIME = process.env.BENCH_PODMAN_RUNTIME ?? 'runc';
 export const ONLY = (process.env.BENCH_ENGINES ?? 'tugboat,docker,podman').split(',').map((s) => s.trim());
 const TUGD_EXTRA = (process.env.BENCH_TUGD_ARGS ?? '').split(/\s+/).filter(Boolean);
-// Which tugd and tug to measure (defaults: this checkout's bundles, run by this node).
+// Which tugd and tug to measure (defaults: this checkout's bundles; tug run as a user runs it, through its #! line).
 const TUGD_BIN = process.env.BENCH_TUGD_BIN ?? join(repo, 'dist/tugd.js');
-const TUG_CMD = process.env.BENCH_TUG ? process.env.BENCH_TUG.split(/\s+/).filter(Boolean) : [process.execPath, join(repo, 'dist/tug.js')];
+export const TUG_CMD = process.env.BENCH_TUG ? process.env.BENCH_TUG.split(/\s+/).filter(Boolean) : [join(repo, 'dist/tug.js')];
 export const runId = `tugbench-${process.pid}`;
 // the benchmark's tugd gets a bridge of its own (and a free subnet), never the one of a tugd already running
 const BENCH_BRIDGE = 'tugbench0';

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropBridge } from './bench.ts';
+import { dropBridge, TUG_CMD } from './bench.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const dir = layout(buildLayers());
     must('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', `oci:${dir}:big`, 'docker://127.0.0.1:5101/bench/big:1']);
     const image = '127.0.0.1:5101/bench/big:1';
-    const tug: Client = { label: 'tug → tugd', engine: 'tugboat', cmd: process.execPath, args: [join(repo, 'dist/tug.js'), '-H', `unix://${tugSock}`], env: {} };
+    const tug: Client = { label: 'tug → tugd', engine: 'tugboat', cmd: TUG_CMD[0], args: [...TUG_CMD.slice(1), '-H', `unix://${tugSock}`], env: {} };
     const dockerToTugd: Client = { label: 'docker CLI → tugd', engine: 'tugboat', cmd: DOCKER, args: [], env: { DOCKER_HOST: `unix://${tugSock}` } };
     const docker: Client = { label: 'docker → dockerd', engine: 'docker', cmd: DOCKER, args: [], env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } };
     const podman: Client = { label: 'podman', engine: 'podman', cmd: 'podman', args: [], env: {} };

@@ -1,8 +1,24 @@
 // Bundles the CLI and the daemon into single files so that they start fast. CommonJS, because node
 // loads a CommonJS bundle ~15 ms sooner than an ES module (it matters for every `tug` command);
 // dist/package.json tells node so, and import.meta.url is given its CommonJS equivalent.
+// `tug` is a small launcher (dist/tug.js) that runs the CLI bundle (dist/tug-cli.js) from V8's code cache.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+// commander loads child_process at start only for executable subcommands, which tug has none of; deferring it saves
+// every command a few milliseconds.
+const lazyChildProcessInCommander = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'tug-lazy' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'tug-lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 
 const common = {
   bundle: true,
@@ -12,12 +28,21 @@ const common = {
   sourcemap: 'linked',
   external: ['koffi'],
   define: { 'import.meta.url': '__tugImportMetaUrl' },
-  banner: { js: "#!/usr/bin/env node\nconst __tugImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: { js: "const __tugImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 };
+// The CLI makes no TLS connection of its own, so it need not load NODE_EXTRA_CA_CERTS, which node otherwise
+// parses at every start (tens of milliseconds for a full CA bundle).
+const cliShebang = '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node';
 mkdirSync('dist', { recursive: true });
+// old bundles, maps and code caches go
+for (const f of readdirSync('dist')) rmSync(`dist/${f}`);
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
-const entries = { tug: 'src/cli/main.ts', tugd: 'src/daemon/main.ts' };
-await Promise.all(Object.entries(entries).map(([name, entry]) =>
-  build({ ...common, entryPoints: [entry], outfile: `dist/${name}.js` })));
-for (const name of Object.keys(entries)) chmodSync(`dist/${name}.js`, 0o755);
+await Promise.all([
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander] }),
+  build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/tug.js', sourcemap: false, define: {}, banner: { js: cliShebang } }),
+  build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/tugd.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
+]);
+for (const name of ['tug', 'tugd']) chmodSync(`dist/${name}.js`, 0o755);
+// the code cache of the commands' shared part, made now so that an install no user can write to has it too
+execFileSync(process.execPath, ['dist/tug.js', '--help'], { stdio: 'ignore' });

@@ -454,67 +454,7 @@ const defs: Record<string, Def> = {
     .action(act(async (cmd, [ctx]) => (await import('./build.js')).build(cmd, ctx as string))),
 };
 
-export function buildProgram(): Command {
-  const program = new Command('tug');
-  program
-    .description('The tugboat client: docker commands for the tugd container engine')
-    .usage('[OPTIONS] COMMAND')
-    .enablePositionalOptions()
-    .option('-H, --host <host>', 'Daemon socket to connect to')
-    .option('-D, --debug', 'Enable debug mode')
-    .option('-l, --log-level <string>', 'Set the logging level ("debug", "info", "warn", "error", "fatal")', 'info')
-    .version(`tug version ${process.env.TUG_VERSION ?? '0.1.0'}`, '-v, --version', 'Print version information and quit')
-    .configureOutput({ outputError: () => undefined })
-    .showSuggestionAfterError(false);
-
-  // top-level commands (docker's short forms)
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout', 'save', 'load', 'search'] as const) defs[n](program, n);
-  defs.ps(program, 'ps');
-  defs.rm(program, 'rm');
-  defs.images(program, 'images');
-  defs.rmi(program, 'rmi');
-  defs.cp(program, 'cp');
-  for (const n of ['diff', 'commit', 'export', 'history'] as const) defs[n](program, n);
-  defs.build(program, 'build');
-
-  const c = program.command('container').description('Manage containers').usage('COMMAND');
-  for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
-  defs.ps(c, 'ls', ['ps', 'list']);
-  defs.rm(c, 'rm', ['remove']);
-  defs.containerInspect(c, 'inspect');
-  defs.containerPrune(c, 'prune');
-  defs.cp(c, 'cp');
-  for (const n of ['diff', 'commit', 'export'] as const) defs[n](c, n);
-
-  const i = program.command('image').description('Manage images').usage('COMMAND');
-  defs.images(i, 'ls', ['list']);
-  defs.rmi(i, 'rm', ['remove']);
-  defs.imageInspect(i, 'inspect');
-  defs.history(i, 'history');
-  defs.tag(i, 'tag');
-  defs.import(i, 'import');
-  defs.imagePrune(i, 'prune');
-  defs.pull(i, 'pull');
-  defs.push(i, 'push');
-  defs.save(i, 'save');
-  defs.load(i, 'load');
-  defs.build(i, 'build');
-
-  const b = program.command('builder').description('Manage builds').usage('COMMAND');
-  defs.build(b, 'build');
-  b.command('prune').description('Remove build cache').usage('[OPTIONS]')
-    .option('-a, --all', 'Remove all unused build cache, not just dangling ones')
-    .option('--filter <filter>', 'Provide filter values (e.g. "until=24h")', collect)
-    .option('-f, --force', 'Do not prompt for confirmation')
-    .option('--keep-storage <bytes>', 'Amount of disk space to keep for cache')
-    .action(act(async (cmd) => (await import('./build.js')).builderPrune(cmd)));
-
-  const s = program.command('system').description('Manage tugboat').usage('COMMAND');
-  defs.info(s, 'info');
-  defs.events(s, 'events');
-  defs.df(s, 'df');
-  defs.systemPrune(s, 'prune');
-
+function registerNetwork(program: Command): void {
   const n = program.command('network').description('Manage networks').usage('COMMAND');
   n.command('connect').description('Connect a container to a network').usage('[OPTIONS] NETWORK CONTAINER')
     .option('--alias <strings>', 'Add network-scoped alias for the container', collect)
@@ -562,7 +502,9 @@ export function buildProgram(): Command {
     .option('-f, --force', 'Do not error if the network does not exist')
     .argument('<network...>')
     .action(act(async (cmd, [names]) => (await network()).rm(cmd, names as string[])));
+}
 
+function registerVolume(program: Command): void {
   const volume = () => import('./volume.js');
   const v = program.command('volume').description('Manage volumes').usage('COMMAND');
   v.command('create').description('Create a volume').usage('[OPTIONS] [VOLUME]')
@@ -590,7 +532,9 @@ export function buildProgram(): Command {
     .option('-f, --force', 'Force the removal of one or more volumes')
     .argument('<volume...>')
     .action(act(async (cmd, [names]) => (await volume()).rm(cmd, names as string[])));
+}
 
+function registerRegistry(program: Command): void {
   const reg = program.command('registry').description('Serve a container image registry').usage('COMMAND');
   reg.command('serve').description('Run a registry (OCI distribution API) in the foreground until SIGTERM or SIGINT').usage('[OPTIONS]')
     .option('--addr <host:port>', 'Address to listen on', '127.0.0.1:5000')
@@ -602,6 +546,80 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'Storage directory', '/var/lib/tugboat-registry')
     .option('--dry-run', 'Only print what would be deleted')
     .action(act(async (cmd) => (await registry()).gc(cmd)));
+}
+
+type Register = (program: Command) => void;
+
+/** Top-level commands in the order help lists them; each registers itself (a group with all its subcommands). */
+const topLevel: Array<[string, Register]> = [
+  ...(['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause', 'tag', 'import', 'version', 'info', 'inspect', 'events', 'pull', 'push', 'login', 'logout', 'save', 'load', 'search', 'ps', 'rm', 'images', 'rmi', 'cp', 'diff', 'commit', 'export', 'history', 'build'] as const)
+    .map((n): [string, Register] => [n, (program) => { defs[n](program, n); }]),
+  ['container', (program) => {
+    const c = program.command('container').description('Manage containers').usage('COMMAND');
+    for (const n of ['run', 'create', 'start', 'attach', 'exec', 'logs', 'port', 'stats', 'update', 'stop', 'restart', 'kill', 'wait', 'rename', 'top', 'pause', 'unpause'] as const) defs[n](c, n);
+    defs.ps(c, 'ls', ['ps', 'list']);
+    defs.rm(c, 'rm', ['remove']);
+    defs.containerInspect(c, 'inspect');
+    defs.containerPrune(c, 'prune');
+    defs.cp(c, 'cp');
+    for (const n of ['diff', 'commit', 'export'] as const) defs[n](c, n);
+  }],
+  ['image', (program) => {
+    const i = program.command('image').description('Manage images').usage('COMMAND');
+    defs.images(i, 'ls', ['list']);
+    defs.rmi(i, 'rm', ['remove']);
+    defs.imageInspect(i, 'inspect');
+    defs.history(i, 'history');
+    defs.tag(i, 'tag');
+    defs.import(i, 'import');
+    defs.imagePrune(i, 'prune');
+    defs.pull(i, 'pull');
+    defs.push(i, 'push');
+    defs.save(i, 'save');
+    defs.load(i, 'load');
+    defs.build(i, 'build');
+  }],
+  ['builder', (program) => {
+    const b = program.command('builder').description('Manage builds').usage('COMMAND');
+    defs.build(b, 'build');
+    b.command('prune').description('Remove build cache').usage('[OPTIONS]')
+      .option('-a, --all', 'Remove all unused build cache, not just dangling ones')
+      .option('--filter <filter>', 'Provide filter values (e.g. "until=24h")', collect)
+      .option('-f, --force', 'Do not prompt for confirmation')
+      .option('--keep-storage <bytes>', 'Amount of disk space to keep for cache')
+      .action(act(async (cmd) => (await import('./build.js')).builderPrune(cmd)));
+  }],
+  ['system', (program) => {
+    const s = program.command('system').description('Manage tugboat').usage('COMMAND');
+    defs.info(s, 'info');
+    defs.events(s, 'events');
+    defs.df(s, 'df');
+    defs.systemPrune(s, 'prune');
+  }],
+  ['network', registerNetwork],
+  ['volume', registerVolume],
+  ['registry', registerRegistry],
+];
+
+/**
+ * The command tree. With `only` (the command word of this invocation) just that top-level command is built, so a
+ * command does not pay for defining the other hundred; help and unknown words get the whole tree.
+ */
+export function buildProgram(only?: string): Command {
+  const program = new Command('tug');
+  program
+    .description('The tugboat client: docker commands for the tugd container engine')
+    .usage('[OPTIONS] COMMAND')
+    .enablePositionalOptions()
+    .option('-H, --host <host>', 'Daemon socket to connect to')
+    .option('-D, --debug', 'Enable debug mode')
+    .option('-l, --log-level <string>', 'Set the logging level ("debug", "info", "warn", "error", "fatal")', 'info')
+    .version(`tug version ${process.env.TUG_VERSION ?? '0.1.0'}`, '-v, --version', 'Print version information and quit')
+    .configureOutput({ outputError: () => undefined })
+    .showSuggestionAfterError(false);
+
+  const one = topLevel.find(([name]) => name === only);
+  for (const [, register] of one ? [one] : topLevel) register(program);
 
   // commander's errors become docker's messages and exit codes, for every command
   const wire = (cmd: Command) => {

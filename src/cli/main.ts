@@ -10,8 +10,18 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
+/** The command word: the first argument that is neither a global flag nor a global flag's value. */
+function commandWord(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-H' || a === '--host' || a === '-l' || a === '--log-level') i++;
+    else if (!a.startsWith('-')) return a;
+  }
+  return undefined;
+}
+
 async function main(): Promise<void> {
-  const program = buildProgram();
+  const program = buildProgram(commandWord(process.argv.slice(2)));
   if (process.argv.length <= 2) {
     program.outputHelp();
     return;

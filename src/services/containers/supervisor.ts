@@ -13,6 +13,7 @@ import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
+import { PhaseTimer } from '../../util/phases.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
 import type { Writable } from 'node:stream';
 import type { OciMount } from '../runtime/spec.js';
@@ -114,16 +115,18 @@ export class Supervisor {
     const dir = this.d.store.dir(rec.Id);
     const image = this.d.images.resolve(rec.Image);
     if (!image) throw new ApiError(404, `No such image: ${rec.Config.Image}`);
+    const phases = new PhaseTimer();
     const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
     try {
       const user = resolveUser(rootfs, rec.Config.User);
-      const t0 = performance.now();
+      phases.mark('rootfs');
       rec.NetworkSettings = await this.d.network.attach(rec);
-      log.debug('network attach', { id: rec.Id.slice(0, 12), ms: Math.round(performance.now() - t0) });
+      phases.mark('network');
       const shared = rec.NetworkSettings?.SharedWith;
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
       const mounts = await this.d.mounts.prepare(rec, rootfs);
       await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts });
+      phases.mark('bundle');
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
@@ -139,7 +142,10 @@ export class Supervisor {
       });
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ConmonPid: conmonPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
       rec.ManuallyStopped = false;
+      phases.mark('runtime');
       await this.d.store.save(rec);
+      phases.mark('save');
+      log.debug('container start', { id: rec.Id.slice(0, 12), ms: phases.ms });
       this.watchLog(rec);
       this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
     } catch (e) {

@@ -5,6 +5,8 @@ import { promises as fs, existsSync, readFileSync, openSync, writeSync, closeSyn
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ApiError } from '../../util/errors.js';
+import { log } from '../../util/log.js';
+import { PhaseTimer } from '../../util/phases.js';
 
 const execFileP = promisify(execFile);
 
@@ -99,6 +101,7 @@ export class ConmonDriver {
   /** Start conmon, which runs `runtime create`; then `runtime start`. Resolves with the container's pid. */
   async start(o: StartOptions): Promise<{ pid: number; conmonPid: number }> {
     const conmonPidFile = join(o.bundle, 'conmon.pid');
+    const phases = new PhaseTimer();
     await fs.rm(join(this.exitDir, o.id), { force: true });
     await fs.rm(join(o.bundle, 'oom'), { force: true });
     const args = [
@@ -138,10 +141,14 @@ export class ConmonDriver {
     (sync as unknown as { destroy(): void }).destroy();
     if (msg.data < 0) throw new ApiError(400, cleanRuntimeError(msg.message ?? 'container create failed'));
     const pid = msg.data;
+    phases.mark('create');
     const conmonPid = Number(readFileSync(conmonPidFile, 'utf8'));
     try {
       if (o.beforeStart) await o.beforeStart(pid);
+      phases.mark('beforeStart');
       await this.runtimeCmd(o.runtime, ['start', o.id]);
+      phases.mark('start');
+      log.debug('runtime', { id: o.id.slice(0, 12), runtime: o.runtime, ms: phases.ms });
     } catch (e) {
       await this.delete(o.runtime, o.id).catch(() => undefined);
       throw new ApiError(400, (e as Error).message);
