@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropBridge, TUG_CMD } from './bench.ts';
+import { dropBridge, ONLY, TUG_CMD } from './bench.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -31,6 +31,16 @@ function must(cmd: string, args: string[], env: Record<string, string> = {}): st
   const r = sh(cmd, args, env);
   if (!r.ok) throw new Error(`${cmd} ${args.join(' ')}: ${r.out.trim().split('\n').slice(-3).join(' | ')}`);
   return r.out;
+}
+
+/**
+ * Before each measurement: nothing of the one before still being written back, and no caches. On ext4 without a
+ * journal, creating files right after another client deleted tens of thousands costs several times more while the
+ * deleted inodes' table blocks are cached; without this, whoever runs after a removal pays for it.
+ */
+function settle(): void {
+  sh('sync', []);
+  try { writeFileSync('/proc/sys/vm/drop_caches', '3'); } catch { /* not permitted: measured warm */ }
 }
 
 const sha = (file: string) => `sha256:${createHash('sha256').update(readFileSync(file)).digest('hex')}`;
@@ -114,24 +124,30 @@ async function main(): Promise<void> {
     const dockerToTugd: Client = { label: 'docker CLI → tugd', engine: 'tugboat', cmd: DOCKER, args: [], env: { DOCKER_HOST: `unix://${tugSock}` } };
     const docker: Client = { label: 'docker → dockerd', engine: 'docker', cmd: DOCKER, args: [], env: { DOCKER_HOST: 'unix:///var/run/docker.sock' } };
     const podman: Client = { label: 'podman', engine: 'podman', cmd: 'podman', args: [], env: {} };
-    const clients = [tug, dockerToTugd, docker, podman].filter((c) => c.engine !== 'docker' || existsSync('/var/run/docker.sock')).filter((c) => c.engine !== 'podman' || sh('which', ['podman']).ok);
+    const clients = [tug, dockerToTugd, docker, podman]
+      .filter((c) => ONLY.includes(c.engine))
+      .filter((c) => c.engine !== 'docker' || existsSync('/var/run/docker.sock'))
+      .filter((c) => c.engine !== 'podman' || sh('which', ['podman']).ok);
     const pulls = new Map<string, number[]>();
     const pushes = new Map<string, number[]>();
     const raw: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       say(`run ${run + 1}/${RUNS}`);
       rmSync(join(work, 'raw'), { recursive: true, force: true });
+      settle();
       raw.push(sh('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${image}`, `dir:${join(work, 'raw')}`]).ms);
       for (const c of clients) {
         const tlsOff = c.engine === 'podman' ? ['--tls-verify=false'] : [];
         sh(c.cmd, [...c.args, 'rmi', '-f', image], c.env);
         if (c.engine === 'podman') sh('podman', ['image', 'prune', '-f']);
+        settle();
         const p = sh(c.cmd, [...c.args, 'pull', ...tlsOff, image], c.env);
         if (!p.ok) { say(`${c.label}: pull failed: ${p.out.trim().split('\n').slice(-1)[0]}`); continue; }
         (pulls.get(c.label) ?? pulls.set(c.label, []).get(c.label)!).push(p.ms);
         await dst.start();
         const target = `127.0.0.1:5102/bench/pushed:${run}`;
         sh(c.cmd, [...c.args, 'tag', image, target], c.env);
+        settle();
         const q = sh(c.cmd, [...c.args, 'push', ...tlsOff, target], c.env);
         await dst.stop();
         if (!q.ok) { say(`${c.label}: push failed: ${q.out.trim().split('\n').slice(-1)[0]}`); continue; }

@@ -42,6 +42,8 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander] }),
   build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/tug.js', sourcemap: false, define: {}, banner: { js: cliShebang } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/tugd.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
+  // the daemon's layer-unpacking worker threads (src/services/snapshots/apply-pool.ts)
+  build({ ...common, entryPoints: ['src/services/snapshots/apply-worker.ts'], outfile: 'dist/apply-worker.js' }),
 ]);
 for (const name of ['tug', 'tugd']) chmodSync(`dist/${name}.js`, 0o755);
 // the code cache of the commands' shared part, made now so that an install no user can write to has it too

@@ -213,3 +213,24 @@ test('extended attributes come through as bytes (file capabilities); trusted.* f
   assert.equal(getXattr(join(d, 'bin'), 'trusted.overlay.opaque'), undefined);
   assert.equal(readFileSync(join(d, long), 'utf8'), 'deep body');
 }));
+
+test('a compressed layer is inflated where it is unpacked; layers unpack side by side; a broken stream fails with its own error and leaves the workers usable', sandbox(async (s) => {
+  const { gzipSync } = await import('node:zlib');
+  // several MiB, so that the stream is paused and resumed on the way to the worker
+  const big = Buffer.alloc(12 << 20, 7);
+  const tars = await Promise.all([0, 1, 2].map((i) => makeTar([{ name: `f${i}`, body: big }, { name: `d${i}/x`, body: String(i) }])));
+  const results = await Promise.all(tars.map((t, i) => s.applyLayer(undefined, Readable.from([gzipSync(t)]), { expectDiffId: sha(t), compression: 'gzip' }).then((r) => ({ r, i }))));
+  for (const { r, i } of results) {
+    assert.equal(r.diffId, sha(tars[i]));
+    assert.equal(readFileSync(join(s.dir(r.chainId), `d${i}/x`), 'utf8'), String(i));
+    assert.equal(lstatSync(join(s.dir(r.chainId), `f${i}`)).size, big.length);
+  }
+  const broken = new Readable({ read() {} });
+  broken.push(gzipSync(tars[0]).subarray(0, 1 << 16));
+  setTimeout(() => broken.destroy(new Error('the registry hung up')), 50);
+  await assert.rejects(s.applyLayer(undefined, broken, { compression: 'gzip' }), /the registry hung up/);
+  await assert.rejects(s.applyLayer(undefined, Readable.from([Buffer.from('not gzip at all')]), { compression: 'gzip' }), /incorrect header check/);
+  const again = await makeTar([{ name: 'after', body: 'ok' }]);
+  const r = await s.applyLayer(undefined, Readable.from([again]));
+  assert.equal(readFileSync(join(s.dir(r.chainId), 'after'), 'utf8'), 'ok');
+}));

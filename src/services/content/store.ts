@@ -8,6 +8,12 @@ import { badRequest, notFound } from '../../util/errors.js';
 import type { ContentStore } from './types.js';
 
 const DIGEST_RE = /^sha256:([a-f0-9]{64})$/;
+const WRITE_BATCH = 1 << 20;
+
+async function writeAll(fh: fs.FileHandle, chunks: Buffer[]): Promise<void> {
+  const buf = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  for (let off = 0; off < buf.length;) off += (await fh.write(buf, off)).bytesWritten;
+}
 
 /** The hex part of a "sha256:<hex>" digest; anything else is rejected so it can never form a path. */
 export function digestHex(digest: string): string {
@@ -38,6 +44,9 @@ export class FileContentStore implements ContentStore {
     let committed = false;
     try {
       try {
+        // written a MiB at a time: one thread-pool round trip per network chunk costs more than the write
+        let pending: Buffer[] = [];
+        let pendingBytes = 0;
         for await (const chunk of input) {
           const buf = chunk as Buffer;
           size += buf.length;
@@ -46,8 +55,15 @@ export class FileContentStore implements ContentStore {
             throw new DigestMismatchError(`size mismatch: got more than the expected ${expected.size} bytes`);
           }
           hash.update(buf);
-          await fh.write(buf);
+          pending.push(buf);
+          pendingBytes += buf.length;
+          if (pendingBytes >= WRITE_BATCH) {
+            await writeAll(fh, pending);
+            pending = [];
+            pendingBytes = 0;
+          }
         }
+        if (pending.length) await writeAll(fh, pending);
         await fh.sync();
       } finally {
         await fh.close();

@@ -36,9 +36,16 @@ export function zstdDecompressor(): Transform {
   return out;
 }
 
+/**
+ * zlib's output chunk. Each chunk is a round trip to the thread pool: at zlib's default 16 KiB, a 400 MB layer
+ * makes 25,000 of them and the futex traffic costs more than inflating (a 160 MB tar: 860 ms at 16 KiB, 300 ms at
+ * 1 MiB).
+ */
+const GUNZIP_CHUNK = 1 << 20;
+
 /** The decoder for a known format (from a media type or the magic bytes). */
 export function decoderFor(format: Compression): Transform | undefined {
-  if (format === 'gzip') return createGunzip();
+  if (format === 'gzip') return createGunzip({ chunkSize: GUNZIP_CHUNK });
   if (format === 'zstd') return zstdDecompressor();
   return undefined;
 }

@@ -3,13 +3,12 @@
 // size) and, decompressed, into its snapshot (checked against the config's DiffID). Nothing unchecked is kept.
 // Progress goes out as docker's JSON messages.
 import { createHash } from 'node:crypto';
-import { PassThrough, Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform } from 'node:stream';
 import type { ContentStore } from '../content/types.js';
 import type { SnapshotStore } from '../snapshots/types.js';
 import { chainId } from '../snapshots/store.js';
 import { ApiError, badRequest } from '../../util/errors.js';
 import { humanSizePrec } from '../../util/units.js';
-import { decoderFor } from './decompress.js';
 import { familiarName, familiarString, parseReference, registryHostOf, withDefaultTag, type Reference } from './reference.js';
 import type { Image, ImageConfigDoc, LayerBlob } from './types.js';
 import { RegistryClient, registryBase, type RegistryOptions } from '../registry/client.js';
@@ -221,21 +220,20 @@ export class Puller {
     });
     const toBlob = new PassThrough({ highWaterMark: 1 << 20 });
     const toSnapshot = new PassThrough({ highWaterMark: 1 << 20 });
-    const decoder = decoderFor(layerCompression(desc.mediaType) ?? 'none');
+    const compression = layerCompression(desc.mediaType);
     // either side failing stops both: a stalled reader must not hold the other one forever
-    const fail = (e: Error) => { stream.destroy(); toBlob.destroy(e); toSnapshot.destroy(e); decoder?.destroy(e); };
+    const fail = (e: Error) => { stream.destroy(); toBlob.destroy(e); toSnapshot.destroy(e); };
     stream.on('error', fail);
     meter.on('error', fail);
-    decoder?.on('error', fail);
     stream.pipe(meter);
     meter.pipe(toBlob);
     meter.pipe(toSnapshot);
-    const tar: Readable = decoder ? toSnapshot.pipe(decoder) : toSnapshot;
     const blobP = this.d.content.ingest(toBlob, { digest: desc.digest, size: desc.size }).then(() => {
       progress({ status: 'Verifying Checksum', id });
       progress({ status: 'Download complete', id });
     });
-    const snapP = this.d.snapshots.applyLayer(parent, tar, { expectDiffId: diffId, parentMayBeMissing: true });
+    // inflated where it is unpacked: on a worker thread of the snapshot store
+    const snapP = this.d.snapshots.applyLayer(parent, toSnapshot, { expectDiffId: diffId, parentMayBeMissing: true, compression: compression === 'none' ? undefined : compression });
     blobP.catch(fail);
     snapP.catch(fail);
     const [b, s] = await Promise.allSettled([blobP, snapP]);

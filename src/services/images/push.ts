@@ -126,7 +126,7 @@ export class Pusher {
       const known = image.layers?.[i];
       if (known && this.d.content.has(known.digest)) { out.push(known); continue; }
       if (!this.d.content.has(diffId)) throw noSuchImage(`layer ${diffId} of ${image.id} has no stored archive to push`);
-      const gz = createGzip({ level: 6 });
+      const gz = createGzip({ level: 6, chunkSize: 1 << 20 });
       const src = this.d.content.open(diffId);
       src.on('error', (e) => gz.destroy(e));
       const { digest, size } = await this.d.content.ingest(src.pipe(gz));

@@ -7,12 +7,11 @@
 // for lstat checks and cannot be raced.
 import { createHash } from 'node:crypto';
 import {
-  mkdir, open, symlink,
-  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, rmSync, utimesSync, writeSync,
+  chmodSync, closeSync, constants, fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lutimesSync, mkdirSync, openSync, rmSync, symlinkSync,
+  utimesSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
-import { promisify } from 'node:util';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract, type Header } from 'tar-stream';
 import { lsetxattr, mknod, mkWhiteout, S_IFCHR } from '../../sys/libc.js';
@@ -164,12 +163,9 @@ function applyXattrs(root: string, name: string, attrs: Xattrs): void {
   }
 }
 
-// Creating a name can take a millisecond on a busy journal: those calls go to the thread pool, so layers
-// unpacked side by side overlap in the kernel. Calls on an open file or on a name just made take microseconds
-// and are synchronous, where a thread-pool round trip each would dominate a layer of small files.
-const openAsync = promisify(open);
-const mkdirAsync = promisify(mkdir);
-const symlinkAsync = promisify(symlink);
+// Every file system call is synchronous: layers are unpacked on worker threads (apply-pool.ts), one thread per
+// layer, so a slow call holds up only its own layer, and a thread-pool round trip per call (which costs more than
+// the call itself on a layer of small files) is never paid.
 
 /** Applies one entry; returns the regular-file bytes it added. */
 async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path: string; mtime: Date }>): Promise<number> {
@@ -225,7 +221,7 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
     case 'contiguous-file':
     case undefined:
     case null: {
-      const fd = await openAsync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       view.set(rel, 'other');
       let n = 0;
       try {
@@ -243,14 +239,14 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
       return n;
     }
     case 'directory':
-      if (existing !== 'dir') { await mkdirAsync(target); view.set(rel, 'dir'); }
+      if (existing !== 'dir') { mkdirSync(target); view.set(rel, 'dir'); }
       lchownSync(target, uid, gid);
       chmodSync(target, mode);
       dirTimes.push({ path: target, mtime });
       return 0;
     case 'symlink':
       // The target is only data: it is never followed while applying.
-      await symlinkAsync(h.linkname ?? '', target);
+      symlinkSync(h.linkname ?? '', target);
       view.set(rel, 'symlink');
       lchownSync(target, uid, gid);
       lutimesSync(target, mtime, mtime);

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readJsonSync, writeJsonAtomic } from '../../util/atomic.js';
 import { badRequest, notFound } from '../../util/errors.js';
-import { applyTar, type ApplyLimits } from './apply.js';
+import type { ApplyLimits } from './apply.js';
+import { ApplyPool } from './apply-pool.js';
 import type { ApplyOptions, SnapshotStore } from './types.js';
 
 export interface SnapshotMeta {
@@ -38,6 +39,7 @@ export class DirSnapshotStore implements SnapshotStore {
   private readonly tmpDir: string;
   private readonly limits: ApplyLimits;
   private readonly metas = new Map<string, SnapshotMeta>();
+  private readonly workers = new ApplyPool();
 
   constructor(readonly root: string, opts: DirSnapshotOptions = {}) {
     this.tmpDir = join(root, 'tmp');
@@ -52,7 +54,7 @@ export class DirSnapshotStore implements SnapshotStore {
     try {
       const fsDir = join(work, 'fs');
       await fs.mkdir(fsDir, { mode: 0o755 });
-      const r = await applyTar(fsDir, tar, this.limits);
+      const r = await this.workers.apply(fsDir, tar, this.limits, opts.compression);
       if (opts.expectDiffId && r.diffId !== opts.expectDiffId) throw badRequest(`layer content ${r.diffId} does not match the DiffID ${opts.expectDiffId} in the image config`);
       const id = chainId(parentChainId, r.diffId);
       if (this.has(id)) return { diffId: r.diffId, chainId: id, size: this.size(id) };
@@ -110,6 +112,11 @@ export class DirSnapshotStore implements SnapshotStore {
   async list(): Promise<string[]> {
     const names = await fs.readdir(this.root);
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((id) => this.has(id));
+  }
+
+  /** End the idle unpacking workers. */
+  async close(): Promise<void> {
+    await this.workers.close();
   }
 
   /** Remove unpack leftovers from a crash (call at startup, before any apply runs). */

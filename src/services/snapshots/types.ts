@@ -1,9 +1,10 @@
 import type { Readable } from 'node:stream';
+import type { LayerCompression } from './apply-protocol.js';
 
 /** Unpacked, read-only layer directories keyed by chain ID, shared by every image that has them. */
 export interface SnapshotStore {
   /**
-   * Apply an (uncompressed) layer tar on top of `parentChainId`. Converts OCI whiteouts to overlay
+   * Apply a layer tar (uncompressed unless `opts.compression` says otherwise) on top of `parentChainId`. Converts OCI whiteouts to overlay
    * whiteouts and never writes outside the snapshot. Idempotent: an existing chain is reused.
    */
   applyLayer(parentChainId: string | undefined, tar: Readable, opts?: ApplyOptions): Promise<{ diffId: string; chainId: string; size: number }>;
@@ -20,6 +21,8 @@ export interface ApplyOptions {
   expectDiffId?: string;
   /** The parent is being unpacked at the same time (parallel pull); it is checked before the image is added. */
   parentMayBeMissing?: boolean;
+  /** The tar arrives compressed this way (a pulled blob as it comes): it is inflated where it is unpacked. */
+  compression?: LayerCompression;
 }
 
 /** Chain ID per the OCI image spec: chain(L0)=diff(L0), chain(Ln)=sha256(chain(Ln-1) + " " + diff(Ln)). */
