@@ -32,7 +32,7 @@ port.on('message', (m: ToWorker) => {
     case 'data': {
       const bytes = m.chunk.byteLength;
       // acknowledged when the unpacker has taken it, so the daemon never holds more than a few MiB in flight
-      source?.write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, bytes), () => post({ type: 'ack', bytes }));
+      source?.write(Buffer.from(m.chunk.buffer, m.chunk.byteOffset, bytes), (e) => { if (!e) post({ type: 'ack', bytes }); });
       break;
     }
     case 'end':
