@@ -86,6 +86,9 @@ function layout(layers: string[]): string {
   return dir;
 }
 
+/** A child that a signal ended has no exit code: both must be unset for it to be running. */
+const running = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
+
 class Registry {
   proc?: ChildProcess;
   constructor(readonly port: number, readonly dir: string) {}
@@ -101,7 +104,7 @@ class Registry {
     throw new Error('docker-registry did not start');
   }
   async stop(): Promise<void> {
-    if (this.proc && this.proc.exitCode === null) { const e = new Promise((r) => this.proc!.once('exit', r)); this.proc.kill(); await e; }
+    if (this.proc && running(this.proc)) { const e = new Promise((r) => this.proc!.once('exit', r)); this.proc.kill(); await e; }
   }
 }
 
@@ -165,11 +168,11 @@ async function main(): Promise<void> {
   } finally {
     await src.stop();
     await dst.stop();
-    if (tugd.exitCode === null) {
+    if (running(tugd)) {
       const exited = new Promise((r) => tugd.once('exit', r));
       tugd.kill('SIGTERM');
       await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
-      if (tugd.exitCode === null) tugd.kill('SIGKILL');
+      if (running(tugd)) tugd.kill('SIGKILL');
     }
     dropBridge('tugbenchreg0');
     rmSync(work, { recursive: true, force: true });
