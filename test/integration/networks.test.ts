@@ -17,7 +17,8 @@ const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equ
 const fails = (r: { code: number; stdout: string; stderr: string }, re: RegExp) => { assert.notEqual(r.code, 0, r.stdout); assert.match(r.stderr, re); };
 /** A busybox httpd answering its own name. */
 const web = (name: string, args: string[]) => ok(d.tug(['run', '-d', '--name', name, ...args, 'busybox', 'sh', '-c', `mkdir -p /w && echo hello-${name} > /w/index.html && exec httpd -f -p 80 -h /w`])).trim();
-const fetchIn = (host: string) => `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 ${host} 80`;
+// nc's input stays open a moment: busybox nc may stop reading once its input ends, before the body arrives
+const fetchIn = (host: string) => `(printf 'GET / HTTP/1.0\\r\\n\\r\\n'; sleep 1) | nc -w 3 ${host} 80`;
 const inspect = (ref: string) => JSON.parse(ok(d.tug(['inspect', ref])))[0];
 const ipOn = (ref: string, net: string) => inspect(ref).NetworkSettings.Networks[net].IPAddress as string;
 

@@ -196,8 +196,12 @@ test('kill -9 during a pull: after the restart nothing partial is kept and the p
   try {
     const p = spawn(process.execPath, [join(REPO, 'dist/tug.js'), '-H', d.host, 'pull', ref], { stdio: 'ignore' });
     const ingest = join(d.root, 'content', 'ingest');
+    // mid-layer: a blob being received, and files of the layer already unpacked beside it
+    const midLayer = () => spawnSync('find', [ingest, '-type', 'f'], { encoding: 'utf8' }).stdout.trim() !== '' &&
+      spawnSync('find', [join(d.root, 'snapshots', 'tmp'), '-type', 'f', '-size', '+0'], { encoding: 'utf8' }).stdout.trim() !== '';
     const deadline = Date.now() + 20000;
-    while (spawnSync('find', [ingest, '-type', 'f', '-size', '+64k'], { encoding: 'utf8' }).stdout.trim() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while (!midLayer() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(midLayer(), 'the pull was caught mid-layer');
     await d.kill('SIGKILL');
     p.kill();
     await d.start();
