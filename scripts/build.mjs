@@ -4,7 +4,7 @@
 // `tug` is a small launcher (dist/tug.js) that runs the CLI bundle (dist/tug-cli.js) from V8's code cache.
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 // commander loads child_process at start only for executable subcommands, which tug has none of; deferring it saves
 // every command a few milliseconds.
@@ -46,5 +46,6 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/services/snapshots/apply-worker.ts'], outfile: 'dist/apply-worker.js' }),
 ]);
 for (const name of ['tug', 'tugd']) chmodSync(`dist/${name}.js`, 0o755);
-// the code cache of the commands' shared part, made now so that an install no user can write to has it too
-execFileSync(process.execPath, ['dist/tug.js', '--help'], { stdio: 'ignore' });
+// The code cache, made now so that an install no user can write to has it too: from a `run` that goes as far as
+// connecting (to no daemon), so that the path of the command most sensitive to start-up time is in it.
+spawnSync(process.execPath, ['dist/tug.js', '-H', 'unix:///nonexistent/tug-build-warmup.sock', 'run', '--rm', 'busybox', 'true'], { stdio: 'ignore' });
