@@ -88,7 +88,11 @@ test('a network past one bridge\'s ports grows onto more bridges; every containe
     const net = d.networks().find((n) => n.Name === 'big')!;
     assert.ok(net.Bridges.length >= 3, `bridges: ${net.Bridges.join(' ')}`);
     for (const b of net.Bridges) assert.ok(existsSync(`/sys/class/net/${b}`), b);
-    const out = ok(d.tug(['exec', 'n1', 'sh', '-c', 'for i in 2 3 4 5 6 7 8; do ping -c1 -W2 n$i >/dev/null && echo reached-n$i; done']));
+    // a peer gets three tries; a first one that failed is reported (seen once in CI for the newest container, not
+    // reproduced since: the report says how it failed)
+    const out = ok(d.tug(['exec', 'n1', 'sh', '-c', 'for i in 2 3 4 5 6 7 8; do for try in 1 2 3; do if ping -c1 -W2 n$i >/tmp/p 2>&1; then echo reached-n$i; break; fi; echo "try $try for n$i failed: $(tail -2 /tmp/p | tr "\\n" " ")"; done; done']));
+    const retried = out.split('\n').filter((l) => l.startsWith('try '));
+    if (retried.length) console.log(`# reachability needed retries: ${retried.join(' | ')}`);
     for (let i = 2; i <= 8; i++) assert.match(out, new RegExp(`reached-n${i}`));
     // n8 hangs on the last bridge: its way out goes through the first one's gateway
     assert.match(ok(d.tug(['exec', 'n8', 'sh', '-c', `(printf 'HEAD / HTTP/1.0\\r\\nHost: deb.debian.org\\r\\n\\r\\n'; sleep 2) | nc -w 5 deb.debian.org 80 | head -1`])), /^HTTP\/1\.\d \d{3}/);
