@@ -265,15 +265,18 @@ async function startTugd(bridge: string, extraArgs: string[]): Promise<Tugd> {
   throw new Error(`tugd did not answer /_ping on ${sock} (exit ${proc.exitCode ?? proc.signalCode ?? 'none'}); log ${log}:\n${tail}`);
 }
 
+/** A child that a signal ended has no exit code: both must be unset for it to be running. */
+export const running = (p: ChildProcess): boolean => p.exitCode === null && p.signalCode === null;
+
 export async function stopTugd(): Promise<void> {
   const t = tugd;
   if (!t) return;
   tugd = null;
   const { proc, tmp } = t;
-  if (proc.exitCode === null && proc.signalCode === null && proc.pid) {
+  if (running(proc) && proc.pid) {
     proc.kill('SIGTERM');
     const deadline = Date.now() + 10_000;
-    while (proc.exitCode === null && proc.signalCode === null && Date.now() < deadline) await sleep(100);
+    while (running(proc) && Date.now() < deadline) await sleep(100);
     try {
       process.kill(-proc.pid, 'SIGKILL');
     } catch {

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dropBridge, ONLY, TUG_CMD } from './bench.ts';
+import { dropBridge, ONLY, running, TUG_CMD } from './bench.ts';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -85,9 +85,6 @@ function layout(layers: string[]): string {
   say(`compressed: ${(descs.reduce((a, d) => a + d.size, 0) / 1e6).toFixed(0)} MB`);
   return dir;
 }
-
-/** A child that a signal ended has no exit code: both must be unset for it to be running. */
-const running = (p: ChildProcess) => p.exitCode === null && p.signalCode === null;
 
 class Registry {
   proc?: ChildProcess;

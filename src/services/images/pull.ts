@@ -1,6 +1,7 @@
 // `docker pull`: resolve the manifest (an index picks the platform), fetch and check the config, then fetch the
 // layers a few at a time, each streamed at once into the blob store (compressed, checked against its digest and
-// size) and, decompressed, into its snapshot (checked against the config's DiffID). Nothing unchecked is kept.
+// size) and, still compressed, into its snapshot (inflated there, checked against the config's DiffID). Nothing
+// unchecked is kept.
 // Progress goes out as docker's JSON messages.
 import { createHash } from 'node:crypto';
 import { PassThrough, Transform } from 'node:stream';

@@ -44,6 +44,13 @@ async function registryError(res: Response): Promise<string> {
   return text.trim().slice(0, 200) || res.statusText;
 }
 
+/** Where a redirect leads. Credentials stay with the registry: storage elsewhere gets the signed URL alone. */
+function redirected(location: string, from: string | URL, headers: Record<string, string>): URL {
+  const next = new URL(location, from);
+  if (next.origin !== new URL(from).origin) delete headers.Authorization;
+  return next;
+}
+
 export class RegistryRequestError extends ApiError {
   constructor(status: number, message: string, readonly registryStatus: number) { super(status, message); }
 }
@@ -81,10 +88,7 @@ export class RegistryClient {
       const location = res.headers.get('location');
       if (res.status >= 300 && res.status < 400 && location && method !== 'PUT' && method !== 'POST' && method !== 'PATCH') {
         await res.body?.cancel();
-        const next = new URL(location, target);
-        // credentials stay with the registry: storage backends get the signed URL alone
-        if (next.origin !== new URL(target).origin) delete headers.Authorization;
-        target = next.href;
+        target = redirected(location, target, headers).href;
         continue;
       }
       return res;
@@ -105,9 +109,7 @@ export class RegistryClient {
       const location = res.headers.location;
       if (!res.statusCode || res.statusCode < 300 || res.statusCode >= 400 || !location) return res;
       res.resume();
-      const next = new URL(location, target);
-      if (next.origin !== target.origin) delete headers.Authorization;
-      target = next;
+      target = redirected(location, target, headers);
     }
     throw new ApiError(500, `GET "${url}": too many redirects`);
   }

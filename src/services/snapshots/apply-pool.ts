@@ -84,12 +84,6 @@ export class ApplyPool {
     });
   }
 
-  /** End the idle workers now (daemon shutdown, tests). */
-  async close(): Promise<void> {
-    const all = this.idle.splice(0);
-    await Promise.all(all.map(({ worker, timer }) => { clearTimeout(timer); return worker.terminate(); }));
-  }
-
   private take(): Worker {
     const kept = this.idle.pop();
     if (kept) {

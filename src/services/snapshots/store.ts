@@ -114,11 +114,6 @@ export class DirSnapshotStore implements SnapshotStore {
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}`).filter((id) => this.has(id));
   }
 
-  /** End the idle unpacking workers. */
-  async close(): Promise<void> {
-    await this.workers.close();
-  }
-
   /** Remove unpack leftovers from a crash (call at startup, before any apply runs). */
   async cleanTmp(): Promise<void> {
     for (const n of await fs.readdir(this.tmpDir)) await fs.rm(join(this.tmpDir, n), { recursive: true, force: true });
