@@ -189,3 +189,16 @@ test('tug exec: create, hijacked start, exit code from exec inspect; tug port', 
   assert.equal(r.code, 1);
   assert.equal(r.stderr, "Error: No public port '9000/tcp' published for ex1\n");
 });
+
+test('the command word picks the one command defined; global flags and their values before it are skipped; help and unknown words get the whole tree', async () => {
+  const help = await tug(['--help']);
+  assert.equal(help.code, 0);
+  for (const name of ['run', 'ps', 'build', 'container', 'image', 'network', 'volume', 'registry', 'system']) assert.match(help.stdout, new RegExp(`^  ${name} `, 'm'), name);
+  const ps = await tug(['-l', 'debug', '-H', d.host, 'ps', '-q']);
+  assert.equal(ps.code, 0, ps.stderr);
+  const sub = await tug(['--log-level', 'info', 'network', 'ls', '--bogus']);
+  assert.match(sub.stderr, /^unknown flag: --bogus\n\nUsage: {2}tug network ls/);
+  const unknown = await tug(['-D', 'frobnicate']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /unknown command: tug frobnicate/);
+});
