@@ -601,8 +601,9 @@ async function main(): Promise<void> {
     await startEngines(makers, ONLY, engines, unavailable, (e) => importBusybox(e, tar));
     if (engines.length === 0) throw new Error('no engine to measure');
 
-    // (d) idle memory, before anything ran
-    await sleep(2000);
+    // (d) idle memory, before anything ran but the image import: 10 s after it, when the daemons are at rest
+    // (tugd ends its idle layer worker after 5 s and trims its heaps 2 s later)
+    await sleep(10_000);
     const idle = engines.filter((e) => e.name !== 'podman').map((e) => ({ engine: e.name, mem: memSum(e.daemonPids()), pids: e.daemonPids().length }));
 
     // (b)

@@ -25,8 +25,11 @@ function commonHeaders(res: ServerResponse): void {
   res.setHeader('Docker-Experimental', 'false');
 }
 
-export function createApiServer(router: Router): Server {
+/** `onActivity` hears of each request as it comes and as it ends (the daemon trims its memory when they stop). */
+export function createApiServer(router: Router, onActivity: () => void = () => undefined): Server {
   const dispatch = async (req: IncomingMessage, res: ServerResponse, upgrade?: Ctx['upgrade']) => {
+    onActivity();
+    if (!upgrade) res.on('close', onActivity);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const { version, path, raw } = parseVersion(url.pathname);
     const started = performance.now();

@@ -7,6 +7,7 @@ import { parseConfig } from './config.js';
 import { buildEngine } from './wiring.js';
 import { log, setLogLevel } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
+import { noteActivity } from '../sys/memory.js';
 
 function groupId(name: string): number | undefined {
   try {
@@ -23,7 +24,7 @@ async function main(): Promise<void> {
   const engine = await buildEngine(cfg);
   await fs.mkdir(dirname(cfg.socket), { recursive: true, mode: 0o755 });
   await fs.rm(cfg.socket, { force: true });
-  const server = createApiServer(engine.router);
+  const server = createApiServer(engine.router, noteActivity);
   await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(cfg.socket, resolve); });
   await fs.chmod(cfg.socket, 0o660);
   const gid = groupId(cfg.group);

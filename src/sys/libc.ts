@@ -13,6 +13,7 @@ interface Libc {
   close(fd: number): number;
   errno(): number;
   strerror(n: number): string;
+  malloc_trim(pad: number): number;
 }
 
 let libc: Libc | undefined;
@@ -31,6 +32,7 @@ function load(): Libc {
     close: lib.func('int close(int)'),
     errno: () => koffi.errno() as number,
     strerror: lib.func('const char *strerror(int errnum)'),
+    malloc_trim: lib.func('int malloc_trim(size_t pad)'),
   };
   return libc;
 }
@@ -108,4 +110,9 @@ export function connectSeqpacketFd(path: string): number {
     throw new SyscallError('connect', e, `${path}: ${l.strerror(e)}`);
   }
   return fd;
+}
+
+/** Give the kernel back the free pages glibc keeps in its heaps (those of every thread). */
+export function mallocTrim(): void {
+  load().malloc_trim(0);
 }

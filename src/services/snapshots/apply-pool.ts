@@ -8,11 +8,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LayerError, type ApplyLimits, type ApplyResult } from './apply.js';
 import type { FromWorker, LayerCompression, ToWorker } from './apply-protocol.js';
+import { noteActivity } from '../../sys/memory.js';
 
 /** Bytes handed to a worker and not yet taken: input pauses above HIGH and resumes below LOW. */
 const HIGH = 8 << 20;
 const LOW = 2 << 20;
-const IDLE_MS = 30_000;
+// long enough for the next layer of a pull or the next step of a build; an idle daemon holds no worker
+const IDLE_MS = 5_000;
 const MAX_IDLE = 4;
 
 /** A worker running apply-worker: the bundle beside the daemon's, or the TypeScript source through tsx (tests). */
@@ -107,7 +109,7 @@ export class ApplyPool {
     const entry: IdleWorker = {
       worker,
       forget,
-      timer: setTimeout(() => { forget(); void worker.terminate(); }, IDLE_MS).unref(),
+      timer: setTimeout(() => { forget(); void worker.terminate().then(noteActivity); }, IDLE_MS).unref(),
     };
     this.idle.push(entry);
   }
