@@ -37,6 +37,31 @@ const apply = async (s: DirSnapshotStore, items: TarItem[], parent?: string) => 
   return { r: await s.applyLayer(parent, Readable.from([buf])), buf };
 };
 
+test('owners and modes come out exactly as the tar says, also where the umask or a setgid directory would change them', sandbox(async (s) => {
+  const { r } = await apply(s, [
+    { name: 'var/mail/', type: 'directory', mode: 0o2775, uid: 0, gid: 8 },
+    { name: 'var/mail/root', body: 'x', mode: 0o660, uid: 0, gid: 0 },
+    { name: 'var/mail/sub/', type: 'directory', mode: 0o755, uid: 0, gid: 0 },
+    { name: 'var/mail/link', type: 'symlink', linkname: 'root', uid: 0, gid: 0 },
+    { name: 'open/', type: 'directory', mode: 0o777 },
+    { name: 'open/file', body: 'x', mode: 0o777 },
+    { name: 'private/', type: 'directory', mode: 0o700 },
+    { name: 'private/key', body: 'x', mode: 0o400 },
+    { name: 'sticky/', type: 'directory', mode: 0o1777 },
+  ]);
+  const d = s.dir(r.chainId);
+  const st = (p: string) => lstatSync(join(d, p));
+  assert.deepEqual([st('var/mail').mode & 0o7777, st('var/mail').gid], [0o2775, 8]);
+  assert.deepEqual([st('var/mail/root').mode & 0o7777, st('var/mail/root').gid], [0o660, 0], 'not the setgid directory\'s group');
+  assert.deepEqual([st('var/mail/sub').mode & 0o7777, st('var/mail/sub').gid], [0o755, 0], 'no inherited setgid bit or group');
+  assert.equal(st('var/mail/link').gid, 0);
+  assert.equal(st('open').mode & 0o7777, 0o777, 'the umask does not apply');
+  assert.equal(st('open/file').mode & 0o7777, 0o777);
+  assert.equal(st('private').mode & 0o7777, 0o700);
+  assert.equal(st('private/key').mode & 0o7777, 0o400);
+  assert.equal(st('sticky').mode & 0o7777, 0o1777);
+}));
+
 test('unpacks files, dirs, symlinks, hardlinks, devices with their metadata', sandbox(async (s) => {
   const mtime = new Date('2020-01-02T03:04:05Z');
   const { r, buf } = await apply(s, [

@@ -15,6 +15,8 @@ import { openSeqpacket, packetWriter } from '../../sys/seqpacket.js';
 import { ApiError, conflict, notFound, errorMessage } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { readExisting } from '../logs/k8sfile.js';
+import { PhaseTimer } from '../../util/phases.js';
+import { log } from '../../util/log.js';
 
 export interface ExecCreateBody {
   AttachStdin?: boolean;
@@ -99,11 +101,13 @@ export class ExecManager {
     const rec = this.d.store.get(e.ContainerID);
     if (rec.State.Status !== 'running') throw conflict(`Container ${rec.Id} is not running`);
     e.started = true;
+    const phases = new PhaseTimer();
     const bundle = this.d.store.dir(rec.Id);
     const dir = join(bundle, 'exec', e.ID.slice(0, 12));
     await fs.mkdir(join(dir, 'exits'), { recursive: true });
     const specPath = join(dir, 'process.json');
     await fs.writeFile(specPath, JSON.stringify(await this.processSpec(rec, bundle, e)));
+    phases.mark('spec');
     const session = this.d.driver.startExec({
       containerId: rec.Id, execId: e.ID, name: rec.Name, runtime: rec.HostConfig.Runtime ?? 'runc', dir,
       processSpecPath: specPath, tty: e.ProcessConfig.tty, stdin: e.OpenStdin, attach,
@@ -112,12 +116,15 @@ export class ExecManager {
     try {
       if (attach) {
         await session.attachReady;
+        phases.mark('conmon');
         const socket = openSeqpacket(this.d.driver.attachSocketPath(e.ID));
         socket.on('data', () => undefined); // conmon's copy of the output; the log is our source
         streams = { socket, logPath: join(dir, 'exec.log'), input: e.OpenStdin ? packetWriter(socket) : undefined };
         session.release();
       }
       e.Pid = await session.pid;
+      phases.mark('runtime');
+      log.debug('exec start', { id: e.ID.slice(0, 12), ms: phases.ms });
     } catch (err) {
       streams?.socket.destroy();
       e.ExitCode = 126; // docker's code for a process that could not be started

@@ -57,14 +57,29 @@ export function splitTarPath(name: string): string[] {
 type Kind = 'dir' | 'symlink' | 'other';
 class LayerView {
   private readonly kinds = new Map<string, Kind>([['', 'dir']]);
+  /** Directories given the setgid bit: what is created in them takes their group (and, for directories, the bit). */
+  private readonly setgid = new Set<string>();
+  private readonly asRoot = process.getuid?.() === 0;
+  private readonly umask = process.umask();
   constructor(readonly root: string) {}
   kind(rel: string): Kind | undefined { return this.kinds.get(rel); }
   set(rel: string, k: Kind): void { this.kinds.set(rel, k); }
+  markSetgid(rel: string, on: boolean): void { if (on) this.setgid.add(rel); else this.setgid.delete(rel); }
   /** Forget a path and everything under it (it was removed). */
   drop(rel: string): void {
     this.kinds.delete(rel);
+    this.setgid.delete(rel);
     const prefix = `${rel}/`;
     for (const k of this.kinds.keys()) if (k.startsWith(prefix)) this.kinds.delete(k);
+    for (const k of this.setgid) if (k.startsWith(prefix)) this.setgid.delete(k);
+  }
+  /** Whether what we create in `parentRel` is already root-owned, so chown can be left out (most entries). */
+  ownedAsIs(parentRel: string, uid: number, gid: number): boolean {
+    return this.asRoot && uid === 0 && gid === 0 && !this.setgid.has(parentRel);
+  }
+  /** Whether the create call's own mode argument gives exactly `mode`, so chmod can be left out. */
+  modeAsIs(parentRel: string, mode: number): boolean {
+    return (mode & 0o7000) === 0 && (mode & this.umask) === 0 && !this.setgid.has(parentRel);
   }
 }
 
@@ -77,8 +92,8 @@ function safeParent(view: LayerView, comps: string[], create: boolean): string {
     if (k === undefined) {
       if (!create) throw new LayerError(`${comps.join('/')}: not in layer`);
       const p = join(view.root, rel);
-      mkdirSync(p);
-      chmodSync(p, 0o755);
+      mkdirSync(p, 0o755);
+      if (!view.modeAsIs(dirname(rel) === '.' ? '' : dirname(rel), 0o755)) chmodSync(p, 0o755);
       view.set(rel, 'dir');
       continue;
     }
@@ -178,12 +193,14 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
   const gid = h.gid ?? 0;
   const mtime = h.mtime ?? new Date(0);
   const base = comps[comps.length - 1] ?? '';
+  const parentRel = comps.slice(0, -1).join('/');
 
   if (comps.length === 0) {
     // "./": the layer root's own metadata.
     if (h.type === 'directory') {
       lchownSync(root, uid, gid);
       chmodSync(root, mode);
+      view.markSetgid('', (mode & 0o2000) !== 0);
       dirTimes.push({ path: root, mtime });
     }
     return 0;
@@ -191,7 +208,6 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
 
   if (base.startsWith(WH_PREFIX)) {
     const parentDir = dirname(safeParent(view, comps, true));
-    const parentRel = comps.slice(0, -1).join('/');
     if (base === WH_OPAQUE) {
       // overlayfs hides the lower layers' contents of a dir marked opaque.
       lsetxattr(parentDir, 'trusted.overlay.opaque', 'y');
@@ -221,7 +237,9 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
     case 'contiguous-file':
     case undefined:
     case null: {
-      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const owned = view.ownedAsIs(parentRel, uid, gid);
+      const modeSet = owned && view.modeAsIs(parentRel, mode);
+      const fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, modeSet ? mode : 0o600);
       view.set(rel, 'other');
       let n = 0;
       try {
@@ -230,25 +248,29 @@ async function applyEntry(view: LayerView, entry: Entry, dirTimes: Array<{ path:
           for (let off = 0; off < chunk.length;) off += writeSync(fd, chunk, off);
         }
         // chown first: it clears setuid/setgid bits that chmod then restores.
-        fchownSync(fd, uid, gid);
-        fchmodSync(fd, mode);
+        if (!owned) fchownSync(fd, uid, gid);
+        if (!modeSet) fchmodSync(fd, mode);
         futimesSync(fd, mtime, mtime);
       } finally {
         closeSync(fd);
       }
       return n;
     }
-    case 'directory':
-      if (existing !== 'dir') { mkdirSync(target); view.set(rel, 'dir'); }
-      lchownSync(target, uid, gid);
-      chmodSync(target, mode);
+    case 'directory': {
+      const owned = existing !== 'dir' && view.ownedAsIs(parentRel, uid, gid);
+      const modeSet = owned && view.modeAsIs(parentRel, mode);
+      if (existing !== 'dir') { mkdirSync(target, modeSet ? mode : 0o700); view.set(rel, 'dir'); }
+      if (!owned) lchownSync(target, uid, gid);
+      if (!modeSet) chmodSync(target, mode);
+      view.markSetgid(rel, (mode & 0o2000) !== 0);
       dirTimes.push({ path: target, mtime });
       return 0;
+    }
     case 'symlink':
       // The target is only data: it is never followed while applying.
       symlinkSync(h.linkname ?? '', target);
       view.set(rel, 'symlink');
-      lchownSync(target, uid, gid);
+      if (!view.ownedAsIs(parentRel, uid, gid)) lchownSync(target, uid, gid);
       lutimesSync(target, mtime, mtime);
       return 0;
     case 'link': {
