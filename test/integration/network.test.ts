@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +140,40 @@ test('a killed daemon keeps published ports working, and after rm nothing of the
   const leases = readdirSync(join(d.root, 'network', 'ipam', `tugboat-${d.bridge}`)).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(f) && !pool.ips.has(f));
   assert.deepEqual(leases, [], 'no address lease left');
   assert.deepEqual(readdirSync('/run/netns').filter((n) => n.startsWith(`tug-${id.slice(0, 16)}`)), []);
+});
+
+test('an exited container\'s namespace is made ready again for the next one, unless the container could change it', async () => {
+  const nsInode = (out: string) => Number(/net:\[(\d+)\]/.exec(out)?.[1]);
+  const premadeInodes = async () => (await d.premade()).netns.map((p) => statSync(p).ino);
+  // a quick container gives its namespace back before the pool refills behind it
+  const reused: number[] = [];
+  for (let i = 0; i < 5 && reused.length === 0; i++) {
+    const ino = nsInode(ok(d.tug(['run', '--rm', 'busybox', 'readlink', '/proc/self/ns/net'])));
+    if ((await premadeInodes()).includes(ino)) reused.push(ino);
+  }
+  assert.equal(reused.length, 1, 'one of five quick containers left its namespace among the pre-made ones');
+
+  // one with NET_ADMIN changed its namespace: that one is deleted, and nobody after it sees the change
+  const changed = ok(d.tug(['run', '--rm', '--cap-add', 'NET_ADMIN', 'busybox', 'sh', '-c',
+    'ip addr add 192.0.2.77/32 dev eth0 && ip route add 198.51.100.0/24 dev eth0 && readlink /proc/self/ns/net']));
+  const gone = nsInode(changed);
+  await eventually(() => readdirSync('/run/netns').some((n) => statSync(join('/run/netns', n)).ino === gone), (x) => !x);
+  assert.ok(!(await premadeInodes()).includes(gone));
+  for (let i = 0; i < 3; i++) {
+    const seen = ok(d.tug(['run', '--rm', 'busybox', 'sh', '-c', 'ip -4 -o addr; ip route']));
+    assert.doesNotMatch(seen, /192\.0\.2\.77|198\.51\.100/);
+    assert.equal(seen.match(/inet /g)?.length, 2, 'loopback and eth0 only');
+  }
+});
+
+test('a daemon stopped right after a container started leaves no pre-made namespace behind', async () => {
+  // the container took a pre-made namespace: the pool's refill is due while the daemon stops
+  ok(d.tug(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '100']));
+  await d.kill('SIGTERM');
+  const pool = join(d.root, 'network', 'pool');
+  assert.deepEqual(existsSync(pool) ? readdirSync(pool) : [], [], 'no namespace made after the pool was emptied');
+  await d.start();
+  ok(d.tug(['rm', '-f', 'holder']));
 });
 
 test('a daemon refuses a --bip that contradicts the address its bridge already has', () => {

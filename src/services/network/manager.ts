@@ -250,7 +250,7 @@ export class NetworkManager implements NetworkAttacher {
       const warm = !members[0].cfg.IPv4Address && ports.length === 0 ? this.pool.take(members[0].net) : undefined;
       if (warm) {
         sandbox = warm.sandbox;
-        await this.pool.handOver(warm, this.sandboxes, rec.Id);
+        await this.pool.handOver(warm, members[0].net, this.sandboxes, rec.Id);
         state.Endpoints[members[0].name] = this.endpoint(rec, members[0].net, members[0].cfg, warm.attachment);
       } else {
         sandbox = await this.sandboxes.create(rec.Id);
@@ -317,11 +317,27 @@ export class NetworkManager implements NetworkAttacher {
       return;
     }
     this.d.ports.release(rec.Id);
+    if (await this.pool.takeBack(rec.Id, this.sandboxes, this.unchangeable(rec, sandbox))) return;
     // a moment later: the exit's own work (unmount, removal, the client's answer) goes first
     const job = new Promise((r) => setTimeout(r, TEARDOWN_DELAY_MS)).then(() => this.undo(rec.Id, this.sandboxes, sandbox))
       .catch((e: unknown) => log.warn('network teardown', { id: rec.Id, error: errorMessage(e) }))
       .finally(() => { if (this.pending.get(rec.Id) === job) this.pending.delete(rec.Id); });
     this.pending.set(rec.Id, job);
+  }
+
+  /**
+   * Whether a finished container's namespace is as it was made: one link, and nothing that ran in it could change
+   * interfaces, routes, firewall or sysctls (no NET_ADMIN, no --privileged, no net.* sysctls), and nothing runs in
+   * it any more (its own pid namespace, no container sharing it).
+   */
+  private unchangeable(rec: ContainerRecord, sandbox: SandboxRecord): boolean {
+    const h = rec.HostConfig;
+    const caps = ((h.CapAdd as string[] | null | undefined) ?? []).map((c) => c.toUpperCase().replace(/^CAP_/, ''));
+    const sysctls = Object.keys((h.Sysctls as Record<string, string> | null | undefined) ?? {});
+    const sharers = this.d.containers.all().some((c) => c.Id !== rec.Id && c.State.Status !== 'exited' && c.State.Status !== 'created' &&
+      (c.HostConfig.NetworkMode === `container:${rec.Id}` || c.HostConfig.NetworkMode === `container:${rec.Name}` || c.NetworkSettings?.SharedWith === rec.Id));
+    return sandbox.links.length === 1 && !h.Privileged && !caps.includes('NET_ADMIN') && !caps.includes('ALL') &&
+      !sysctls.some((k) => k.startsWith('net.')) && h.PidMode !== 'host' && !sharers;
   }
 
   /** docker network connect: joins now when running, at the next start otherwise. */

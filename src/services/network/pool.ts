@@ -1,6 +1,8 @@
 // Namespaces made ahead of time, a few per bridge network, each already linked (veth, address, routes): a starting
 // container takes one and its network costs no process at all; the pool refills in the background. Their records
 // live in <data-root>/network/pool; whatever a stopped or killed daemon left there is undone at the next start.
+// A namespace comes back when its container exits and nothing in it can have changed (see NetworkManager.detach):
+// the next container takes it as it is, and neither the exit nor the start runs a CNI plugin.
 import { randomBytes } from 'node:crypto';
 import { errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
@@ -25,6 +27,10 @@ export interface PoolDeps {
 export class SandboxPool {
   private ready = new Map<string, Warm[]>();
   private filling = new Map<string, Promise<void>>();
+  /** Namespaces handed to containers: by container ID, with the network they are linked to. */
+  private lent = new Map<string, { warm: Warm; netId: string }>();
+  /** The daemon is stopping: a refill timer that fires now must not make namespaces nobody will undo. */
+  private closed = false;
 
   constructor(private readonly d: PoolDeps) {}
 
@@ -37,11 +43,28 @@ export class SandboxPool {
   }
 
   /** A taken namespace's record becomes its container's. */
-  handOver(w: Warm, to: Sandboxes, containerId: string): Promise<void> { return this.d.sandboxes.moveTo(w.id, to, containerId); }
+  async handOver(w: Warm, net: NetworkRecord, to: Sandboxes, containerId: string): Promise<void> {
+    await this.d.sandboxes.moveTo(w.id, to, containerId);
+    this.lent.set(containerId, { warm: w, netId: net.Id });
+  }
+
+  /**
+   * The container is done with the namespace it took: with `reusable`, it joins the network's ready ones again
+   * (its record moved back from `from`) when there is room. False when the caller must undo it.
+   */
+  async takeBack(containerId: string, from: Sandboxes, reusable: boolean): Promise<boolean> {
+    const lent = this.lent.get(containerId);
+    this.lent.delete(containerId);
+    const list = lent && this.ready.get(lent.netId);
+    if (!reusable || !lent || !list || list.length >= this.d.size || this.closed) return false;
+    await from.moveTo(containerId, this.d.sandboxes, lent.warm.id);
+    list.push(lent.warm);
+    return true;
+  }
 
   /** Top the network's pool up, one namespace at a time, in the background. */
   fill(net: NetworkRecord): void {
-    if (this.d.size <= 0 || this.filling.has(net.Id)) return;
+    if (this.d.size <= 0 || this.closed || this.filling.has(net.Id)) return;
     const run = (async () => {
       const list = this.ready.get(net.Id) ?? [];
       this.ready.set(net.Id, list);
@@ -69,6 +92,7 @@ export class SandboxPool {
   }
 
   async dropAll(): Promise<void> {
+    this.closed = true;
     for (const id of new Set([...this.ready.keys(), ...this.filling.keys()])) await this.drop(id);
   }
 
