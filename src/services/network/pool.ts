@@ -12,7 +12,13 @@ import type { NetworkRecord } from './types.js';
 
 const REFILL_DELAY_MS = 150;
 
-export interface Warm { id: string; sandbox: SandboxRecord; attachment: Attachment }
+export interface Warm {
+  id: string;
+  sandbox: SandboxRecord;
+  attachment: Attachment;
+  /** Its current loan: `back` once the container gave it back (then its refill is not needed). */
+  lease?: { back: boolean };
+}
 
 export interface PoolDeps {
   sandboxes: Sandboxes;
@@ -22,6 +28,8 @@ export interface PoolDeps {
   make(net: NetworkRecord, id: string, sandbox: SandboxRecord): Promise<Attachment>;
   /** Undo a namespace and its links. */
   undo(id: string, sandbox: SandboxRecord): Promise<void>;
+  /** How long after a take the pool refills (default REFILL_DELAY_MS). */
+  refillDelayMs?: number;
 }
 
 export class SandboxPool {
@@ -35,10 +43,12 @@ export class SandboxPool {
   constructor(private readonly d: PoolDeps) {}
 
   /** A ready namespace on this network, if one is; the pool refills behind it, a moment later, so as not to
-   *  compete with the container's own start for the CPU. */
+   *  compete with the container's own start for the CPU, unless the namespace came back meanwhile. */
   take(net: NetworkRecord): Warm | undefined {
     const w = this.ready.get(net.Id)?.shift();
-    setTimeout(() => this.fill(net), REFILL_DELAY_MS).unref();
+    const lease = { back: false };
+    if (w) w.lease = lease;
+    setTimeout(() => { if (!lease.back) this.fill(net); }, this.d.refillDelayMs ?? REFILL_DELAY_MS).unref();
     return w;
   }
 
@@ -59,6 +69,7 @@ export class SandboxPool {
     if (!reusable || !lent || !list || list.length >= this.d.size || this.closed) return false;
     await from.moveTo(containerId, this.d.sandboxes, lent.warm.id);
     list.push(lent.warm);
+    if (lent.warm.lease) lent.warm.lease.back = true;
     return true;
   }
 
