@@ -154,6 +154,7 @@ function runFlags(c: Command): Command {
     .option('--ip <ip>', 'IPv4 address (e.g., 172.30.100.104)')
     .option('--ip6 <ip>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
+    .option('--sysctl <map>', 'Sysctl options', collect)
     .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--dns <list>', 'Set custom DNS servers', collect)
     .option('--dns-option <list>', 'Set DNS options', collect)

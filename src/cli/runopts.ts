@@ -54,6 +54,7 @@ export interface RunFlags {
   ip?: string;
   ip6?: string;
   tmpfs?: string[];
+  sysctl?: string[];
   addHost?: string[];
   dns?: string[];
   dnsSearch?: string[];
@@ -270,6 +271,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     hc.Tmpfs = {};
     for (const t of f.tmpfs) { const i = t.indexOf(':'); hc.Tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   }
+  if (f.sysctl?.length) hc.Sysctls = Object.fromEntries(f.sysctl.map((kv) => { const i = kv.indexOf('='); return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)]; }));
   if (f.addHost?.length) hc.ExtraHosts = f.addHost.map(parseExtraHost);
   if (f.dns?.length) hc.Dns = f.dns.map((d) => { if (!isIP(d.trim())) throw flagErr(d, '--dns', `IP address is not correctly formatted: ${d}`); return d.trim(); });
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);

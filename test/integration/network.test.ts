@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,17 @@ test('outbound NAT reaches the Debian mirror; --network none has loopback only; 
   assert.match(bad.stderr, /published ports need a network/);
   const badPort = d.tug(['run', '--rm', '-p', '99999:80', 'busybox', 'true']);
   assert.notEqual(badPort.code, 0);
+});
+
+test('as with docker, any user may bind a port below 1024 in the container\'s own network; the host\'s setting is untouched', () => {
+  const out = ok(d.tug(['run', '--rm', '-u', '1000:1000', 'busybox', 'sh', '-c', 'timeout 1 nc -l -p 80 2>&1; cat /proc/sys/net/ipv4/ip_unprivileged_port_start']));
+  assert.doesNotMatch(out, /bind|denied/i, out);
+  assert.equal(out.trim().split('\n').pop(), '0');
+  // the user's --sysctl wins, on the network's (pre-made) namespace too
+  const own = ok(d.tug(['run', '--rm', '-u', '1000:1000', '--sysctl', 'net.ipv4.ip_unprivileged_port_start=1024', 'busybox', 'sh', '-c', 'timeout 1 nc -l -p 80 2>&1; true']));
+  assert.match(own, /bind: Permission denied/);
+  const host = readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8').trim();
+  assert.equal(ok(d.tug(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'])).trim(), host);
 });
 
 test('a killed daemon keeps published ports working, and after rm nothing of the network is left', async () => {

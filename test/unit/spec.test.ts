@@ -191,9 +191,21 @@ test('user, tty, env, namespaces joining a path', () => {
 });
 
 test('sysctls are validated against the namespaces the container owns', () => {
-  assert.deepEqual(buildSpec(input({ Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' } })).linux.sysctl, { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' });
+  assert.deepEqual(buildSpec(input({ Sysctls: { 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000' } })).linux.sysctl, {
+    'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '1000',
+  });
   assert.throws(() => buildSpec(input({ Sysctls: { 'vm.swappiness': '1' } })), /not whitelisted/);
   assert.throws(() => buildSpec(input({ Sysctls: { 'net.ipv4.ip_forward': '1' } }, { namespaces: { net: false } })), /network namespace/);
+});
+
+test('a network namespace of its own gets docker\'s defaults (low ports and ping for any user), which the user\'s sysctls override', () => {
+  const defaults = { 'net.ipv4.ping_group_range': '0 2147483647', 'net.ipv4.ip_unprivileged_port_start': '0' };
+  assert.deepEqual(buildSpec(input({})).linux.sysctl, defaults);
+  assert.deepEqual(buildSpec(input({}, { namespaces: { net: '/run/netns/tug-x', netIsPrivate: true } })).linux.sysctl, defaults, 'a namespace made for it, given by path');
+  assert.equal(buildSpec(input({ Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1024' } })).linux.sysctl?.['net.ipv4.ip_unprivileged_port_start'], '1024');
+  assert.equal(buildSpec(input({}, { namespaces: { net: false } })).linux.sysctl, undefined, 'none in the host\'s namespace');
+  assert.equal(buildSpec(input({}, { namespaces: { net: '/proc/42/ns/net' } })).linux.sysctl, undefined, 'none in another container\'s');
+  assert.throws(() => buildSpec(input({ Sysctls: { 'net.ipv4.ip_forward': '1' } }, { namespaces: { net: '/proc/42/ns/net' } })), /network namespace/);
 });
 
 test('default nofile is docker\'s, capped by what the daemon may grant', () => {

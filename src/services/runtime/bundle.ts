@@ -32,7 +32,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       etcMounts,
       mounts,
       initPath,
-      namespaces: { net, cgroup: layout === 'v2' },
+      namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: layout === 'v2' },
       swapAccounting: swap,
     });
     await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));

@@ -1,6 +1,6 @@
 // Builds the OCI runtime config.json for a container from docker's HostConfig and the resolved process.
 // Pure apart from reading host device nodes (for --device and --privileged).
-import { readdirSync, lstatSync, statSync, readFileSync } from 'node:fs';
+import { readdirSync, lstatSync, statSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostConfig } from '../containers/types.js';
 import { badRequest } from '../../util/errors.js';
@@ -133,6 +133,8 @@ export interface SpecNamespaces {
   ipc?: NamespaceChoice; // default true
   uts?: NamespaceChoice; // default true
   cgroup?: NamespaceChoice; // default false (docker uses a private one on cgroup v2 hosts: pass true there)
+  /** The network namespace, even when given by path, is the container's alone (made for it, not another's or the host's). */
+  netIsPrivate?: boolean;
 }
 
 export interface SpecInput {
@@ -570,6 +572,20 @@ export function resources(hc: HostConfig, swapAccounting: boolean): OciResources
 
 const IPC_SYSCTLS = new Set(['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced']);
 
+let netDefaults: Record<string, string> | undefined;
+/**
+ * What docker sets in every network namespace a container has of its own: any user may open ports below 1024
+ * and send ICMP echo through datagram sockets, without capabilities (where the kernel has these sysctls).
+ */
+function netNamespaceDefaults(): Record<string, string> {
+  if (!netDefaults) {
+    netDefaults = {};
+    if (existsSync('/proc/sys/net/ipv4/ping_group_range')) netDefaults['net.ipv4.ping_group_range'] = '0 2147483647';
+    if (existsSync('/proc/sys/net/ipv4/ip_unprivileged_port_start')) netDefaults['net.ipv4.ip_unprivileged_port_start'] = '0';
+  }
+  return netDefaults;
+}
+
 /** Only namespaced sysctls, and only for namespaces the container owns (docker's rule). */
 function validateSysctls(sysctls: Record<string, string>, ownIpc: boolean, ownNet: boolean, ownUts: boolean): void {
   for (const key of Object.keys(sysctls)) {
@@ -623,6 +639,7 @@ export function buildSpec(input: SpecInput): OciSpec {
   const namespaces = namespaceList(ns);
   const owns = (t: OciNamespaceType) => namespaces.some((n) => n.type === t && !n.path);
   const ownUts = owns('uts');
+  const ownNet = ns.netIsPrivate ?? owns('network');
 
   // process
   const useInit = hc.Init === true;
@@ -688,10 +705,10 @@ export function buildSpec(input: SpecInput): OciSpec {
   };
   if (devices.length) linux.devices = devices;
   const sysctls = hc.Sysctls ?? {};
-  if (Object.keys(sysctls).length) {
-    validateSysctls(sysctls, owns('ipc'), owns('network'), ownUts);
-    linux.sysctl = { ...sysctls };
-  }
+  if (Object.keys(sysctls).length) validateSysctls(sysctls, owns('ipc'), ownNet, ownUts);
+  // the user's own sysctls win over docker's defaults for a network namespace of the container's own
+  const allSysctls = { ...(ownNet ? netNamespaceDefaults() : {}), ...sysctls };
+  if (Object.keys(allSysctls).length) linux.sysctl = allSysctls;
   if (!privileged && sec.seccomp !== 'unconfined') {
     linux.seccomp = sec.seccomp === 'default' ? defaultSeccomp(caps) : seccompFromProfileOrBadRequest(sec.seccomp.profile, caps);
   }
