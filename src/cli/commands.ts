@@ -152,6 +152,7 @@ function runFlags(c: Command): Command {
     .option('--network <network>', 'Connect a container to a network', collect)
     .option('--network-alias <list>', 'Add network-scoped alias for the container', collect)
     .option('--ip <ip>', 'IPv4 address (e.g., 172.30.100.104)')
+    .option('--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)')
     .option('--ip6 <ip>', 'IPv6 address (e.g., 2001:db8::33)')
     .option('--tmpfs <list>', 'Mount a tmpfs directory', collect)
     .option('--sysctl <map>', 'Sysctl options', collect)

@@ -52,6 +52,7 @@ export interface RunFlags {
   /** --network-alias / --net-alias */
   networkAlias?: string[];
   ip?: string;
+  macAddress?: string;
   ip6?: string;
   tmpfs?: string[];
   sysctl?: string[];
@@ -675,7 +676,7 @@ export function parseNetworkFlag(value: string): NetworkAttachment {
  * as docker's parseNetworkOpts builds them: the plain flags apply to the first network; a single network without
  * endpoint settings sends none; aliases are refused on networks that are not user-defined.
  */
-export function networkOpts(f: Pick<RunFlags, 'network' | 'networkAlias' | 'ip' | 'ip6'>): { mode: string; endpoints: Record<string, EndpointSettings> } {
+export function networkOpts(f: Pick<RunFlags, 'network' | 'networkAlias' | 'ip' | 'ip6' | 'macAddress'>): { mode: string; endpoints: Record<string, EndpointSettings> } {
   const given = (Array.isArray(f.network) ? f.network : f.network ? [f.network] : []).map(parseNetworkFlag);
   const list: NetworkAttachment[] = given.length ? given : [{ target: 'default', ep: {} }];
   const first = list[0];
@@ -692,6 +693,10 @@ export function networkOpts(f: Pick<RunFlags, 'network' | 'networkAlias' | 'ip' 
     if (first.ep.IPAMConfig?.IPv6Address) throw new UsageError('conflicting options: cannot specify both --ip6 and per-network IPv6 address');
     if (!isIP(f.ip6.trim())) throw flagErr(f.ip6, '--ip6', `invalid string being converted to IP address: ${f.ip6}`);
     (first.ep.IPAMConfig ??= {}).IPv6Address = f.ip6.trim();
+  }
+  if (f.macAddress !== undefined) {
+    if (first.ep.MacAddress) throw new UsageError('conflicting options: cannot specify both --mac-address and per-network MAC address');
+    first.ep.MacAddress = f.macAddress.trim();
   }
   const endpoints: Record<string, EndpointSettings> = {};
   let userDefined = false;

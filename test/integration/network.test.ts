@@ -136,6 +136,17 @@ test('as with docker, any user may bind a port below 1024 in the container\'s ow
   assert.equal(ok(d.tug(['run', '--rm', '--network', 'host', 'busybox', 'cat', '/proc/sys/net/ipv4/ip_unprivileged_port_start'])).trim(), host);
 });
 
+test('--mac-address: the container\'s eth0 has it, inspect shows it; a malformed one is refused', () => {
+  assert.equal(ok(d.tug(['run', '--rm', '--mac-address', '02:42:AC:11:00:99', 'busybox', 'cat', '/sys/class/net/eth0/address'])).trim(), '02:42:ac:11:00:99');
+  const id = ok(d.docker(['run', '-d', '--mac-address', '02:42:ac:11:00:97', 'busybox', 'sleep', '30'])).trim();
+  assert.equal(ok(d.docker(['inspect', '-f', '{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}', id])).trim(), '02:42:ac:11:00:97');
+  assert.equal(ok(d.docker(['exec', id, 'cat', '/sys/class/net/eth0/address'])).trim(), '02:42:ac:11:00:97');
+  ok(d.docker(['rm', '-f', id]));
+  const bad = d.tug(['run', '--rm', '--mac-address', '02:42:zz', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid MAC address: 02:42:zz/);
+});
+
 test('a killed daemon keeps published ports working, and after rm nothing of the network is left', async () => {
   const id = web('web7', ['3347:80']);
   await eventually(() => get('http://127.0.0.1:3347/').catch(() => ''), (t) => t === 'hello-web7\n');

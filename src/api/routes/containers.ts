@@ -9,6 +9,7 @@ import { frame, streamContentType, STDOUT, STDERR } from '../stdcopy.js';
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { Supervisor } from '../../services/containers/supervisor.js';
 import type { ImageService } from '../../services/images/types.js';
+import type { EndpointRequest } from '../../services/network/types.js';
 import type { ContainerRecord } from '../../services/containers/types.js';
 import type { EventBus } from '../../services/events/bus.js';
 import { buildRecord, type CreateBody } from '../../services/containers/create.js';
@@ -35,7 +36,7 @@ export interface ContainerRouteDeps {
   /** The networks a new container belongs to, from its mode and create's EndpointsConfig (docker's checks). */
   /** Its volumes and bind mounts, planned (named and anonymous volumes made) from -v, --mount and VOLUMEs. */
   mounts: { plan(hc: ContainerRecord['HostConfig'], volumes: ContainerRecord['Config']['Volumes']): Promise<NonNullable<ContainerRecord['Mounts']>> };
-  networks: { resolveForCreate(mode: string, endpoints: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | undefined): ContainerRecord['Networks'] };
+  networks: { resolveForCreate(mode: string, endpoints: Record<string, EndpointRequest | null> | undefined): ContainerRecord['Networks'] };
 }
 
 function parseTime(v: string | null): number {
@@ -60,7 +61,14 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     let name = requested;
     while (!name || (!requested && d.store.find(name))) name = `${randomName()}${name ? Math.floor(Math.random() * 10) : ''}`;
     const rec = buildRecord(body, image, name, body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
-    rec.Networks = d.networks.resolveForCreate(rec.HostConfig.NetworkMode ?? 'default', body.NetworkingConfig?.EndpointsConfig ?? undefined);
+    const mode = rec.HostConfig.NetworkMode ?? 'default';
+    const endpoints = { ...(body.NetworkingConfig?.EndpointsConfig ?? {}) };
+    // before API 1.44 the MAC address came in Config, for the first network
+    if (body.MacAddress) {
+      const primary = mode === 'default' ? 'bridge' : mode;
+      endpoints[primary] = { ...(endpoints[primary] ?? {}), MacAddress: endpoints[primary]?.MacAddress || body.MacAddress };
+    }
+    rec.Networks = d.networks.resolveForCreate(mode, endpoints);
     rec.Mounts = await d.mounts.plan(rec.HostConfig, rec.Config.Volumes);
     d.store.reserveName(rec.Name, rec.Id);
     try {

@@ -2,7 +2,7 @@
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { NetworkManager } from '../../services/network/manager.js';
 import type { NetworkCreateBody } from '../../services/network/create.js';
-import type { NetworkRecord } from '../../services/network/types.js';
+import type { EndpointRequest, NetworkRecord } from '../../services/network/types.js';
 import { badRequest } from '../../util/errors.js';
 import { Router, labelsMatch, pruneUntil, qfilters, readJsonBody, sendJson, sendNoContent } from '../router.js';
 
@@ -61,7 +61,7 @@ export function registerNetworkRoutes(r: Router, d: NetworkRouteDeps): void {
     sendNoContent(ctx.res);
   });
 
-  type Attach = { Container?: string; EndpointConfig?: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null; Force?: boolean };
+  type Attach = { Container?: string; EndpointConfig?: EndpointRequest | null; Force?: boolean };
   r.post(/^\/networks\/(?<id>[^/]+)\/connect$/, async (ctx) => {
     const body = (await readJsonBody<Attach>(ctx.req)) ?? {};
     if (!body.Container) throw badRequest('a container is needed: {"Container": "name or ID"}');

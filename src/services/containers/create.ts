@@ -4,6 +4,7 @@ import { parseBindings, type PortBindings } from '../network/ports.js';
 import { cpus } from 'node:os';
 import type { Image } from '../images/types.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
+import type { EndpointRequest } from '../network/types.js';
 import { badRequest } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { logLimits } from '../logs/rotate.js';
@@ -11,7 +12,9 @@ import { resources } from '../runtime/spec.js';
 
 export interface CreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
-  NetworkingConfig?: { EndpointsConfig?: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | null } | null;
+  NetworkingConfig?: { EndpointsConfig?: Record<string, EndpointRequest | null> | null } | null;
+  /** API < 1.44: the first network's MAC address. */
+  MacAddress?: string;
 }
 
 function mergeEnv(image: string[] = [], user: string[] = []): string[] {

@@ -125,7 +125,7 @@ export class BridgeDriver {
     log.info('network grew onto another bridge', { network: this.net.Name, bridge: dev });
   }
 
-  private conflist(dev: string, withPorts: boolean, withIp: boolean): ConfList {
+  private conflist(dev: string, withPorts: boolean, withIp: boolean, withMac: boolean): ConfList {
     const gatewayHere = dev === this.primary;
     return {
       cniVersion: '1.0.0',
@@ -134,7 +134,7 @@ export class BridgeDriver {
       plugins: [
         {
           type: 'bridge', bridge: dev, isGateway: gatewayHere, ipMasq: false, hairpinMode: true, ...(this.mtu ? { mtu: this.mtu } : {}),
-          ...(withIp ? { capabilities: { ips: true } } : {}),
+          ...(withIp || withMac ? { capabilities: { ...(withIp ? { ips: true } : {}), ...(withMac ? { mac: true } : {}) } } : {}),
           ipam: {
             type: 'host-local',
             ranges: [[{ subnet: this.subnet, gateway: this.gateway, ...(this.net.IPAM.Config[0].IPRange ? ipRangeBounds(this.net.IPAM.Config[0].IPRange) : {}) }]],
@@ -149,14 +149,15 @@ export class BridgeDriver {
   }
 
   /** Link a container's namespace to this network as `ifname`, with a chosen address and published ports. */
-  async connect(id: string, netns: string, ifname: string, req: { ip?: string; ports: PortMapping[] }, record: (link: Link) => Promise<void>): Promise<Attachment> {
+  async connect(id: string, netns: string, ifname: string, req: { ip?: string; mac?: string; ports: PortMapping[] }, record: (link: Link) => Promise<void>): Promise<Attachment> {
     const dev = await this.bridgeWithRoom();
     this.used.set(dev, (this.used.get(dev) ?? 0) + 1);
     const runtimeConfig: Record<string, unknown> = {
       portMappings: req.ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIP })),
       ...(req.ip ? { ips: [`${req.ip}/${this.prefix}`] } : {}),
+      ...(req.mac ? { mac: req.mac } : {}),
     };
-    const link: Link = { networkId: this.net.Id, ifname, bridge: dev, conflist: this.conflist(dev, req.ports.length > 0, !!req.ip), runtimeConfig, ports: req.ports };
+    const link: Link = { networkId: this.net.Id, ifname, bridge: dev, conflist: this.conflist(dev, req.ports.length > 0, !!req.ip, !!req.mac), runtimeConfig, ports: req.ports };
     await record(link);
     try {
       const result = await this.cni.add(link.conflist, id, netns, ifname, runtimeConfig);

@@ -18,7 +18,7 @@ import { SandboxPool } from './pool.js';
 import type { Attachment } from './bridge.js';
 import type { NetworkStore } from './store.js';
 import { contains, hostRoutes, isIPv4, type AddressPool, type Subnet } from './subnet.js';
-import { BRIDGE_NAME_OPTION, type EndpointConfig, type EndpointState, type NetworkRecord } from './types.js';
+import { BRIDGE_NAME_OPTION, type EndpointConfig, type EndpointRequest, type EndpointState, type NetworkRecord } from './types.js';
 
 export interface ContainerLookup {
   all(): ContainerRecord[];
@@ -183,7 +183,7 @@ export class NetworkManager implements NetworkAttacher {
   }
 
   /** At create: which networks, with docker's checks of mode, aliases and addresses. */
-  resolveForCreate(mode: string, endpoints: Record<string, { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } | null> | undefined): Record<string, EndpointConfig> | undefined {
+  resolveForCreate(mode: string, endpoints: Record<string, EndpointRequest | null> | undefined): Record<string, EndpointConfig> | undefined {
     if (mode.startsWith('container:')) {
       const ref = mode.slice('container:'.length);
       if (!ref || !this.d.containers.find(ref)) throw new ApiError(404, `No such container: ${ref}`);
@@ -201,12 +201,16 @@ export class NetworkManager implements NetworkAttacher {
     for (const [name, ep] of Object.entries(wanted)) {
       const net = this.d.store.get(name === 'default' ? 'bridge' : name);
       if (net.Driver !== 'bridge') throw badRequest(`container cannot be connected to multiple networks with one of the networks in private (none) or host mode`);
-      out[net.Name] = this.endpointConfig(net, ep?.Aliases ?? undefined, ep?.IPAMConfig?.IPv4Address);
+      out[net.Name] = this.endpointConfig(net, ep ?? {});
     }
     return out;
   }
 
-  private endpointConfig(net: NetworkRecord, aliases: string[] | undefined, ip: string | undefined): EndpointConfig {
+  private endpointConfig(net: NetworkRecord, ep: EndpointRequest): EndpointConfig {
+    const aliases = ep.Aliases ?? undefined;
+    const ip = ep.IPAMConfig?.IPv4Address;
+    const mac = ep.MacAddress || undefined;
+    if (mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) throw badRequest(`invalid MAC address: ${mac}`);
     if (aliases?.length && net.Predefined) throw badRequest('network-scoped alias is supported only for containers in user defined networks');
     if (ip) {
       if (net.Predefined) throw badRequest('user specified IP address is supported on user defined networks only');
@@ -214,7 +218,7 @@ export class NetworkManager implements NetworkAttacher {
       const cfg = net.IPAM.Config[0];
       if (!contains(cfg.IPRange ?? cfg.Subnet, ip)) throw badRequest(`no configured subnet or ip-range contain the IP address ${ip}`);
     }
-    return { NetworkID: net.Id, ...(aliases?.length ? { Aliases: aliases } : {}), ...(ip ? { IPv4Address: ip } : {}) };
+    return { NetworkID: net.Id, ...(aliases?.length ? { Aliases: aliases } : {}), ...(ip ? { IPv4Address: ip } : {}), ...(mac ? { MacAddress: mac.toLowerCase() } : {}) };
   }
 
   private base(rec: ContainerRecord): NetworkState {
@@ -246,8 +250,8 @@ export class NetworkManager implements NetworkAttacher {
       if (rec.HostConfig.PublishAllPorts) for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) bindings[p] ??= [{ HostIp: '', HostPort: '' }];
       const ports = await this.d.ports.reserve(rec.Id, bindings);
       for (const m of ports) (state.Ports[`${m.containerPort}/${m.protocol}`] ??= []).push({ HostIp: m.hostIP || '0.0.0.0', HostPort: String(m.hostPort) });
-      // a pre-made namespace serves the first network when it needs no chosen address and no ports
-      const warm = !members[0].cfg.IPv4Address && ports.length === 0 ? this.pool.take(members[0].net) : undefined;
+      // a pre-made namespace serves the first network when it needs no chosen address, no chosen MAC and no ports
+      const warm = !members[0].cfg.IPv4Address && !members[0].cfg.MacAddress && ports.length === 0 ? this.pool.take(members[0].net) : undefined;
       if (warm) {
         sandbox = warm.sandbox;
         await this.pool.handOver(warm, members[0].net, this.sandboxes, rec.Id);
@@ -271,7 +275,7 @@ export class NetworkManager implements NetworkAttacher {
 
   /** Link a namespace to a network, the link recorded (under `ownerId` in `store`) before and after CNI ADD. */
   private connectLink(ownerId: string, store: Sandboxes, sandbox: SandboxRecord, net: NetworkRecord, cfg: Partial<EndpointConfig>, ifname: string, ports: Awaited<ReturnType<PortAllocator['reserve']>>): Promise<Attachment> {
-    return this.driverFor(net).connect(ownerId, sandbox.netns, ifname, { ip: cfg.IPv4Address, ports }, async (link) => {
+    return this.driverFor(net).connect(ownerId, sandbox.netns, ifname, { ip: cfg.IPv4Address, mac: cfg.MacAddress, ports }, async (link) => {
       if (store !== this.sandboxes) link.cniId = ownerId;
       const i = sandbox.links.findIndex((l) => l.ifname === link.ifname);
       if (i >= 0) sandbox.links[i] = link; else sandbox.links.push(link);
@@ -341,7 +345,7 @@ export class NetworkManager implements NetworkAttacher {
   }
 
   /** docker network connect: joins now when running, at the next start otherwise. */
-  async connect(rec: ContainerRecord, ref: string, ep: { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null } = {}): Promise<void> {
+  async connect(rec: ContainerRecord, ref: string, ep: EndpointRequest = {}): Promise<void> {
     const net = this.d.store.get(ref);
     const mode = rec.HostConfig.NetworkMode ?? 'default';
     if (!isBridgeMode(mode) || net.Driver !== 'bridge') {
@@ -349,7 +353,7 @@ export class NetworkManager implements NetworkAttacher {
     }
     const members = this.membership(rec);
     if (members.some((m) => m.net.Id === net.Id)) throw new ApiError(403, `endpoint with name ${rec.Name} already exists in network ${net.Name}`);
-    const cfg = this.endpointConfig(net, ep.Aliases ?? undefined, ep.IPAMConfig?.IPv4Address);
+    const cfg = this.endpointConfig(net, ep);
     const running = rec.NetworkSettings && (rec.State.Status === 'running' || rec.State.Status === 'paused');
     if (running && rec.NetworkSettings) {
       const sandbox = await this.sandboxes.read(rec.Id);

@@ -25,7 +25,11 @@ export interface EndpointConfig {
   NetworkID: string;
   Aliases?: string[];
   IPv4Address?: string;
+  MacAddress?: string;
 }
+
+/** What a client asks for one network (EndpointsConfig of create, the body of connect). */
+export interface EndpointRequest { Aliases?: string[] | null; IPAMConfig?: { IPv4Address?: string } | null; MacAddress?: string | null }
 
 /** A live attachment while the container runs. */
 export interface EndpointState {
