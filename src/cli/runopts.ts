@@ -272,7 +272,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
     hc.Tmpfs = {};
     for (const t of f.tmpfs) { const i = t.indexOf(':'); hc.Tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1); }
   }
-  if (f.sysctl?.length) hc.Sysctls = Object.fromEntries(f.sysctl.map((kv) => { const i = kv.indexOf('='); return i < 0 ? [kv, ''] : [kv.slice(0, i), kv.slice(i + 1)]; }));
+  const sysctls = (f.sysctl ?? []).reduce(setOnMap, undefined);
+  if (sysctls) hc.Sysctls = sysctls;
   if (f.addHost?.length) hc.ExtraHosts = f.addHost.map(parseExtraHost);
   if (f.dns?.length) hc.Dns = f.dns.map((d) => { if (!isIP(d.trim())) throw flagErr(d, '--dns', `IP address is not correctly formatted: ${d}`); return d.trim(); });
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);

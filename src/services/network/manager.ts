@@ -19,6 +19,7 @@ import type { Attachment } from './bridge.js';
 import type { NetworkStore } from './store.js';
 import { contains, hostRoutes, isIPv4, type AddressPool, type Subnet } from './subnet.js';
 import { BRIDGE_NAME_OPTION, type EndpointConfig, type EndpointRequest, type EndpointState, type NetworkRecord } from './types.js';
+import { resolveCapabilities } from '../runtime/spec.js';
 
 export interface ContainerLookup {
   all(): ContainerRecord[];
@@ -331,17 +332,14 @@ export class NetworkManager implements NetworkAttacher {
 
   /**
    * Whether a finished container's namespace is as it was made: one link, and nothing that ran in it could change
-   * interfaces, routes, firewall or sysctls (no NET_ADMIN, no --privileged, no net.* sysctls), and nothing runs in
-   * it any more (its own pid namespace, no container sharing it).
+   * interfaces, routes, firewall or sysctls (no NET_ADMIN, which --privileged implies; no net.* sysctls), and
+   * nothing runs in it any more (its own pid namespace, no running container sharing it).
    */
   private unchangeable(rec: ContainerRecord, sandbox: SandboxRecord): boolean {
     const h = rec.HostConfig;
-    const caps = ((h.CapAdd as string[] | null | undefined) ?? []).map((c) => c.toUpperCase().replace(/^CAP_/, ''));
-    const sysctls = Object.keys((h.Sysctls as Record<string, string> | null | undefined) ?? {});
-    const sharers = this.d.containers.all().some((c) => c.Id !== rec.Id && c.State.Status !== 'exited' && c.State.Status !== 'created' &&
-      (c.HostConfig.NetworkMode === `container:${rec.Id}` || c.HostConfig.NetworkMode === `container:${rec.Name}` || c.NetworkSettings?.SharedWith === rec.Id));
-    return sandbox.links.length === 1 && !h.Privileged && !caps.includes('NET_ADMIN') && !caps.includes('ALL') &&
-      !sysctls.some((k) => k.startsWith('net.')) && h.PidMode !== 'host' && !sharers;
+    const netSysctl = Object.keys((h.Sysctls as Record<string, string> | null | undefined) ?? {}).some((k) => k.startsWith('net.'));
+    const shared = this.d.containers.all().some((c) => c.NetworkSettings?.SharedWith === rec.Id);
+    return sandbox.links.length === 1 && !resolveCapabilities(h).includes('CAP_NET_ADMIN') && !netSysctl && h.PidMode !== 'host' && !shared;
   }
 
   /** docker network connect: joins now when running, at the next start otherwise. */

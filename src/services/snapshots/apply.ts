@@ -87,13 +87,14 @@ class LayerView {
 function safeParent(view: LayerView, comps: string[], create: boolean): string {
   let rel = '';
   for (const c of comps.slice(0, -1)) {
+    const parentRel = rel;
     rel = rel ? `${rel}/${c}` : c;
     const k = view.kind(rel);
     if (k === undefined) {
       if (!create) throw new LayerError(`${comps.join('/')}: not in layer`);
       const p = join(view.root, rel);
       mkdirSync(p, 0o755);
-      if (!view.modeAsIs(dirname(rel) === '.' ? '' : dirname(rel), 0o755)) chmodSync(p, 0o755);
+      if (!view.modeAsIs(parentRel, 0o755)) chmodSync(p, 0o755);
       view.set(rel, 'dir');
       continue;
     }
