@@ -159,8 +159,15 @@ async function attachAndStart(
   client: EngineClient, id: string,
   o: StreamOptions & { stdout: boolean; stderr: boolean; autoRemove: boolean; startErrorPrefix: string; commandName: string },
 ): Promise<number> {
-  const h = await client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys });
-  const wait = await client.containerWait(id, o.autoRemove ? 'removed' : 'next-exit');
+  // both are in place before the start (no output and no exit missed); neither needs the other
+  const [attached, waiting] = await Promise.allSettled([
+    client.containerAttach(id, { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr, detachKeys: o.detachKeys }),
+    client.containerWait(id, o.autoRemove ? 'removed' : 'next-exit'),
+  ]);
+  if (attached.status === 'rejected') throw attached.reason;
+  const h = attached.value;
+  if (waiting.status === 'rejected') { h.socket.destroy(); throw waiting.reason; }
+  const wait = waiting.value;
   try {
     await client.containerStart(id);
   } catch (e) {

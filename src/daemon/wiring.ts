@@ -123,6 +123,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   sizes.attach();
   health.attach();
   await supervisor.watchExits();
+  supervisor.adoptUnrecordedStarts();
   // the network first, from the records as they were: endpoints of containers recorded as running are kept
   // (the supervisor detaches those that died meanwhile), the rest undone before restart policies attach anew
   await networks.reconcile(new Set(store.all().filter((c) => c.State.Status === 'running' || c.State.Status === 'paused').map((c) => c.Id)));

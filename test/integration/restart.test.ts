@@ -79,3 +79,33 @@ test('on start, tugd removes what a half-removed container left behind: mount, p
     await d.cleanup();
   }
 });
+
+test('a start whose record never reached the disk (kill -9 right after): the restarted tugd finds the container running', async () => {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const d = new TestDaemon();
+  await d.start();
+  try {
+    await d.makeImages();
+    const id = d.tug(['run', '-d', '-p', '8080', 'busybox', 'httpd', '-f', '-p', '8080']).stdout.trim();
+    const pid = d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim();
+    await d.kill('SIGKILL');
+    // the record as it was before the start's write: created, no pid
+    const file = `${d.root}/containers/${id}/config.v2.json`;
+    const rec = JSON.parse(readFileSync(file, 'utf8')) as { State: { Status: string; Pid: number } };
+    rec.State.Status = 'created';
+    rec.State.Pid = 0;
+    writeFileSync(file, JSON.stringify(rec));
+    await d.start();
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}} {{.State.Pid}}', id]).stdout.trim(), `running ${pid}`);
+    // its network was kept: the published port still answers
+    const port = d.tug(['port', id, '8080']).stdout.trim().split('\n')[0].split(':').pop();
+    assert.match(port ?? '', /^\d+$/);
+    const answer = await fetch(`http://127.0.0.1:${port}/`);
+    assert.ok(answer.status === 404 || answer.status === 200, `httpd answered ${answer.status}`);
+    assert.equal(d.tug(['exec', id, 'true']).code, 0);
+    assert.equal(d.tug(['stop', '-t', '0', id]).code, 0);
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'exited');
+  } finally {
+    await d.cleanup();
+  }
+});

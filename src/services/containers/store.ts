@@ -11,6 +11,7 @@ const RECORD = 'config.v2.json';
 export class ContainerStore {
   private byId = new Map<string, ContainerRecord>();
   private byName = new Map<string, string>();
+  private writes = new Map<string, Promise<void>>();
 
   constructor(readonly root: string) {}
 
@@ -77,13 +78,20 @@ export class ContainerStore {
    * Run-state changes are not fsynced: after a crash the supervisor re-derives them from the
    * runtime and conmon's exit files. Configuration changes (create, rename) are.
    */
-  async save(rec: ContainerRecord, durable = false): Promise<void> {
-    await writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec, durable);
+  save(rec: ContainerRecord, durable = false): Promise<void> {
+    // one write at a time per record, in the order asked: the file ends with the last state (callers need not wait)
+    const next = (this.writes.get(rec.Id) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec, durable));
+    this.writes.set(rec.Id, next);
+    next.then(() => undefined, () => undefined).finally(() => { if (this.writes.get(rec.Id) === next) this.writes.delete(rec.Id); });
+    return next;
   }
 
   async remove(rec: ContainerRecord): Promise<void> {
     this.byId.delete(rec.Id);
     if (this.byName.get(rec.Name) === rec.Id) this.byName.delete(rec.Name);
+    await this.writes.get(rec.Id)?.catch(() => undefined);
     await fs.rm(this.dir(rec.Id), { recursive: true, force: true });
   }
 }

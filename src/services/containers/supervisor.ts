@@ -143,8 +143,9 @@ export class Supervisor {
       rec.State = { ...rec.State, Status: 'running', Pid: pid, ConmonPid: conmonPid, ExitCode: 0, Error: '', OOMKilled: false, StartedAt: new Date().toISOString(), FinishedAt: '0001-01-01T00:00:00Z' };
       rec.ManuallyStopped = false;
       phases.mark('runtime');
-      await this.d.store.save(rec);
-      phases.mark('save');
+      // the answer need not wait for the disk: the record is current in memory, and a daemon that dies before the
+      // write lands finds the container through the runtime (reconcile)
+      this.d.store.save(rec).catch((e: Error) => log.warn('container record', { id: rec.Id, error: e.message }));
       log.debug('container start', { id: rec.Id.slice(0, 12), ms: phases.ms });
       this.watchLog(rec);
       this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
@@ -304,14 +305,17 @@ export class Supervisor {
     const cleanup = (async () => {
       const runtime = rec.HostConfig.Runtime ?? 'runc';
       const shared = rec.HostConfig.PidMode === 'host';
-      // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them
+      // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them first
       if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
-      else await this.d.driver.forget(runtime, id);
-      await this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message }));
-      await this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message }));
       this.d.mounts.release(rec);
       try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
-      await this.d.driver.clearExit(id);
+      // the rest is independent: at once (a --rm run waits for all of it)
+      await Promise.all([
+        shared ? undefined : this.d.driver.forget(runtime, id),
+        this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
+        this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message })),
+        this.d.driver.clearExit(id),
+      ]);
     })();
     rec.NetworkSettings = undefined;
     this.cleanups.set(id, cleanup);
@@ -365,13 +369,12 @@ export class Supervisor {
     if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); }
     rec.State.Status = 'removing';
     const dir = this.d.store.dir(rec.Id);
+    // the runtime kills what is left first; the rest is independent
     await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
     try { unmountRootfs(dir); } catch { /* not mounted */ }
-    await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
-    await this.d.network.detach(rec).catch(() => undefined);
+    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
-    await removeLogs(rec.LogPath);
-    await this.d.store.remove(rec);
+    await Promise.all([removeLogs(rec.LogPath), this.d.store.remove(rec)]);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
   }
 
@@ -383,6 +386,16 @@ export class Supervisor {
   }
 
   /** After a daemon restart: learn what happened to every container while we were away. */
+  /**
+   * Records that still say created although the runtime has the container: the daemon stopped before the start's
+   * write landed. Called first at daemon start, so that the network's reconciliation keeps their endpoints.
+   */
+  adoptUnrecordedStarts(): void {
+    for (const rec of this.d.store.all()) {
+      if (rec.State.Status === 'created' && this.d.driver.hasState(rec.HostConfig.Runtime ?? 'runc', rec.Id)) rec.State.Status = 'running';
+    }
+  }
+
   async reconcile(orphans: string[]): Promise<void> {
     for (const id of orphans) {
       const dir = this.d.store.dir(id);
@@ -396,10 +409,22 @@ export class Supervisor {
       if (rec.State.Status === 'removing') { await this.remove(rec, { force: true, volumes: false }); continue; }
       if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') continue;
       if (this.d.driver.exitCode(rec.Id) !== undefined) { await this.handleExit(rec.Id); continue; }
-      const st = await this.d.driver.state(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+      const runtime = rec.HostConfig.Runtime ?? 'runc';
+      const st = await this.d.driver.state(runtime, rec.Id);
       if (st && (st.status === 'running' || st.status === 'paused')) {
-        rec.State.Status = st.status;
+        rec.State = { ...rec.State, Status: st.status, Pid: st.pid };
         this.watchLog(rec);
+        continue;
+      }
+      if (st?.status === 'created') {
+        // the daemon stopped between the runtime's create and start: undo the half start, as a failed start does
+        await this.d.driver.delete(runtime, rec.Id).catch(() => undefined);
+        await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+        await this.d.network.detach(rec).catch(() => undefined);
+        rec.NetworkSettings = undefined;
+        try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
+        rec.State = { ...rec.State, Status: 'created', Pid: 0 };
+        await this.d.store.save(rec);
         continue;
       }
       // neither running nor an exit recorded: conmon died with it

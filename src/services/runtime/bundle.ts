@@ -35,6 +35,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: layout === 'v2' },
       swapAccounting: swap,
     });
-    await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));
+    // written anew at every start: nothing to gain from syncing it to disk
+    await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec), false);
   };
 }

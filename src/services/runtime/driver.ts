@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { ApiError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { PhaseTimer } from '../../util/phases.js';
+import { releaseRuncInit } from './exec-fifo.js';
 
 const execFileP = promisify(execFile);
 
@@ -146,7 +147,7 @@ export class ConmonDriver {
     try {
       if (o.beforeStart) await o.beforeStart(pid);
       phases.mark('beforeStart');
-      await this.runtimeCmd(o.runtime, ['start', o.id]);
+      if (!(o.runtime === 'runc' && await releaseRuncInit(join(this.stateRoot(o.runtime), o.id), pid))) await this.runtimeCmd(o.runtime, ['start', o.id]);
       phases.mark('start');
       log.debug('runtime', { id: o.id.slice(0, 12), runtime: o.runtime, ms: phases.ms });
     } catch (e) {
@@ -219,9 +220,14 @@ export class ConmonDriver {
   async pause(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['pause', id]); }
   async resume(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['resume', id]); }
 
+  /** Whether the runtime keeps state for this container (created, and not deleted since). */
+  hasState(runtime: string, id: string): boolean {
+    return existsSync(join(this.stateRoot(runtime), id));
+  }
+
   async delete(runtime: string, id: string): Promise<void> {
     // nothing to ask the runtime about when it keeps no state for this container
-    if (!existsSync(join(this.stateRoot(runtime), id))) return;
+    if (!this.hasState(runtime, id)) return;
     await this.runtimeCmd(runtime, ['delete', '--force', id]).catch((e: Error) => {
       if (!/does not exist|not exist/.test(e.message)) throw e;
     });
