@@ -12,8 +12,9 @@
 #   BENCH_ENGINES=tugboat,docker,podman
 #   BENCH_JSON=FILE         also write the raw numbers as JSON
 #   BENCH_TUGD_ARGS=..., BENCH_TUGD_BIN=PATH, BENCH_TUG="CMD ARGS", BENCH_KEEP_LOG=1   as for bench/run.sh
-#   TMPDIR=/var/tmp         where the contexts and the benchmark tugd's data root go (default /tmp): file creation
-#                           is much slower next to a tree that other jobs keep deleting from (ext4 without a journal)
+#   TMPDIR=/var/tmp         where the contexts and the benchmark tugd's data root go (bench/lib.sh's default): file
+#                           creation is much slower next to a tree that other jobs keep deleting from (ext4 without a
+#                           journal)
 # The nginx builds download from deb.debian.org. The Debian base is debootstrap'd once and cached as
 # /var/cache/tugboat-test/bookworm-minbase.tar (as the tests do). Its tugd uses the bridge tugbenchbd0,
 # removed with its iptables rules at the end.
