@@ -54,6 +54,24 @@ if ((${#missing[@]})); then
   if ((${#lean[@]})); then apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${lean[@]}" </dev/null >/dev/null; fi
 fi
 
+# A hybrid cgroup host (v1 hierarchies on a tmpfs, cgroup2 beside them) that left some controller on the cgroup2
+# mount, as hugetlb is on some VMs: crun refuses that layout ("cgroups in hybrid mode not supported"). Mount such
+# controllers as v1 hierarchies of their own, as Debian's cgroupfs-mount does for every controller; runc works
+# either way. Nothing to do on pure v1 or pure v2 hosts.
+unified=/sys/fs/cgroup/unified
+if [[ $(stat -f -c %T /sys/fs/cgroup 2>/dev/null) == tmpfs && -r $unified/cgroup.controllers ]]; then
+  for ctl in $(cat "$unified/cgroup.controllers"); do
+    [[ -d /sys/fs/cgroup/$ctl ]] && mountpoint -q "/sys/fs/cgroup/$ctl" && continue
+    mkdir -p "/sys/fs/cgroup/$ctl"
+    if mount -t cgroup -o "$ctl" cgroup "/sys/fs/cgroup/$ctl" 2>/dev/null; then
+      log "mounted the $ctl cgroup controller as a v1 hierarchy (crun needs the hybrid layout's controllers on v1)"
+    else
+      rmdir "/sys/fs/cgroup/$ctl" 2>/dev/null || true
+      log "warning: could not mount the $ctl cgroup controller as v1: --runtime crun will not work on this host"
+    fi
+  done
+fi
+
 [[ -x /usr/bin/tini-static ]] || log "warning: /usr/bin/tini-static is missing: run --init will not work"
 [[ -x /usr/bin/busybox ]] || die "/usr/bin/busybox is missing after installing busybox-static"
 

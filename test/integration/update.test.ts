@@ -39,3 +39,29 @@ test('bad updates are refused and change nothing', () => {
   assert.notEqual(policy.code, 0);
   assert.equal(d.tug(['update', '--cpus', '1', 'nope']).code, 1);
 });
+
+test('--runtime crun: run, exec, live update, pause and stop through tugd (where crun accepts the host\'s cgroups)', (t) => {
+  const probe = d.tug(['run', '--rm', '--runtime', 'crun', 'busybox', 'echo', 'crun here']);
+  if (probe.code !== 0 && /hybrid mode not supported/.test(probe.stderr)) {
+    t.skip(`crun refuses this host's cgroup layout: ${probe.stderr.trim()}`);
+    return;
+  }
+  assert.equal(probe.code, 0, probe.stderr);
+  assert.equal(probe.stdout, 'crun here\n');
+  const id = d.tug(['run', '-d', '--runtime', 'crun', '-m', '64m', 'busybox', 'sleep', '1000']).stdout.trim();
+  try {
+    assert.equal(d.tug(['inspect', '-f', '{{.HostConfig.Runtime}}', id]).stdout.trim(), 'crun');
+    assert.equal(d.tug(['exec', id, 'sh', '-c', 'echo $((6*7))']).stdout, '42\n');
+    const up = d.tug(['update', '-m', '96m', '--pids-limit', '33', id]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(cgroupFile(id, 'memory/memory.limit_in_bytes', 'memory.max'), String(96 * 1024 * 1024));
+    assert.equal(cgroupFile(id, 'pids/pids.max', 'pids.max'), '33');
+    assert.equal(d.tug(['pause', id]).code, 0);
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'paused');
+    assert.equal(d.tug(['unpause', id]).code, 0);
+    assert.equal(d.tug(['stop', '-t', '0', id]).code, 0);
+    assert.equal(d.tug(['inspect', '-f', '{{.State.Status}} {{.State.ExitCode}}', id]).stdout.trim(), 'exited 137');
+  } finally {
+    d.tug(['rm', '-f', id]);
+  }
+});

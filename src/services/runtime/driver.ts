@@ -207,14 +207,20 @@ export class ConmonDriver {
   async kill(runtime: string, id: string, signal: string | number, all = false): Promise<void> {
     await this.runtimeCmd(runtime, ['kill', ...(all ? ['--all'] : []), id, String(signal)]);
   }
-  /** Change a live container's cgroup limits (`runtime update -r -`, resources as OCI JSON on stdin). */
+  /**
+   * Change a live container's cgroup limits (`runtime update -r FILE`, resources as OCI JSON). A file, not stdin:
+   * crun opens /dev/stdin by name, which fails on the socket node gives a child for its standard input.
+   */
   async update(runtime: string, id: string, resources: object): Promise<void> {
-    const child = spawn(this.binary(runtime), ['--root', this.stateRoot(runtime), 'update', '-r', '-', id], { stdio: ['pipe', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.stdin?.end(JSON.stringify(resources));
-    const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
-    if (code !== 0) throw new ApiError(400, cleanRuntimeError(stderr));
+    const file = join(this.paths.execRoot, `update-${id}-${process.hrtime.bigint()}.json`);
+    await fs.writeFile(file, JSON.stringify(resources), { mode: 0o600 });
+    try {
+      await this.runtimeCmd(runtime, ['update', '-r', file, id]);
+    } catch (e) {
+      throw new ApiError(400, (e as Error).message);
+    } finally {
+      await fs.rm(file, { force: true });
+    }
   }
 
   async pause(runtime: string, id: string): Promise<void> { await this.runtimeCmd(runtime, ['pause', id]); }
