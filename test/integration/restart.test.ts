@@ -109,3 +109,30 @@ test('a start whose record never reached the disk (kill -9 right after): the res
     await d.cleanup();
   }
 });
+
+test('a --rm container that ended while tugd was down is removed when it comes back', async () => {
+  const { readFileSync, rmSync, existsSync } = await import('node:fs');
+  const d = new TestDaemon();
+  await d.start();
+  try {
+    await d.makeImages();
+    const id = d.tug(['run', '-d', '--rm', 'busybox', 'sleep', '1000']).stdout.trim();
+    const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    const conmon = Number(readFileSync(`${d.root}/containers/${id}/conmon.pid`, 'utf8'));
+    await d.kill('SIGKILL');
+    // the container and its monitor die too, and nothing records how: no exit file
+    process.kill(conmon, 'SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive);
+    rmSync(`${d.root}/run/exits/${id}`, { force: true });
+    const file = `${d.root}/containers/${id}/config.v2.json`;
+    assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { State: { Status: string } }).State.Status, 'running');
+    await d.start();
+    await eventually(() => d.tug(['ps', '-aq', '--no-trunc']).stdout.trim(), (s) => s === '');
+    assert.equal(d.tug(['ps', '-aq', '--no-trunc']).stdout.trim(), '');
+    assert.equal(existsSync(`${d.root}/containers/${id}`), false);
+    assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(`/containers/${id}/rootfs`), false, 'rootfs unmounted');
+  } finally {
+    await d.cleanup();
+  }
+});

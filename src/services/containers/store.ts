@@ -7,6 +7,8 @@ import { validName } from '../../util/ids.js';
 import type { ContainerRecord } from './types.js';
 
 const RECORD = 'config.v2.json';
+/** Removed containers' directories, moved out of the way at once and deleted behind the answer. */
+const REMOVED = '.removed';
 
 export class ContainerStore {
   private byId = new Map<string, ContainerRecord>();
@@ -19,8 +21,11 @@ export class ContainerStore {
 
   async load(): Promise<{ orphans: string[] }> {
     await fs.mkdir(this.root, { recursive: true });
+    // what a previous run had no time to delete
+    fs.rm(join(this.root, REMOVED), { recursive: true, force: true }).catch(() => undefined);
     const orphans: string[] = [];
     for (const id of await fs.readdir(this.root)) {
+      if (id.startsWith('.')) continue;
       const rec = await readJson<ContainerRecord>(join(this.root, id, RECORD)).catch(() => undefined);
       if (!rec) { orphans.push(id); continue; }
       this.byId.set(rec.Id, rec);
@@ -92,6 +97,15 @@ export class ContainerStore {
     this.byId.delete(rec.Id);
     if (this.byName.get(rec.Name) === rec.Id) this.byName.delete(rec.Name);
     await this.writes.get(rec.Id)?.catch(() => undefined);
-    await fs.rm(this.dir(rec.Id), { recursive: true, force: true });
+    // a rename is one call; the tree (upper dir, logs) goes in the background
+    const trash = join(this.root, REMOVED, rec.Id);
+    try {
+      await fs.mkdir(join(this.root, REMOVED), { recursive: true });
+      await fs.rename(this.dir(rec.Id), trash);
+    } catch {
+      await fs.rm(this.dir(rec.Id), { recursive: true, force: true });
+      return;
+    }
+    fs.rm(trash, { recursive: true, force: true }).catch(() => undefined);
   }
 }

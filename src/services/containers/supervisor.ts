@@ -320,7 +320,8 @@ export class Supervisor {
     rec.NetworkSettings = undefined;
     this.cleanups.set(id, cleanup);
     try {
-      await this.d.store.save(rec);
+      // a --rm container's record goes in a moment (and a restarted daemon removes it if it had no time to)
+      if (!rec.HostConfig.AutoRemove) await this.d.store.save(rec);
       if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
       this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
       await cleanup;
@@ -436,6 +437,8 @@ export class Supervisor {
     // even when it was stopped by hand, `unless-stopped` only when it was not
     for (const rec of this.d.store.all()) {
       if (rec.State.Status !== 'exited') continue;
+      // --rm containers that ended while the daemon was away, or before it could remove them (as dockerd does)
+      if (rec.HostConfig.AutoRemove) { await this.remove(rec, { force: true, volumes: true }).catch((e) => log.warn('removal on daemon start failed', { id: rec.Id, error: errorMessage(e) })); continue; }
       const p = rec.HostConfig.RestartPolicy?.Name;
       if (p === 'always' || (p === 'unless-stopped' && !rec.ManuallyStopped)) {
         rec.ManuallyStopped = false;
