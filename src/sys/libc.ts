@@ -1,5 +1,7 @@
 // Syscalls Node lacks, called through koffi. Loaded lazily so the CLI never pays for it.
 import { createRequire } from 'node:module';
+import { closeSync, openSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 
 const require = createRequire(import.meta.url);
 
@@ -96,9 +98,13 @@ const SOCK_CLOEXEC = 0o2000000;
 
 /** A connected SOCK_SEQPACKET unix socket (node:net only connects stream sockets). Returns the fd. */
 export function connectSeqpacketFd(path: string): number {
+  // sun_path holds 107 bytes: a longer path is reached through a descriptor of its directory, as conmon binds it
+  if (Buffer.byteLength(path) > 107) {
+    const dir = openSync(dirname(path), 'r');
+    try { return connectSeqpacketFd(`/proc/self/fd/${dir}/${basename(path)}`); } finally { closeSync(dir); }
+  }
   const l = load();
   const p = Buffer.from(path);
-  if (p.length > 107) throw new Error(`socket path too long: ${path}`);
   const sun = Buffer.alloc(110);
   sun.writeUInt16LE(AF_UNIX, 0);
   p.copy(sun, 2);

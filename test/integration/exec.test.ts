@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestDaemon, eventually } from '../helpers/daemon.ts';
+import { join } from 'node:path';
 
 const d = new TestDaemon();
 let id = '';
@@ -50,4 +51,22 @@ test('the docker CLI execs, and exec into a stopped or paused container is a cle
   const stopped = d.docker(['exec', 'target', 'true']);
   assert.notEqual(stopped.code, 0);
   assert.match(stopped.stderr, /is not running/);
+});
+
+test('exec and attached stdin work when the runtime state lives under a long path (attach sockets past sun_path\'s 107 bytes)', async () => {
+  const long = new TestDaemon();
+  const execRoot = join(long.dir, 'a-rather-long-directory-name-for-the-runtime-state-of-this-daemon');
+  await long.start(['--exec-root', execRoot]);
+  try {
+    await long.makeImages();
+    const id = long.tug(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
+    assert.ok(join(execRoot, 's', id, 'attach').length > 107, 'the socket path is longer than sun_path holds');
+    const out = long.tug(['exec', id, 'echo', 'reached']);
+    assert.equal(out.code, 0, out.stderr);
+    assert.equal(out.stdout, 'reached\n');
+    assert.equal(long.tug(['exec', '-i', id, 'cat'], 'through stdin\n').stdout, 'through stdin\n');
+    assert.equal(long.tug(['run', '-i', '--rm', 'busybox', 'cat'], 'run stdin\n').stdout, 'run stdin\n');
+  } finally {
+    await long.cleanup();
+  }
 });

@@ -91,12 +91,9 @@ export class ConmonDriver {
     }
   }
 
-  /** Path of conmon's attach socket for a container (conmon shortens it to fit sun_path). */
+  /** Path of conmon's attach socket for a container or exec (a link named after it leads to its bundle). */
   attachSocketPath(id: string): string {
-    const base = join(this.socketDir, id);
-    // conmon truncates the symlink name so that "<base>/attach" fits in 108 bytes
-    const maxBase = 107 - '/attach'.length;
-    return `${base.length > maxBase ? base.slice(0, maxBase) : base}/attach`;
+    return join(this.socketDir, id, 'attach');
   }
 
   /** Start conmon, which runs `runtime create`; then `runtime start`. Resolves with the container's pid. */
