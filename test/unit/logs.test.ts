@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseLine, readExisting, LogFollower, type LogEntry } from '../../src/services/logs/k8sfile.ts';
 import { logLimits, rotateIfNeeded } from '../../src/services/logs/rotate.ts';
-import { addReader, removeReader } from '../../src/services/logs/readers.ts';
+import { addReader, removeReader, readersDone } from '../../src/services/logs/readers.ts';
 
 const all = { stdout: true, stderr: true, since: 0, until: 0, tail: -1 };
 const line = (sec: number, stream: string, tag: string, text: string) => `2026-01-01T00:00:${String(sec).padStart(2, '0')}.000000001+00:00 ${stream} ${tag} ${text}\n`;
@@ -104,4 +104,26 @@ test('rotation keeps the files a lagging follower has not read, and trims them o
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('readersDone: at once without followers, when the last follower leaves, or at the time limit', async () => {
+  const path = '/nonexistent/readers-done.log';
+  let done = false;
+  await readersDone(path, 10_000);
+  const a = { readingIno: () => 1 };
+  const b = { readingIno: () => 1 };
+  addReader(path, a);
+  addReader(path, b);
+  const waiting = readersDone(path, 10_000).then(() => { done = true; });
+  removeReader(path, a);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(done, false, 'one follower still reads');
+  removeReader(path, b);
+  await waiting;
+  assert.equal(done, true);
+  addReader(path, a);
+  const started = Date.now();
+  await readersDone(path, 100);
+  assert.ok(Date.now() - started >= 90, 'a follower that never leaves holds removal only until the time limit');
+  removeReader(path, a);
 });

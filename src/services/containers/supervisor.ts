@@ -11,6 +11,7 @@ import { mountRootfs, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs
 import { resolveUser, type ResolvedUser } from './user.js';
 import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
+import { readersDone } from '../logs/readers.js';
 import { ApiError, conflict, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { PhaseTimer } from '../../util/phases.js';
@@ -375,6 +376,8 @@ export class Supervisor {
     try { unmountRootfs(dir); } catch { /* not mounted */ }
     await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
+    // attached clients read the last lines first (a --rm container's output must not go with it)
+    await readersDone(rec.LogPath, 2000);
     await Promise.all([removeLogs(rec.LogPath), this.d.store.remove(rec)]);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
   }

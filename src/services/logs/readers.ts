@@ -10,10 +10,30 @@ export function addReader(path: string, r: LogReader): void {
   set.add(r);
 }
 
+const idleWaiters = new Map<string, Array<() => void>>();
+
 export function removeReader(path: string, r: LogReader): void {
   const set = readers.get(path);
   set?.delete(r);
-  if (set && set.size === 0) readers.delete(path);
+  if (set && set.size === 0) {
+    readers.delete(path);
+    for (const w of idleWaiters.get(path) ?? []) w();
+    idleWaiters.delete(path);
+  }
+}
+
+/**
+ * Resolves once nobody follows `path` (an attached client draining the last lines of a container that just
+ * exited), or after `timeoutMs`: removing a container waits for this before its log goes.
+ */
+export function readersDone(path: string, timeoutMs: number): Promise<void> {
+  if (!readers.has(path)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    const list = idleWaiters.get(path) ?? [];
+    list.push(() => { clearTimeout(timer); resolve(); });
+    idleWaiters.set(path, list);
+  });
 }
 
 /** Inodes other than `live` that followers of `path` are still reading. */
