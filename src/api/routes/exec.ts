@@ -68,7 +68,7 @@ export function registerExecRoutes(r: Router, d: ExecRouteDeps): void {
       void done.then(() => follower.finish(), () => follower.finish());
     });
     await drained;
-    streams.socket.destroy();
+    streams.socket?.destroy();
     await d.execs.cleanup(e);
     client.end();
   });

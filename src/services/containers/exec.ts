@@ -55,7 +55,8 @@ export interface ExecInstance {
 export interface ExecStreams {
   logPath: string;
   input: Transform | undefined;
-  socket: Socket;
+  /** conmon's attach socket: only for a process that reads stdin. */
+  socket: Socket | undefined;
 }
 
 interface OciProcess { args: string[]; env?: string[]; cwd: string; user: { uid: number; gid: number; additionalGids?: number[] }; terminal?: boolean; capabilities?: Record<string, string[]>; consoleSize?: { height: number; width: number } }
@@ -108,25 +109,30 @@ export class ExecManager {
     const specPath = join(dir, 'process.json');
     await fs.writeFile(specPath, JSON.stringify(await this.processSpec(rec, bundle, e)));
     phases.mark('spec');
+    // the output is read from the log, complete whenever we start reading it: conmon need only wait for our
+    // connection to its attach socket when there is input to send
+    const withInput = attach && e.OpenStdin;
     const session = this.d.driver.startExec({
       containerId: rec.Id, execId: e.ID, name: rec.Name, runtime: rec.HostConfig.Runtime ?? 'runc', dir,
-      processSpecPath: specPath, tty: e.ProcessConfig.tty, stdin: e.OpenStdin, attach,
+      processSpecPath: specPath, tty: e.ProcessConfig.tty, stdin: e.OpenStdin, attach: withInput,
     });
     let streams: ExecStreams | undefined;
     try {
-      if (attach) {
+      if (withInput) {
         await session.attachReady;
         phases.mark('conmon');
         const socket = openSeqpacket(this.d.driver.attachSocketPath(e.ID));
         socket.on('data', () => undefined); // conmon's copy of the output; the log is our source
-        streams = { socket, logPath: join(dir, 'exec.log'), input: e.OpenStdin ? packetWriter(socket) : undefined };
+        streams = { socket, logPath: join(dir, 'exec.log'), input: packetWriter(socket) };
         session.release();
+      } else if (attach) {
+        streams = { socket: undefined, logPath: join(dir, 'exec.log'), input: undefined };
       }
       e.Pid = await session.pid;
       phases.mark('runtime');
       log.debug('exec start', { id: e.ID.slice(0, 12), ms: phases.ms });
     } catch (err) {
-      streams?.socket.destroy();
+      streams?.socket?.destroy();
       e.ExitCode = 126; // docker's code for a process that could not be started
       await fs.rm(dir, { recursive: true, force: true });
       throw err instanceof ApiError ? err : new ApiError(500, errorMessage(err));
@@ -158,7 +164,7 @@ export class ExecManager {
       let timedOut = false;
       const timer = setTimeout(() => { timedOut = true; if (e.Pid) try { process.kill(e.Pid, 'SIGKILL'); } catch { /* already gone */ } }, timeoutMs);
       const exitCode = await done.finally(() => clearTimeout(timer));
-      streams?.socket.destroy();
+      streams?.socket?.destroy();
       let output = '';
       if (streams) {
         const { entries } = await readExisting(streams.logPath, { stdout: true, stderr: true, since: 0, until: 0, tail: -1 });
