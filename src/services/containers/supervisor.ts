@@ -152,18 +152,23 @@ export class Supervisor {
       this.d.events.publish('container', 'start', rec.Id, this.attrs(rec));
     } catch (e) {
       this.dropStdin(rec.Id);
-      await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
-      await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
-      await this.d.network.detach(rec).catch(() => undefined);
-      rec.NetworkSettings = undefined;
-      this.d.mounts.release(rec);
-      try { unmountRootfs(dir); } catch { /* best effort */ }
+      await this.undoStart(rec);
       rec.State = { ...rec.State, Status: rec.State.Status === 'created' ? 'created' : 'exited', Error: errorMessage(e), ExitCode: exitCodeForStartError(errorMessage(e)), Pid: 0 };
       await this.d.store.save(rec);
       // like docker: a --rm container that could not start is removed
       if (rec.HostConfig.AutoRemove) await this.remove(rec, { force: true, volumes: true }).catch(() => undefined);
       throw e instanceof ApiError ? e : new ApiError(500, errorMessage(e));
     }
+  }
+
+  /** What a start made, undone: runtime state, cgroup, network, volume holds, rootfs mount. */
+  private async undoStart(rec: ContainerRecord): Promise<void> {
+    await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
+    await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
+    await this.d.network.detach(rec).catch(() => undefined);
+    rec.NetworkSettings = undefined;
+    this.d.mounts.release(rec);
+    try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
   }
 
   /** An attach with stdin registers here before start; conmon's attach socket is connected between create and start. */
@@ -389,7 +394,6 @@ export class Supervisor {
     this.watcher = watch(this.d.driver.exitDir, (_ev, name) => { if (name && !String(name).startsWith('.')) void this.handleExit(String(name)); });
   }
 
-  /** After a daemon restart: learn what happened to every container while we were away. */
   /**
    * Records that still say created although the runtime has the container: the daemon stopped before the start's
    * write landed. Called first at daemon start, so that the network's reconciliation keeps their endpoints.
@@ -400,6 +404,7 @@ export class Supervisor {
     }
   }
 
+  /** After a daemon restart: learn what happened to every container while we were away. */
   async reconcile(orphans: string[]): Promise<void> {
     for (const id of orphans) {
       const dir = this.d.store.dir(id);
@@ -421,12 +426,8 @@ export class Supervisor {
         continue;
       }
       if (st?.status === 'created') {
-        // the daemon stopped between the runtime's create and start: undo the half start, as a failed start does
-        await this.d.driver.delete(runtime, rec.Id).catch(() => undefined);
-        await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
-        await this.d.network.detach(rec).catch(() => undefined);
-        rec.NetworkSettings = undefined;
-        try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
+        // the daemon stopped between the runtime's create and start: undone as a failed start is
+        await this.undoStart(rec);
         rec.State = { ...rec.State, Status: 'created', Pid: 0 };
         await this.d.store.save(rec);
         continue;

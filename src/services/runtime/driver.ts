@@ -96,7 +96,7 @@ export class ConmonDriver {
     return join(this.socketDir, id, 'attach');
   }
 
-  /** Start conmon, which runs `runtime create`; then `runtime start`. Resolves with the container's pid. */
+  /** Start conmon, which runs `runtime create`; then let the process run. Resolves with the container's pid. */
   async start(o: StartOptions): Promise<{ pid: number; conmonPid: number }> {
     const conmonPidFile = join(o.bundle, 'conmon.pid');
     const phases = new PhaseTimer();
@@ -144,7 +144,9 @@ export class ConmonDriver {
     try {
       if (o.beforeStart) await o.beforeStart(pid);
       phases.mark('beforeStart');
-      if (!(o.runtime === 'runc' && await releaseRuncInit(join(this.stateRoot(o.runtime), o.id), pid))) await this.runtimeCmd(o.runtime, ['start', o.id]);
+      // runc's init is released by reading its exec fifo here; other runtimes (or a runc without one) start it
+      const released = o.runtime === 'runc' && await releaseRuncInit(join(this.stateRoot(o.runtime), o.id), pid);
+      if (!released) await this.runtimeCmd(o.runtime, ['start', o.id]);
       phases.mark('start');
       log.debug('runtime', { id: o.id.slice(0, 12), runtime: o.runtime, ms: phases.ms });
     } catch (e) {
