@@ -3,6 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TestDaemon, eventually, sleep } from '../helpers/daemon.ts';
 
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
 test('kill -9 tugd: running containers survive, exits are recorded, restart policy acts', async () => {
   const d = new TestDaemon();
   await d.start();
@@ -72,7 +74,7 @@ test('on start, tugd removes what a half-removed container left behind: mount, p
     assert.equal(existsSync(`${d.root}/containers/${id}`), false, 'container directory removed');
     assert.equal(existsSync(`${d.root}/run/runc/${id}`), false, 'runtime state removed');
     assert.equal(existsSync(`/sys/fs/cgroup/pids/tugboat/${id}`) || existsSync(`/sys/fs/cgroup/tugboat/${id}`), false, 'cgroup removed');
-    await eventually(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive);
+    await eventually(() => alive(pid), (a) => !a);
     assert.throws(() => process.kill(pid, 0), 'the orphaned process is gone');
     assert.equal(d.tug(['ps', '-aq']).stdout.trim(), '');
   } finally {
@@ -123,7 +125,7 @@ test('a --rm container that ended while tugd was down is removed when it comes b
     // the container and its monitor die too, and nothing records how: no exit file
     process.kill(conmon, 'SIGKILL');
     process.kill(pid, 'SIGKILL');
-    await eventually(() => { try { process.kill(pid, 0); return true; } catch { return false; } }, (alive) => !alive);
+    await eventually(() => alive(pid), (a) => !a);
     rmSync(`${d.root}/run/exits/${id}`, { force: true });
     const file = `${d.root}/containers/${id}/config.v2.json`;
     assert.equal((JSON.parse(readFileSync(file, 'utf8')) as { State: { Status: string } }).State.Status, 'running');

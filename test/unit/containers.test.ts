@@ -1,7 +1,7 @@
 // Creating container records: merging with the image config and docker's validation messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRecord } from '../../src/services/containers/create.ts';
@@ -51,25 +51,51 @@ test('bad host configs are refused with docker messages', () => {
   assert.throws(() => buildRecord({ Image: 'x' }, { ...image, config: { ...image.config, config: {} } }, 'n', 'x', ['runc'], 'runc', () => ''), /No command specified/);
 });
 
-test('store: names are unique and valid, lookups by name, full ID and unique prefix', async () => {
+/** A loaded store in a directory of its own, removed afterwards. */
+async function withStore(fn: (s: ContainerStore, root: string) => Promise<void>): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), 'tugstore-'));
   try {
     const s = new ContainerStore(root);
     await s.load();
-    const a = make({ Cmd: ['true'] });
-    s.reserveName('web', a.Id);
-    a.Name = 'web';
-    await s.add(a);
-    assert.throws(() => s.reserveName('web', 'other'), (e: unknown) => e instanceof ApiError && e.status === 409);
-    assert.throws(() => s.reserveName('x', 'other'), (e: unknown) => e instanceof ApiError && e.status === 400);
-    assert.equal(s.get('web').Id, a.Id);
-    assert.equal(s.get(a.Id.slice(0, 5)).Id, a.Id);
-    assert.throws(() => s.get('nope'), /No such container: nope/);
-    const again = new ContainerStore(root);
-    await again.load();
-    assert.equal(again.get('/web').Id, a.Id, 'records survive a reload');
+    await fn(s, root);
   } finally { rmSync(root, { recursive: true, force: true }); }
-});
+}
+
+test('store: names are unique and valid, lookups by name, full ID and unique prefix', () => withStore(async (s, root) => {
+  const a = make({ Cmd: ['true'] });
+  s.reserveName('web', a.Id);
+  a.Name = 'web';
+  await s.add(a);
+  assert.throws(() => s.reserveName('web', 'other'), (e: unknown) => e instanceof ApiError && e.status === 409);
+  assert.throws(() => s.reserveName('x', 'other'), (e: unknown) => e instanceof ApiError && e.status === 400);
+  assert.equal(s.get('web').Id, a.Id);
+  assert.equal(s.get(a.Id.slice(0, 5)).Id, a.Id);
+  assert.throws(() => s.get('nope'), /No such container: nope/);
+  const again = new ContainerStore(root);
+  await again.load();
+  assert.equal(again.get('/web').Id, a.Id, 'records survive a reload');
+}));
+
+test('store: saves not awaited land in the order asked; a removal waits for them and leaves nothing behind', () => withStore(async (s, root) => {
+  const a = make({ Cmd: ['true'] });
+  await s.add(a);
+  // each save writes the record as it is then; the last one asked is what a reload finds
+  const saves: Array<Promise<void>> = [];
+  for (let i = 1; i <= 50; i++) {
+    a.RestartCount = i;
+    saves.push(s.save({ ...a, State: { ...a.State } }));
+  }
+  await Promise.all(saves);
+  const reloaded = new ContainerStore(root);
+  await reloaded.load();
+  assert.equal(reloaded.get(a.Id).RestartCount, 50);
+  const b = make({ Cmd: ['true'] });
+  await s.add(b);
+  void s.save(b);
+  await s.remove(b);
+  assert.deepEqual(readdirSync(root).filter((n) => !n.startsWith('.')), [a.Id]);
+  assert.equal(s.find(b.Id), undefined);
+}));
 
 test('signals by name or number, and exit codes for start failures', () => {
   assert.equal(signalNumber('SIGTERM', 9), 15);

@@ -20,9 +20,9 @@ export class ContainerStore {
   dir(id: string): string { return join(this.root, id); }
 
   async load(): Promise<{ orphans: string[] }> {
-    await fs.mkdir(this.root, { recursive: true });
-    // what a previous run had no time to delete
-    fs.rm(join(this.root, REMOVED), { recursive: true, force: true }).catch(() => undefined);
+    // what a previous run had no time to delete goes first: removals move directories into it from now on
+    await fs.rm(join(this.root, REMOVED), { recursive: true, force: true });
+    await fs.mkdir(join(this.root, REMOVED), { recursive: true });
     const orphans: string[] = [];
     for (const id of await fs.readdir(this.root)) {
       if (id.startsWith('.')) continue;
@@ -89,7 +89,7 @@ export class ContainerStore {
       .catch(() => undefined)
       .then(() => writeJsonAtomic(join(this.dir(rec.Id), RECORD), rec, durable));
     this.writes.set(rec.Id, next);
-    next.then(() => undefined, () => undefined).finally(() => { if (this.writes.get(rec.Id) === next) this.writes.delete(rec.Id); });
+    void next.catch(() => undefined).finally(() => { if (this.writes.get(rec.Id) === next) this.writes.delete(rec.Id); });
     return next;
   }
 
@@ -100,7 +100,6 @@ export class ContainerStore {
     // a rename is one call; the tree (upper dir, logs) goes in the background
     const trash = join(this.root, REMOVED, rec.Id);
     try {
-      await fs.mkdir(join(this.root, REMOVED), { recursive: true });
       await fs.rename(this.dir(rec.Id), trash);
     } catch {
       await fs.rm(this.dir(rec.Id), { recursive: true, force: true });

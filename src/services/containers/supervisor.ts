@@ -163,12 +163,12 @@ export class Supervisor {
 
   /** What a start made, undone: runtime state, cgroup, network, volume holds, rootfs mount. */
   private async undoStart(rec: ContainerRecord): Promise<void> {
+    // the runtime kills what is left first; the rest is independent
     await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
-    await this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined);
-    await this.d.network.detach(rec).catch(() => undefined);
-    rec.NetworkSettings = undefined;
     this.d.mounts.release(rec);
     try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
+    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
+    rec.NetworkSettings = undefined;
   }
 
   /** An attach with stdin registers here before start; conmon's attach socket is connected between create and start. */
@@ -375,11 +375,8 @@ export class Supervisor {
     const t = this.restartTimers.get(rec.Id);
     if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); }
     rec.State.Status = 'removing';
-    const dir = this.d.store.dir(rec.Id);
-    // the runtime kills what is left first; the rest is independent
-    await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
-    try { unmountRootfs(dir); } catch { /* not mounted */ }
-    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
+    // whatever a start left (nothing, after an exit's cleanup; all of it, for a half-removed one after a restart)
+    await this.undoStart(rec);
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
     // attached clients read the last lines first (a --rm container's output must not go with it)
     await readersDone(rec.LogPath, 2000);
