@@ -58,6 +58,25 @@ test('LogFollower delivers new lines, follows a rotation, and ends after finish(
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
 
+test('LogFollower: the writer finishing while a read is under way still delivers its last lines', { timeout: 5000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tuglogs-'));
+  try {
+    const path = join(dir, 'container.log');
+    writeFileSync(path, line(1, 'stdout', 'F', 'first'));
+    const got: string[] = [];
+    await new Promise<void>((resolve) => {
+      const f = new LogFollower(path, { ino: 0, offset: 0 }, all, (e) => {
+        const text = e.data.toString().trim();
+        got.push(text);
+        // the read that delivers "first" has already taken the file's bytes: the last line and the exit come now
+        if (text === 'first') { appendFileSync(path, line(2, 'stdout', 'F', 'last')); f.finish(); }
+      }, resolve);
+      f.start();
+    });
+    assert.deepEqual(got, ['first', 'last']);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('rotation keeps max-file files and starts a fresh live file', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tuglogs-'));
   try {

@@ -148,6 +148,9 @@ export class LogFollower {
   }
 
   private async pump(): Promise<void> {
+    // only a read that began after the writer was done may end the follow: one already under way when finish()
+    // came may have missed the last lines, and the pump that finish() queued reads them
+    const final = this.finishing;
     let st: Stats | undefined;
     try { st = await fs.stat(this.path); } catch { st = undefined; }
     if (st && this.position.ino !== 0 && st.ino !== this.position.ino) {
@@ -176,7 +179,7 @@ export class LogFollower {
       if (this.position.ino === 0) this.position.ino = st.ino;
       await this.readFrom(this.path, st.ino);
     }
-    if (this.finishing && !this.stopped) {
+    if (final && !this.stopped) {
       this.stop();
       this.onEnd();
     }
