@@ -39,7 +39,7 @@ mkdirSync('dist', { recursive: true });
 for (const f of readdirSync('dist')) rmSync(`dist/${f}`);
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 await Promise.all([
-  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander] }),
+  build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander], minify: true }),
   build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/tug.js', sourcemap: false, define: {}, banner: { js: cliShebang } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/tugd.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
   // the daemon's layer-unpacking worker threads (src/services/snapshots/apply-pool.ts)

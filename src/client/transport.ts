@@ -1,10 +1,11 @@
-// HTTP to the daemon with node:http over a unix socket (or TCP): JSON requests, raw streams, hijacking.
-import http from 'node:http';
+// HTTP to the daemon over a unix socket (or TCP, or TLS): JSON requests, raw streams, hijacking. One connection per
+// request, as docker's CLI does for streams; see http1.ts for the exchange itself.
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { connect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { ConnectError, EngineError, messageFromBody } from './errors.js';
 import { parseHost, type Endpoint } from './host.js';
+import { exchange, type Headers, type Response } from './http1.js';
 
 export const API_VERSION = '1.44';
 
@@ -19,11 +20,7 @@ export interface RequestOptions {
   unversioned?: boolean;
 }
 
-export interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: http.IncomingMessage;
-}
+export type RawResponse = Response;
 
 export interface Hijacked {
   socket: Duplex;
@@ -70,36 +67,33 @@ export class Transport {
     return `${unversioned ? '' : `/v${this.version}`}${path}${encodeQuery(query)}`;
   }
 
-  private baseOptions(method: string, path: string, headers: Record<string, string>): http.RequestOptions {
+  private connect(): Duplex {
     const e = this.endpoint;
-    const common: http.RequestOptions = { method, path, headers: { 'User-Agent': 'tug/0.1', ...headers }, agent: false };
-    // Host is meaningless on a unix socket; an IPv4 literal spares node's IPv6 check of a name (a costly regex at start-up)
-    if (e.kind === 'unix') return { ...common, socketPath: e.socketPath, host: '127.0.0.1' };
-    return { ...common, host: e.host, port: e.port };
+    if (e.kind === 'unix') return connect(e.socketPath);
+    // TLS (and its module) only for TLS endpoints: loading it costs start-up time otherwise
+    if (e.tls) return (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).connect({ host: e.host, port: e.port, servername: e.host });
+    return connect(e.port, e.host);
   }
 
-  private open(method: string, path: string, opts: RequestOptions): { req: http.ClientRequest; send: () => void } {
-    const headers: Record<string, string> = { ...opts.headers };
-    let payload: Buffer | Readable | undefined;
+  /** One request on a new connection; resolves with the response headers (or the upgraded connection). */
+  private async send(method: string, path: string, opts: RequestOptions): ReturnType<typeof exchange> {
+    const headers: Record<string, string> = { 'User-Agent': 'tug/0.1', ...opts.headers };
+    let body: Buffer | Readable | undefined;
     if (opts.body !== undefined) {
-      if (Buffer.isBuffer(opts.body)) payload = opts.body;
-      else if (isReadable(opts.body)) payload = opts.body;
+      if (Buffer.isBuffer(opts.body) || isReadable(opts.body)) body = opts.body;
       else {
-        payload = Buffer.from(JSON.stringify(opts.body));
+        body = Buffer.from(JSON.stringify(opts.body));
         headers['Content-Type'] ??= 'application/json';
       }
-      if (Buffer.isBuffer(payload)) headers['Content-Length'] = String(payload.length);
     }
-    const ro = this.baseOptions(method, this.path(path, opts.query, opts.unversioned), headers);
-    // https (and TLS with it) is loaded only for TLS endpoints: it costs start-up time otherwise
-    const mod: typeof http = this.endpoint.kind === 'tcp' && this.endpoint.tls ? createRequire(import.meta.url)('node:https') : http;
-    const req = mod.request(ro);
-    const send = () => {
-      if (payload === undefined) req.end();
-      else if (Buffer.isBuffer(payload)) req.end(payload);
-      else payload.pipe(req);
-    };
-    return { req, send };
+    const e = this.endpoint;
+    // Host is meaningless on a unix socket
+    const host = e.kind === 'unix' ? 'localhost' : e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+    try {
+      return await exchange(this.connect(), { method, path: this.path(path, opts.query, opts.unversioned), host, headers }, body);
+    } catch (err) {
+      throw this.connectError(err as Error);
+    }
   }
 
   private connectError(err: Error): Error {
@@ -113,21 +107,16 @@ export class Transport {
 
   /** Send a request; resolve once the response headers arrive. Errors (status >= 400) reject with EngineError. */
   async raw(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
-    const { req, send } = this.open(method, path, opts);
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      req.on('response', resolve);
-      req.on('error', (e) => reject(this.connectError(e)));
-      send();
-    });
-    const status = res.statusCode ?? 0;
-    if (status >= 400) {
-      const body = await readAll(res);
-      throw new EngineError(status, messageFromBody(status, body));
+    const res = await this.send(method, path, opts);
+    if ('socket' in res) {
+      res.socket.destroy();
+      throw new Error(`unexpected protocol upgrade from the daemon on ${method} ${path}`);
     }
-    return { status, headers: res.headers, body: res };
+    if (res.status >= 400) throw new EngineError(res.status, messageFromBody(res.status, await readAll(res.body)));
+    return res;
   }
 
-  async buffer(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  async buffer(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; headers: Headers; body: Buffer }> {
     const r = await this.raw(method, path, opts);
     return { status: r.status, headers: r.headers, body: await readAll(r.body) };
   }
@@ -140,31 +129,18 @@ export class Transport {
 
   /**
    * Hijack the connection: `Connection: Upgrade`, `Upgrade: tcp`, expect 101; returns the raw duplex socket, paused
-   * (resume it once its data listeners are attached).
+   * (resume it once its data listeners are attached): output that arrives before the caller listens (e.g. between
+   * start and relay) waits instead of being dropped.
    */
-  hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
-    const { req, send } = this.open(method, path, {
-      ...opts,
-      headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers },
-    });
-    return new Promise<Hijacked>((resolve, reject) => {
-      req.on('upgrade', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
-        // Paused: output that arrives before the caller listens (e.g. between start and relay) must wait, not be dropped.
-        // Call socket.resume() (or pipe it) once listening.
-        socket.pause();
-        if (head && head.length) socket.unshift(head);
-        const contentType = String(res.headers['content-type'] ?? '');
-        resolve({ socket, contentType, multiplexed: contentType.includes('multiplexed') });
-      });
-      req.on('response', (res: http.IncomingMessage) => {
-        readAll(res).then((body) => {
-          const status = res.statusCode ?? 0;
-          if (status >= 400) reject(new EngineError(status, messageFromBody(status, body)));
-          else reject(new Error(`the daemon did not upgrade the connection (status ${status})`));
-        }, reject);
-      });
-      req.on('error', (e) => reject(this.connectError(e)));
-      send();
-    });
+  async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<Hijacked> {
+    const res = await this.send(method, path, { ...opts, headers: { Connection: 'Upgrade', Upgrade: 'tcp', ...opts.headers } });
+    if (!('socket' in res)) {
+      const body = await readAll(res.body);
+      if (res.status >= 400) throw new EngineError(res.status, messageFromBody(res.status, body));
+      throw new Error(`the daemon did not upgrade the connection (status ${res.status})`);
+    }
+    if (res.head.length) res.socket.unshift(res.head);
+    const contentType = res.headers['content-type'] ?? '';
+    return { socket: res.socket, contentType, multiplexed: contentType.includes('multiplexed') };
   }
 }

@@ -323,7 +323,7 @@ test('-: a Dockerfile on stdin (empty context), or a context tar, plain or gzipp
   assert.deepEqual(list.map((e) => [e.name, e.content]), [['Dockerfile', 'FROM busybox\nRUN true\n']]);
 
   const tar = await makeTar([{ name: 'Dockerfile', body: 'FROM busybox\n' }, { name: 'big.bin', body: Buffer.alloc(300_000, 7) }]);
-  assert.equal((await tug(['build', '-'], { stdin: tar })).code, 0);
+  const rt = await tug(['build', '-'], { stdin: tar }); assert.equal(rt.code, 0, rt.stderr);
   b = lastBuild();
   assert.ok(b.body.equals(tar), 'the tar is sent as it came');
   assert.equal(b.query.get('dockerfile'), null, 'the daemon\'s default Dockerfile');
