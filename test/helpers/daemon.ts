@@ -33,6 +33,8 @@ export class TestDaemon {
   readonly root: string;
   readonly socket: string;
   logs = '';
+  /** Set while the test stops the daemon on purpose: any other exit is reported with the daemon's last words. */
+  private stopping = false;
 
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'tugtest-'));
@@ -52,6 +54,15 @@ export class TestDaemon {
     if (!this.bip) this.bip = freeTestSubnet();
     this.proc = spawn(process.execPath, [TUGD, '-H', this.host, '--data-root', this.root, '--config-file', join(this.dir, 'daemon.json'), '--bridge', this.bridge, '--bip', this.bip, '--default-address-pool', this.pool, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr?.on('data', (d: Buffer) => { this.logs += d.toString(); });
+    this.stopping = false;
+    this.proc.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      // a moment for the last lines still in the pipe
+      setTimeout(() => {
+        const tail = this.logs.trimEnd().split('\n').slice(-40).join('\n');
+        process.stderr.write(`\ntugd (${this.socket}) exited unexpectedly (${code ?? signal}); its last log lines:\n${tail}\n\n`);
+      }, 200).unref();
+    });
     const deadline = Date.now() + 15000;
     while (Date.now() < deadline) {
       if (this.proc.exitCode !== null) throw new Error(`tugd exited: ${this.logs}`);
@@ -65,6 +76,7 @@ export class TestDaemon {
   async kill(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.proc;
     if (!p || p.exitCode !== null) return;
+    this.stopping = true;
     const exited = new Promise((r) => p.once('exit', r));
     p.kill(signal);
     await exited;

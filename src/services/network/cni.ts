@@ -72,6 +72,7 @@ export class CniRunner {
         try { const e = JSON.parse(out) as { code?: number; msg?: string; details?: string }; msg = [e.msg, e.details].filter(Boolean).join(': ') || msg; } catch { /* not JSON */ }
         reject(new CniError(plugin.type, code ?? 1, msg));
       });
+      child.stdin.on('error', () => undefined); // a plugin that exits without reading: its exit status says why
       child.stdin.end(JSON.stringify(conf));
     }).finally(() => log.debug('cni', { plugin: plugin.type, command, id: id.slice(0, 12), ms: Date.now() - t0 }));
   }

@@ -120,6 +120,7 @@ export class ConmonDriver {
       detached: true,
     });
     const sync = child.stdio[3] as NodeJS.ReadableStream;
+    sync.on('error', () => undefined); // its end says conmon is gone
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
     const msg = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
@@ -177,6 +178,10 @@ export class ConmonDriver {
     child.unref();
     const pipes = child.stdio as unknown as Array<NodeJS.ReadableStream & NodeJS.WritableStream>;
     const [sync, attachPipe, startPipe] = [pipes[3], pipes[4], pipes[5]];
+    // a conmon that could not start, or that went before reading its start pipe (the container was removed
+    // meanwhile), shows as an exec without an answer: never as an error nobody listens to
+    child.on('error', (e) => log.warn('exec: conmon', { id: o.execId.slice(0, 12), error: e.message }));
+    for (const p of [sync, attachPipe, startPipe]) p.on('error', () => undefined);
     // conmon reads the start pipe twice: once before it forks, once before it runs the process
     if (o.attach) startPipe.write('0');
     const messages = jsonLines(sync);
