@@ -2,11 +2,10 @@
 // POST /build as a tar, and the build's messages come back: printed as they come (plain), summed up in place on a
 // terminal (compact view), or held back until the image ID is known (-q). Also `tug builder prune`.
 import type { Command } from 'commander';
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { lstatSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { pipeline, Readable, Transform } from 'node:stream';
-import { createGzip } from 'node:zlib';
 import type { EngineClient } from '../client/api.js';
 import type { JsonMessage } from '../client/jsonstream.js';
 import type { Query } from '../client/transport.js';
@@ -162,7 +161,9 @@ async function readAll(input: Readable): Promise<Buffer> {
 }
 
 /** The name docker gives a Dockerfile it adds to the context. */
-const generatedDockerfileName = () => `.dockerfile.${randomBytes(10).toString('hex')}`;
+// crypto and zlib are loaded only when needed: each costs every build a millisecond or two of start-up
+const lazy = <T>(name: string) => createRequire(import.meta.url)(name) as T;
+const generatedDockerfileName = () => `.dockerfile.${lazy<typeof import('node:crypto')>('node:crypto').randomBytes(10).toString('hex')}`;
 
 /** `-`: a tar (plain or compressed) is the context; anything else is a Dockerfile, alone in an empty context. */
 async function contextFromStdin(stdin: Readable, file: string | undefined): Promise<PreparedContext> {
@@ -298,7 +299,7 @@ async function runBuild(client: EngineClient, prepared: PreparedContext, query: 
   const counter = new Transform({ transform(chunk: Buffer, _enc, done) { sent += chunk.length; done(null, chunk); } });
   // an error while packing (an unreadable file) ends the command with it: the daemon must not get half a context
   const contextFailed = new Promise<never>((_, reject) => {
-    const stages = compress ? [prepared.body, createGzip(), counter] : [prepared.body, counter];
+    const stages = compress ? [prepared.body, lazy<typeof import('node:zlib')>('node:zlib').createGzip(), counter] : [prepared.body, counter];
     pipeline(stages as [Readable, Transform], (e) => { if (e) reject(e); });
   });
   contextFailed.catch(() => undefined);
