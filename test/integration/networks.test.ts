@@ -121,6 +121,15 @@ test('connect and disconnect: live, and before start as docker-compose does; --i
   assert.notEqual(d.tug(['exec', 'late', 'nslookup', 'svc']).code, 0, 'the old name is gone');
   const events = ok(d.tug(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'type=network', '--format', '{{.Action}}']));
   assert.match(events, /create[\s\S]*connect[\s\S]*disconnect/);
+
+  // disconnected from its only network before its start: it starts with loopback alone, and can join one later
+  ok(d.tug(['create', '--name', 'loner', '--network', 'fixed', 'busybox', 'sleep', '1000']));
+  ok(d.tug(['network', 'disconnect', 'fixed', 'loner']));
+  assert.deepEqual(inspect('loner').NetworkSettings.Networks, {});
+  ok(d.tug(['start', 'loner']));
+  assert.deepEqual(ok(d.tug(['exec', 'loner', 'ls', '/sys/class/net'])).split(/\s+/).filter(Boolean), ['lo']);
+  ok(d.tug(['network', 'connect', 'fixed', 'loner']));
+  assert.match(ok(d.tug(['exec', 'loner', 'ip', '-4', '-o', 'addr'])), /eth0\s+inet 10\.231\.7\./);
 });
 
 test('the docker CLI: network create, ls, inspect, connect, run --network, rm', () => {

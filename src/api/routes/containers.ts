@@ -369,12 +369,13 @@ function validatePsFilters(f: Record<string, string[]>): void {
 function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: ContainerRouteDeps): boolean {
   for (const [k, vals] of Object.entries(f)) {
     if (vals.length === 0) continue;
+    // every label given must be there (docker ANDs labels); any one value of the other filters will do
+    if (k === 'label') { if (!labelsMatch(c.Config.Labels ?? {}, vals)) return false; continue; }
     const ok = vals.some((v) => {
       switch (k) {
         case 'status': return c.State.Status === v;
         case 'name': try { return new RegExp(v).test(c.Name) || new RegExp(v).test(`/${c.Name}`); } catch { return c.Name.includes(v); }
         case 'id': return c.Id.startsWith(v);
-        case 'label': return labelsMatch(c.Config.Labels ?? {}, [v]);
         case 'network': return Object.entries(c.Networks ?? {}).some(([name, e]) => name === v || e.NetworkID.startsWith(v));
         case 'ancestor': {
           const img = d.images.resolve(v);

@@ -1,7 +1,7 @@
 // /_ping, /version, /info, /events.
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { Router, sendJson, qfilters, type Ctx } from '../router.js';
+import { Router, sendJson, qfilters, labelsMatch, type Ctx } from '../router.js';
 import { badRequest } from '../../util/errors.js';
 import { API_VERSION, MIN_API_VERSION, ENGINE_VERSION } from '../server.js';
 import type { ContainerStore } from '../../services/containers/store.js';
@@ -142,6 +142,6 @@ export function eventMatcher(f: Record<string, string[]>): (e: EngineEvent) => b
     anyOf('daemon', (v) => e.Type === 'daemon' && named(e, v)) &&
     anyOf('scope', (v) => e.scope === v) &&
     // labels must all match, as docker's MatchKVList
-    (f.label ?? []).every((l) => { const i = l.indexOf('='); return i < 0 ? l in e.Actor.Attributes : e.Actor.Attributes[l.slice(0, i)] === l.slice(i + 1); }) &&
+    labelsMatch(e.Actor.Attributes, f.label ?? []) &&
     ['plugin', 'node', 'service', 'secret', 'config'].every((k) => !f[k]?.length);
 }

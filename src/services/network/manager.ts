@@ -174,8 +174,10 @@ export class NetworkManager implements NetworkAttacher {
   /** The networks a container belongs to, by name, resolved to records (in order: the first gets the ports). */
   private membership(rec: ContainerRecord, lenient = false): Array<{ name: string; net: NetworkRecord; cfg: EndpointConfig }> {
     const mode = rec.HostConfig.NetworkMode ?? 'default';
+    // a record without its list (made before there was one) is on its mode's network; an empty list means the
+    // container was disconnected from every network (docker-compose does so before connecting it with its aliases)
     const entries = Object.entries(rec.Networks ?? {});
-    if (entries.length === 0 && isBridgeMode(mode)) entries.push([mode === 'default' ? 'bridge' : mode, { NetworkID: '' }]);
+    if (!rec.Networks && isBridgeMode(mode)) entries.push([mode === 'default' ? 'bridge' : mode, { NetworkID: '' }]);
     return entries.flatMap(([name, cfg]) => {
       const net = this.d.store.all().find((n) => n.Id === cfg.NetworkID) ?? this.d.store.find(name);
       if (!net && !lenient) throw new ApiError(404, `network ${name} not found`);
@@ -246,6 +248,12 @@ export class NetworkManager implements NetworkAttacher {
     const members = this.membership(rec);
     let sandbox: SandboxRecord | undefined;
     try {
+      if (members.length === 0) {
+        // disconnected from every network: a namespace of its own with loopback only, which `network connect` can join
+        sandbox = await this.sandboxes.create(rec.Id);
+        state.SandboxKey = sandbox.netns;
+        return state;
+      }
       const bindings: PortBindings = { ...((rec.HostConfig.PortBindings as PortBindings | null | undefined) ?? {}) };
       // -P: every exposed port without a binding gets a free host port
       if (rec.HostConfig.PublishAllPorts) for (const p of Object.keys(rec.Config.ExposedPorts ?? {})) bindings[p] ??= [{ HostIp: '', HostPort: '' }];
