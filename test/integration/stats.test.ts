@@ -1,8 +1,9 @@
-// docker stats against tugd: the CPU %, memory and PIDs columns come from the container's cgroup.
+// docker stats against tugd: the CPU %, memory, NET I/O and PIDs columns come from the container's cgroup and network namespace.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { TestDaemon, eventually } from '../helpers/daemon.ts';
+import { freePort } from '../helpers/build.ts';
 
 const d = new TestDaemon();
 before(async () => { await d.start(); await d.makeImages(); });
@@ -52,4 +53,24 @@ test('a memory hog: the memory figure is what the cgroup file says, and docker s
   const row = d.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}', 'memhog']).stdout;
   assert.match(row, /^(3[89]|4\d)\.\d+MiB \//, row);
   assert.equal(d.tug(['rm', '-f', 'memhog']).code, 0);
+});
+
+test('network counters: what the container sent shows in its stats (networks.eth0) and in docker stats NET I/O', async () => {
+  const port = await freePort();
+  assert.equal(d.tug(['run', '-d', '--name', 'sender', '-p', `127.0.0.1:${port}:80`, 'busybox', 'sh', '-c', 'mkdir /w && head -c 3000000 /dev/zero > /w/big && exec httpd -f -p 80 -h /w']).code, 0);
+  const body = await eventually(() => fetch(`http://127.0.0.1:${port}/big`).then((r) => r.arrayBuffer()).catch(() => new ArrayBuffer(0)), (b) => b.byteLength === 3_000_000);
+  assert.equal(body.byteLength, 3_000_000);
+  const s = (await d.req('GET', '/containers/sender/stats?stream=0&one-shot=1')).json<{ networks?: Record<string, { tx_bytes: number; rx_bytes: number; tx_packets: number }> }>();
+  assert.deepEqual(Object.keys(s.networks ?? {}), ['eth0'], 'loopback is left out');
+  assert.ok(s.networks!.eth0.tx_bytes > 3_000_000, `tx_bytes ${s.networks!.eth0.tx_bytes}`);
+  assert.ok(s.networks!.eth0.rx_bytes > 0 && s.networks!.eth0.tx_packets > 0);
+  // docker stats sums the interfaces into NET I/O: received / sent
+  const row = d.docker(['stats', '--no-stream', '--format', '{{.NetIO}}', 'sender']).stdout.trim();
+  assert.match(row, /^[\d.]+k?B \/ 3\.\d+MB$/, row);
+  assert.match(d.tug(['stats', '--no-stream', '--format', '{{.NetIO}}', 'sender']).stdout.trim(), /^[\d.]+k?B \/ 3\.\d+MB$/);
+  // on the host's network the container has no counters of its own
+  assert.equal(d.tug(['run', '-d', '--name', 'onhost', '--network', 'host', 'busybox', 'sleep', '1000']).code, 0);
+  const h = (await d.req('GET', '/containers/onhost/stats?stream=0&one-shot=1')).json<{ networks?: unknown }>();
+  assert.equal(h.networks, undefined);
+  assert.equal(d.tug(['rm', '-f', 'sender', 'onhost']).code, 0);
 });

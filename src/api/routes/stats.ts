@@ -1,11 +1,12 @@
 // GET /containers/{id}/stats: cgroup figures in docker's shape, so `docker stats` computes the same
-// CPU %, memory and PIDs columns (CPU % = container delta / host delta × online CPUs).
+// CPU %, memory, NET I/O and PIDs columns (CPU % = container delta / host delta × online CPUs).
 import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { Router, qbool, sendJson } from '../router.js';
 import type { ContainerStore } from '../../services/containers/store.js';
 import type { ContainerRecord } from '../../services/containers/types.js';
 import type { ContainerCgroup } from '../../sys/cgroups.js';
+import { parseNetDev, type InterfaceStats } from '../../sys/netdev.js';
 
 export interface StatsRouteDeps {
   store: ContainerStore;
@@ -32,12 +33,24 @@ function cpuSample(cg: ContainerCgroup | undefined): CpuSample {
   };
 }
 
+/** The interfaces of the container's own network namespace (none on the host's network, or once it has ended). */
+function networkStats(rec: ContainerRecord): Record<string, InterfaceStats> | undefined {
+  if (rec.HostConfig.NetworkMode === 'host' || !rec.State.Pid) return undefined;
+  try {
+    const n = parseNetDev(readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8'));
+    return Object.keys(n).length ? n : undefined;
+  } catch {
+    return undefined; // the process just ended
+  }
+}
+
 function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cpu: CpuSample; read: string } | undefined) {
   const running = rec.State.Status === 'running' || rec.State.Status === 'paused';
   const mem = running ? cg?.memory() : undefined;
   const pids = running ? cg?.pidsCount() : undefined;
   const blk = running ? cg?.blkio() : undefined;
   const cpu = running ? cpuSample(cg) : { ...cpuSample(undefined), system_cpu_usage: 0, online_cpus: 0 };
+  const networks = running ? networkStats(rec) : undefined;
   return {
     read: new Date().toISOString(),
     preread: pre?.read ?? '0001-01-01T00:00:00Z',
@@ -50,6 +63,7 @@ function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cp
     memory_stats: mem ? { usage: mem.usage, stats: mem.stat, limit: mem.limit ?? totalmem() } : {},
     name: `/${rec.Name}`,
     id: rec.Id,
+    ...(networks ? { networks } : {}),
   };
 }
 
