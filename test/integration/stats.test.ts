@@ -66,8 +66,8 @@ test('network counters: what the container sent shows in its stats (networks.eth
   assert.ok(s.networks!.eth0.rx_bytes > 0 && s.networks!.eth0.tx_packets > 0);
   // docker stats sums the interfaces into NET I/O: received / sent
   const row = d.docker(['stats', '--no-stream', '--format', '{{.NetIO}}', 'sender']).stdout.trim();
-  assert.match(row, /^[\d.]+k?B \/ 3\.\d+MB$/, row);
-  assert.match(d.tug(['stats', '--no-stream', '--format', '{{.NetIO}}', 'sender']).stdout.trim(), /^[\d.]+k?B \/ 3\.\d+MB$/);
+  assert.match(row, /^[\d.]+k?B \/ 3(\.\d+)?MB$/, row);
+  assert.match(d.tug(['stats', '--no-stream', '--format', '{{.NetIO}}', 'sender']).stdout.trim(), /^[\d.]+k?B \/ 3(\.\d+)?MB$/);
   // on the host's network the container has no counters of its own
   assert.equal(d.tug(['run', '-d', '--name', 'onhost', '--network', 'host', 'busybox', 'sleep', '1000']).code, 0);
   const h = (await d.req('GET', '/containers/onhost/stats?stream=0&one-shot=1')).json<{ networks?: unknown }>();
