@@ -158,6 +158,7 @@ function runFlags(c: Command): Command {
     .option('--sysctl <map>', 'Sysctl options', collect)
     .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--dns <list>', 'Set custom DNS servers', collect)
+    .option('--group-add <list>', 'Add additional groups to join', collect)
     .option('--dns-option <list>', 'Set DNS options', collect)
     .option('--dns-search <list>', 'Set custom DNS search domains', collect)
     .option('--domainname <string>', 'Container NIS domain name')

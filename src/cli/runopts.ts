@@ -59,6 +59,7 @@ export interface RunFlags {
   addHost?: string[];
   dns?: string[];
   dnsSearch?: string[];
+  groupAdd?: string[];
   /** --dns-option / --dns-opt */
   dnsOption?: string[];
   domainname?: string;
@@ -278,6 +279,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dns?.length) hc.Dns = f.dns.map((d) => { if (!isIP(d.trim())) throw flagErr(d, '--dns', `IP address is not correctly formatted: ${d}`); return d.trim(); });
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
+  if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
   if (f.publishAll) hc.PublishAllPorts = true;
 

@@ -17,13 +17,24 @@ test('tug run hello-world and --rm echo', () => {
   assert.equal(JSON.parse(d.tug(['ps', '-a', '--format', '{{json .}}']).stdout || 'null'), null, '--rm left nothing');
 });
 
-test('run flags: env, env-file, workdir, user, hostname, labels, entrypoint, init, stdin', async () => {
+test('run flags: env, env-file, workdir, user, group-add, hostname, labels, entrypoint, init, stdin', async () => {
   const { writeFileSync } = await import('node:fs');
   const envFile = `${d.dir}/env.list`;
   writeFileSync(envFile, 'FROM_FILE=yes\n# comment\n');
   const r = d.tug(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', 'nobody', '-h', 'boat', 'busybox', 'sh', '-c', 'echo $A $FROM_FILE $(pwd) $(id -u) $(hostname)']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '1 yes /tmp 65534 boat');
+  // --group-add by ID and by name (busybox's /etc/group has wheel = 10), for the process and for exec -u
+  const groups = d.tug(['run', '-d', '--name', 'grouped', '--group-add', '4321', '--group-add', 'wheel', '-u', 'nobody', 'busybox', 'sleep', '30']);
+  assert.equal(groups.code, 0, groups.stderr);
+  const groupsOf = (args: string[]) => d.tug(['exec', ...args, 'grouped', 'grep', 'Groups', '/proc/self/status']).stdout.replace('Groups:', '').trim().split(/\s+/).map(Number).sort((a, b) => a - b);
+  assert.deepEqual(groupsOf([]), [10, 4321]);
+  assert.deepEqual(groupsOf(['-u', 'root']), [10, 4321]);
+  assert.match(d.docker(['run', '--rm', '--group-add', '4321', 'busybox', 'id']).stdout, /groups=.*4321/);
+  const noGroup = d.tug(['run', '--rm', '--group-add', 'nosuch', 'busybox', 'true']);
+  assert.equal(noGroup.code, 125);
+  assert.match(noGroup.stderr, /Unable to find group nosuch/);
+  assert.equal(d.tug(['rm', '-f', 'grouped']).code, 0);
   const ep = d.tug(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint']);
   assert.equal(ep.stdout, 'via entrypoint\n');
   const init = d.tug(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']);

@@ -119,7 +119,7 @@ export class Supervisor {
     const phases = new PhaseTimer();
     const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
     try {
-      const user = resolveUser(rootfs, rec.Config.User);
+      const user = resolveUser(rootfs, rec.Config.User, (rec.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
       phases.mark('rootfs');
       rec.NetworkSettings = await this.d.network.attach(rec);
       phases.mark('network');

@@ -1,4 +1,4 @@
-// Resolve docker's `-u name|uid[:group|gid]` against the container's own /etc/passwd and /etc/group.
+// Resolve docker's `-u name|uid[:group|gid]` (and `--group-add`) against the container's own /etc/passwd and /etc/group.
 import { readFileSync } from 'node:fs';
 import { resolveInRoot } from '../../sys/rootpath.js';
 import { badRequest } from '../../util/errors.js';
@@ -15,7 +15,8 @@ function readTable(root: string, file: string): string[][] {
 
 const isNum = (s: string) => /^\d+$/.test(s);
 
-export function resolveUser(root: string, spec: string | undefined): ResolvedUser {
+/** `groupAdd`: the container's --group-add entries, group names or numeric IDs, added to the process's groups. */
+export function resolveUser(root: string, spec: string | undefined, groupAdd: readonly string[] = []): ResolvedUser {
   const [userPart, groupPart] = (spec || '').split(':', 2);
   const passwd = readTable(root, '/etc/passwd');
   const groups = readTable(root, '/etc/group');
@@ -46,5 +47,11 @@ export function resolveUser(root: string, spec: string | undefined): ResolvedUse
   const additionalGids = name
     ? groups.filter((r) => (r[3] ?? '').split(',').includes(name)).map((r) => Number(r[2])).filter((g) => g !== gid)
     : [];
+  for (const g of groupAdd) {
+    const row = groups.find((r) => r[0] === g);
+    if (!row && !isNum(g)) throw badRequest(`Unable to find group ${g}: no matching entries in group file`);
+    const id = row ? Number(row[2]) : Number(g);
+    if (!additionalGids.includes(id)) additionalGids.push(id);
+  }
   return { uid, gid, additionalGids, home };
 }
