@@ -60,6 +60,9 @@ export interface RunFlags {
   dns?: string[];
   dnsSearch?: string[];
   groupAdd?: string[];
+  pid?: string;
+  ipc?: string;
+  uts?: string;
   /** --dns-option / --dns-opt */
   dnsOption?: string[];
   domainname?: string;
@@ -280,6 +283,9 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
+  if (f.pid) hc.PidMode = f.pid;
+  if (f.ipc) hc.IpcMode = f.ipc;
+  if (f.uts) hc.UTSMode = f.uts;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
   if (f.publishAll) hc.PublishAllPorts = true;
 

@@ -1,6 +1,7 @@
 // What a container can and cannot see or do: namespaces, hardening, and cgroup limits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { TestDaemon } from '../helpers/daemon.ts';
 
@@ -22,6 +23,39 @@ test('own hostname, PID 1 is the container process, host processes and mounts in
   assert.ok(points.includes('/'));
   for (const hostOnly of ['/work', '/run', '/tmp', '/boot', '/var']) assert.ok(!points.includes(hostOnly), `host mount ${hostOnly} is not visible`);
   assert.ok(points.every((p) => ['/', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf'].includes(p) || /^\/(proc|dev|sys)(\/|$)/.test(p)), `only the container's own mounts: ${points}`);
+});
+
+test('--pid, --uts and --ipc: the host\'s or another container\'s namespace when asked, and bad modes refused', () => {
+  const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equal(r.code, 0, r.stderr); return r.stdout.trim(); };
+  // the host's: its processes (this test's own among them), its hostname, its /dev/shm
+  assert.ok(Number(ok(sh('ls /proc | grep -c "^[0-9]"', '--pid', 'host'))) > 20);
+  assert.match(ok(sh('ps -o pid', '--pid', 'host')), new RegExp(`^\\s*${process.pid}$`, 'm'));
+  assert.equal(ok(sh('hostname', '--uts', 'host')), hostname());
+  assert.match(d.tug(['run', '--rm', '--uts', 'host', '-h', 'x', 'busybox', 'true']).stderr, /conflicting options: hostname and the UTS mode/);
+  const token = `tug-ipc-${process.pid}`;
+  ok(sh(`echo ${token} > /dev/shm/${token}`, '--ipc', 'host'));
+  try { assert.equal(readFileSync(`/dev/shm/${token}`, 'utf8').trim(), token); } finally { rmSync(`/dev/shm/${token}`, { force: true }); }
+  // another container's: its processes, and a shareable one's /dev/shm and IPC namespace
+  ok(d.tug(['run', '-d', '--name', 'donor', '--ipc', 'shareable', 'busybox', 'sh', '-c', 'echo from-donor > /dev/shm/note; exec sleep 1000']));
+  ok(d.tug(['run', '-d', '--name', 'private', 'busybox', 'sleep', '1000']));
+  assert.match(ok(sh('ps -o args', '--pid', 'container:donor')), /sleep 1000/);
+  assert.equal(ok(sh('cat /dev/shm/note; readlink /proc/self/ns/ipc', '--ipc', 'container:donor')).split('\n')[0], 'from-donor');
+  const donorIpc = ok(d.tug(['exec', 'donor', 'readlink', '/proc/self/ns/ipc']));
+  assert.equal(ok(sh('readlink /proc/self/ns/ipc', '--ipc', 'container:donor')), donorIpc);
+  assert.match(d.tug(['run', '--rm', '--ipc', 'container:private', 'busybox', 'true']).stderr, /non-shareable IPC/);
+  assert.match(d.docker(['run', '--rm', '--pid', 'container:donor', 'busybox', 'ps', '-o', 'args']).stdout, /sleep 1000/);
+  ok(d.tug(['rm', '-f', 'donor', 'private']));
+  assert.doesNotMatch(readFileSync('/proc/self/mountinfo', 'utf8'), new RegExp(`${d.dir}/\\S*/shm `), 'the shareable /dev/shm goes with its container');
+  // a container that is not running, and modes docker does not know
+  ok(d.tug(['create', '--name', 'idle', 'busybox', 'true']));
+  assert.match(d.tug(['run', '--rm', '--pid', 'container:idle', 'busybox', 'true']).stderr, /cannot join PID namespace of a non running container/);
+  for (const [flag, what] of [['--pid', 'PID'], ['--ipc', 'IPC'], ['--uts', 'UTS']]) {
+    const r = d.tug(['run', '--rm', flag, 'bogus', 'busybox', 'true']);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, new RegExp(`invalid ${what} mode: bogus`));
+  }
+  assert.equal(ok(d.tug(['ps', '-aq', '--filter', 'status=created'])).split('\n').filter(Boolean).length, 1, 'nothing half-made');
+  ok(d.tug(['rm', 'idle']));
 });
 
 test('/proc/sys read-only, masked paths empty, no CAP_SYS_ADMIN', () => {

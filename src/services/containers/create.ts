@@ -1,7 +1,7 @@
 // Turns a POST /containers/create body into a container record: merge with the image config,
 // validate like docker (same messages), choose a name.
 import { parseBindings, type PortBindings } from '../network/ports.js';
-import { cpus } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import type { Image } from '../images/types.js';
 import type { ContainerConfig, ContainerRecord, HostConfig } from './types.js';
 import type { EndpointRequest } from '../network/types.js';
@@ -9,6 +9,7 @@ import { badRequest } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { logLimits } from '../logs/rotate.js';
 import { resources } from '../runtime/spec.js';
+import { validateNamespaceModes } from './namespaces.js';
 
 export interface CreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
@@ -48,6 +49,7 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   if (h.CpuShares && h.CpuShares < 0) throw badRequest('invalid CPU shares');
   if (h.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(h.CpusetCpus)) throw badRequest(`Invalid value ${h.CpusetCpus} for cpuset cpus`);
   validateRestartPolicy(h);
+  validateNamespaceModes(h);
   if (h.Runtime && !runtimes.includes(h.Runtime)) throw badRequest(`unknown or invalid runtime name: ${h.Runtime}`);
   const lt = h.LogConfig?.Type;
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);
@@ -105,8 +107,10 @@ export function buildRecord(body: CreateBody, image: Image, name: string, imageR
   if (argv.length === 0) throw badRequest('No command specified');
 
   const id = newId();
+  const hostUts = host.UTSMode === 'host';
+  if (hostUts && cfg.Hostname) throw badRequest('conflicting options: hostname and the UTS mode');
   const merged: ContainerConfig = {
-    Hostname: cfg.Hostname || id.slice(0, 12),
+    Hostname: cfg.Hostname || (hostUts ? hostname() : id.slice(0, 12)),
     Domainname: cfg.Domainname ?? '',
     User: cfg.User ?? ic.User ?? '',
     AttachStdin: !!cfg.AttachStdin,
@@ -132,6 +136,7 @@ export function buildRecord(body: CreateBody, image: Image, name: string, imageR
   };
   host.RestartPolicy = host.RestartPolicy?.Name ? host.RestartPolicy : { Name: 'no', MaximumRetryCount: 0 };
   host.NetworkMode = host.NetworkMode || 'default';
+  host.IpcMode = host.IpcMode || 'private'; // the daemon default docker shows
   host.Runtime = host.Runtime || defaultRuntime;
   host.LogConfig = { Type: host.LogConfig?.Type || 'json-file', Config: host.LogConfig?.Config ?? {} };
   return {

@@ -2,7 +2,7 @@
 // per-container upper/work dir (copy-on-write), plus the /etc files the engine manages.
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mount, umount, MNT_DETACH } from '../../sys/libc.js';
+import { mount, umount, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../../sys/libc.js';
 import type { ContainerRecord } from './types.js';
 import { parseResolvConf } from '../../util/resolvconf.js';
 
@@ -33,8 +33,20 @@ export async function mountRootfs(dir: string, lowerDirs: string[]): Promise<str
   return p.rootfs;
 }
 
+/** The rootfs, and a shareable /dev/shm when there is one. */
 export function unmountRootfs(dir: string): void {
+  try { umount(shmPath(dir), MNT_DETACH); } catch { /* not shareable, or not mounted */ }
   umount(rootfsPaths(dir).rootfs, MNT_DETACH);
+}
+
+/** A shareable container's /dev/shm (--ipc shareable): a tmpfs on the host side, which `--ipc container:` binds too. */
+export const shmPath = (dir: string) => join(dir, 'shm');
+
+export async function mountShareableShm(dir: string, size: number): Promise<string> {
+  const p = shmPath(dir);
+  await fs.mkdir(p, { recursive: true });
+  if (!(await isMounted(p, dir))) mount('shm', p, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${size}`);
+  return p;
 }
 
 /** /etc/hostname, /etc/hosts and /etc/resolv.conf, kept outside the rootfs and bind-mounted in; a container sharing

@@ -7,8 +7,9 @@ import type { ContainerStore } from './store.js';
 import type { ImageService } from '../images/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { ConmonDriver } from '../runtime/driver.js';
-import { mountRootfs, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
+import { mountRootfs, mountShareableShm, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user.js';
+import { sharedNamespaces, type SharedNamespaces } from './namespaces.js';
 import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { readersDone } from '../logs/readers.js';
@@ -17,7 +18,7 @@ import { log } from '../../util/log.js';
 import { PhaseTimer } from '../../util/phases.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
 import type { Writable } from 'node:stream';
-import type { OciMount } from '../runtime/spec.js';
+import { DEFAULT_SHM_SIZE, type OciMount } from '../runtime/spec.js';
 
 export interface SpecRequest {
   rec: ContainerRecord;
@@ -29,6 +30,8 @@ export interface SpecRequest {
   netnsPath?: string;
   /** Volumes, bind mounts and tmpfs, ready to mount. */
   mounts?: OciMount[];
+  /** --pid, --ipc and --uts modes that share another's namespace. */
+  shared?: SharedNamespaces;
 }
 
 /** Volumes and bind mounts: ready before a start, let go after a stop, anonymous volumes removed with `rm -v`. */
@@ -126,7 +129,9 @@ export class Supervisor {
       const shared = rec.NetworkSettings?.SharedWith;
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
       const mounts = await this.d.mounts.prepare(rec, rootfs);
-      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts });
+      const sharedNs = sharedNamespaces(rec, (ref) => this.d.store.find(ref), (id) => this.d.store.dir(id));
+      if (sharedNs.shareableShm) sharedNs.shmSource = await mountShareableShm(dir, rec.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs });
       phases.mark('bundle');
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
@@ -310,7 +315,7 @@ export class Supervisor {
     // release the runtime state, cgroup and mount; start and remove wait for this
     const cleanup = (async () => {
       const runtime = rec.HostConfig.Runtime ?? 'runc';
-      const shared = rec.HostConfig.PidMode === 'host';
+      const shared = rec.HostConfig.PidMode === 'host' || !!rec.HostConfig.PidMode?.startsWith('container:');
       // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them first
       if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       this.d.mounts.release(rec);

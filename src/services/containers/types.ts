@@ -22,6 +22,12 @@ export interface RestartPolicy { Name: '' | 'no' | 'always' | 'on-failure' | 'un
 export interface HostConfig {
   Binds?: string[] | null;
   NetworkMode?: string;
+  /** '' (its own), 'host' or 'container:<name|id>' */
+  PidMode?: string;
+  /** '', 'private', 'shareable', 'none', 'host' or 'container:<name|id>' */
+  IpcMode?: string;
+  /** '' (its own) or 'host' */
+  UTSMode?: string;
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;
   CapAdd?: string[] | null;

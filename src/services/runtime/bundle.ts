@@ -12,7 +12,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
   const initPath = INIT_CANDIDATES.find((p) => existsSync(p));
   const layout = cgroupLayout();
   const swap = swapAccounting();
-  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath, mounts }) => {
+  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath, mounts, shared = {} }) => {
     const nm = rec.HostConfig.NetworkMode ?? 'default';
     // a network's namespace is made before the container (CNI sets it up); host shares ours; none gets its own
     const net = nm === 'host' ? false : netnsPath || true;
@@ -30,9 +30,10 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       hostConfig: rec.HostConfig,
       cgroupsPath,
       etcMounts,
-      mounts,
+      // another's IPC namespace comes with its /dev/shm
+      mounts: shared.shmSource ? [...(mounts ?? []), { destination: '/dev/shm', type: 'bind', source: shared.shmSource, options: ['rbind', 'rprivate'] }] : mounts,
       initPath,
-      namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: layout === 'v2' },
+      namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: layout === 'v2', pid: shared.pid, ipc: shared.ipc, uts: shared.uts },
       swapAccounting: swap,
     });
     // written anew at every start: nothing to gain from syncing it to disk

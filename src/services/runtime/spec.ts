@@ -397,7 +397,7 @@ export function parseSecurityOpts(opts: string[] | null | undefined): SecurityOp
 // ---------------------------------------------------------------------------------------------
 // Mounts
 
-const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
+export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
 
 function defaultMounts(shmSize: number, privileged: boolean, ownIpc: boolean, ownCgroupns: boolean): OciMount[] {
   const m: OciMount[] = [

@@ -1,0 +1,69 @@
+// docker's --pid, --ipc and --uts modes: a namespace of the container's own (the default), the host's, or another
+// running container's. The network mode has its own home (services/network); this is the rest.
+import type { NamespaceChoice } from '../runtime/spec.js';
+import { shmPath } from './rootfs.js';
+import { badRequest, conflict } from '../../util/errors.js';
+import type { ContainerRecord, HostConfig } from './types.js';
+
+export interface SharedNamespaces {
+  pid?: NamespaceChoice;
+  ipc?: NamespaceChoice;
+  uts?: NamespaceChoice;
+  /** What /dev/shm binds when the IPC namespace is not the container's own (the host's, another container's). */
+  shmSource?: string;
+  /** --ipc shareable: its /dev/shm is a tmpfs on the host side that others may bind (mounted by the start). */
+  shareableShm?: boolean;
+}
+
+const IPC_OWN = ['', 'private', 'shareable', 'none'];
+const containerRef = (mode: string) => (mode.startsWith('container:') ? mode.slice('container:'.length) : undefined);
+
+/** Refuse modes docker does not know, at create, before anything is made. */
+export function validateNamespaceModes(h: HostConfig): void {
+  const pid = h.PidMode ?? '';
+  if (pid && pid !== 'host' && !containerRef(pid)) throw badRequest(`invalid PID mode: ${pid}`);
+  const ipc = h.IpcMode ?? '';
+  if (!IPC_OWN.includes(ipc) && ipc !== 'host' && !containerRef(ipc)) throw badRequest(`invalid IPC mode: ${ipc}`);
+  const uts = h.UTSMode ?? '';
+  if (uts && uts !== 'host') throw badRequest(`invalid UTS mode: ${uts}`);
+}
+
+/**
+ * The namespaces a start joins instead of making its own. A container named in a mode must be running (its
+ * namespaces are its init's); `find` looks a container up by name or ID.
+ */
+export function sharedNamespaces(rec: ContainerRecord, find: (ref: string) => ContainerRecord | undefined, dirOf: (id: string) => string): SharedNamespaces {
+  const h = rec.HostConfig;
+  const out: SharedNamespaces = {};
+  const initOf = (ref: string, what: string): number => {
+    const other = find(ref);
+    if (!other || other.State.Status !== 'running' || !other.State.Pid) throw conflict(`cannot join ${what} namespace of a non running container: ${other?.Id ?? ref}`);
+    if (other.Id === rec.Id) throw badRequest(`cannot join own ${what} namespace`);
+    return other.State.Pid;
+  };
+  const pid = h.PidMode ?? '';
+  if (pid === 'host') out.pid = false;
+  else if (containerRef(pid)) out.pid = `/proc/${initOf(containerRef(pid)!, 'PID')}/ns/pid`;
+  const ipc = h.IpcMode ?? '';
+  if (ipc === 'shareable') out.shareableShm = true;
+  const donorRef = containerRef(ipc);
+  if (ipc === 'host') {
+    out.ipc = false;
+    out.shmSource = '/dev/shm';
+  } else if (donorRef) {
+    const p = initOf(donorRef, 'IPC');
+    const donor = find(donorRef)!;
+    const mode = donor.HostConfig.IpcMode ?? '';
+    if (mode === 'host') {
+      out.ipc = false;
+      out.shmSource = '/dev/shm';
+    } else if (mode === 'shareable') {
+      out.ipc = `/proc/${p}/ns/ipc`;
+      out.shmSource = shmPath(dirOf(donor.Id));
+    } else {
+      throw badRequest('non-shareable IPC (hint: use IpcMode:shareable for the donor container)');
+    }
+  }
+  if ((h.UTSMode ?? '') === 'host') out.uts = false;
+  return out;
+}
