@@ -1,7 +1,7 @@
 // Container commands: run, create, start, ps, logs, stop/restart/kill, rm, wait, rename, top, pause, prune.
 import type { Command } from 'commander';
 import type { Duplex } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { EngineClient, ContainerStats } from '../client/api.js';
 import { EngineError, isNotFound } from '../client/errors.js';
@@ -31,7 +31,17 @@ export function parseFilters(list: string[] | undefined): Filters {
 
 // ---- run / create ----
 
-async function createContainer(client: EngineClient, req: CreateRequest, image: string, pullPolicy = 'missing'): Promise<string> {
+/** --cidfile: refused when the file exists (another container may own it); written once the container is made. */
+async function createContainer(client: EngineClient, req: CreateRequest, image: string, pullPolicy = 'missing', cidfile?: string): Promise<string> {
+  if (cidfile && existsSync(cidfile)) throw new ExitError(125, `tug: Container ID file found, make sure the other container isn't running or delete ${cidfile}`);
+  const id = await createOrPull(client, req, image, pullPolicy);
+  if (cidfile) {
+    try { writeFileSync(cidfile, id, { flag: 'wx' }); } catch (e) { throw new ExitError(125, `tug: failed to write the container ID file: ${(e as Error).message}`); }
+  }
+  return id;
+}
+
+async function createOrPull(client: EngineClient, req: CreateRequest, image: string, pullPolicy: string): Promise<string> {
   if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`);
   const pull = async () => {
     const { pullImage } = await import('./image.js');
@@ -57,7 +67,7 @@ export async function create(cmd: Command, image: string, args: string[]): Promi
   const f = cmd.opts() as RunFlags;
   // like docker create: stdout/stderr (and stdin with -i) marked attachable, for a later start -a
   const req = buildCreateRequest(image, args, f);
-  const id = await createContainer(clientFor(cmd), req, image, (f as { pull?: string }).pull);
+  const id = await createContainer(clientFor(cmd), req, image, (f as { pull?: string }).pull, f.cidfile);
   out(`${id}\n`);
 }
 
@@ -208,7 +218,7 @@ export async function run(cmd: Command, image: string, args: string[]): Promise<
   if (!f.detach && f.tty && req.body.AttachStdin && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
   if (f.tty && process.stdout.isTTY) req.body.HostConfig.ConsoleSize = [process.stdout.rows, process.stdout.columns];
   const client = clientFor(cmd);
-  const id = await createContainer(client, req, image, (f as { pull?: string }).pull);
+  const id = await createContainer(client, req, image, (f as { pull?: string }).pull, f.cidfile);
   const name = cmd.parent?.parent ? 'tug container run' : 'tug run';
   if (f.detach) {
     try {

@@ -60,6 +60,18 @@ export interface RunFlags {
   dns?: string[];
   dnsSearch?: string[];
   groupAdd?: string[];
+  labelFile?: string[];
+  ulimit?: string[];
+  device?: string[];
+  cidfile?: string;
+  cpuPeriod?: string;
+  cpuQuota?: string;
+  cpusetMems?: string;
+  memoryReservation?: string;
+  memorySwappiness?: string;
+  oomKillDisable?: boolean;
+  oomScoreAdj?: string;
+  blkioWeight?: string;
   pid?: string;
   ipc?: string;
   uts?: string;
@@ -240,7 +252,13 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   for (const e of f.env ?? []) envList.push(envEntry(e, env));
 
   const labels: Record<string, string> = {};
-  for (const l of f.label ?? []) {
+  const labelLines: string[] = [];
+  for (const file of f.labelFile ?? []) {
+    let text: string;
+    try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
+    for (const line of text.split(/\r?\n/)) if (line.trim() && !line.trimStart().startsWith('#')) labelLines.push(line.trim());
+  }
+  for (const l of [...labelLines, ...(f.label ?? [])]) {
     const i = l.indexOf('=');
     if (i === 0) throw new UsageError(`invalid label: ${l}`);
     if (i < 0) labels[l] = ''; else labels[l.slice(0, i)] = l.slice(i + 1);
@@ -283,6 +301,16 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
+  if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
+  if (f.device?.length) hc.Devices = f.device.map(parseDevice);
+  if (f.cpuPeriod !== undefined) hc.CpuPeriod = intFlag(f.cpuPeriod, '--cpu-period');
+  if (f.cpuQuota !== undefined) hc.CpuQuota = intFlag(f.cpuQuota, '--cpu-quota');
+  if (f.cpusetMems !== undefined) hc.CpusetMems = f.cpusetMems;
+  if (f.memoryReservation !== undefined) hc.MemoryReservation = bytesFlag(f.memoryReservation, '--memory-reservation');
+  if (f.memorySwappiness !== undefined) hc.MemorySwappiness = intFlag(f.memorySwappiness, '--memory-swappiness');
+  if (f.oomKillDisable) hc.OomKillDisable = true;
+  if (f.oomScoreAdj !== undefined) hc.OomScoreAdj = intFlag(f.oomScoreAdj, '--oom-score-adj');
+  if (f.blkioWeight !== undefined) hc.BlkioWeight = intFlag(f.blkioWeight, '--blkio-weight');
   if (f.pid) hc.PidMode = f.pid;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.uts) hc.UTSMode = f.uts;
@@ -754,4 +782,23 @@ export function withDefaultTag(ref: string): string {
   if (ref.includes('@')) return ref;
   const slash = ref.lastIndexOf('/');
   return ref.slice(slash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+/** --ulimit name=soft[:hard] (hard defaults to soft), as docker's units.ParseUlimit. */
+export function parseUlimit(v: string): { Name: string; Soft: number; Hard: number } {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v.trim());
+  if (!m) throw flagErr(v, '--ulimit', `invalid ulimit argument: ${v}`);
+  const soft = Number(m[2]);
+  const hard = m[3] === undefined ? soft : Number(m[3]);
+  if (soft > hard && hard !== -1) throw flagErr(v, '--ulimit', `ulimit soft limit must be less than or equal to hard limit: ${soft} > ${hard}`);
+  return { Name: m[1], Soft: soft, Hard: hard };
+}
+
+/** --device host-path[:container-path][:permissions], as docker's parseDevice. */
+export function parseDevice(v: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = v.split(':');
+  let perms = 'rwm';
+  if (parts.length === 3 || (parts.length === 2 && /^[rwm]{1,3}$/.test(parts[1]))) perms = parts.pop()!;
+  if (parts.length > 2 || !parts[0] || !/^[rwm]{1,3}$/.test(perms)) throw flagErr(v, '--device', `bad format for path: ${v}`);
+  return { PathOnHost: parts[0], PathInContainer: parts[1] || parts[0], CgroupPermissions: perms };
 }

@@ -1,6 +1,7 @@
 // Everyday container commands through tug and through the real docker CLI.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { TestDaemon, REPO, eventually, sleep } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
@@ -35,6 +36,19 @@ test('run flags: env, env-file, workdir, user, group-add, hostname, labels, entr
   assert.equal(noGroup.code, 125);
   assert.match(noGroup.stderr, /Unable to find group nosuch/);
   assert.equal(d.tug(['rm', '-f', 'grouped']).code, 0);
+  // limits and devices reach the process; --cidfile gets the ID and is not overwritten
+  const cid = `${d.dir}/cid`;
+  const lim = d.tug(['run', '--cidfile', cid, '--ulimit', 'nofile=1234:2345', '--oom-score-adj', '321', '--device', '/dev/null:/dev/mynull', 'busybox',
+    'sh', '-c', 'ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj; echo x > /dev/mynull && echo device-ok']);
+  assert.equal(lim.code, 0, lim.stderr);
+  assert.equal(lim.stdout, '1234\n2345\n321\ndevice-ok\n');
+  const cidText = readFileSync(cid, 'utf8');
+  assert.match(cidText, /^[0-9a-f]{64}$/);
+  const again = d.tug(['run', '--rm', '--cidfile', cid, 'busybox', 'true']);
+  assert.equal(again.code, 125);
+  assert.match(again.stderr, /Container ID file found/);
+  assert.equal(readFileSync(cid, 'utf8'), cidText);
+  assert.equal(d.tug(['rm', cidText]).code, 0);
   const ep = d.tug(['run', '--rm', '--entrypoint', 'echo', 'busybox', 'via', 'entrypoint']);
   assert.equal(ep.stdout, 'via entrypoint\n');
   const init = d.tug(['run', '--rm', '--init', 'busybox', 'sh', '-c', 'cat /proc/1/cmdline | tr "\\0" " "']);

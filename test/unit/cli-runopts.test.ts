@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildCreateRequest, parseEnvFile, parsePublish, parseRestart, withDefaultTag } from '../../src/cli/runopts.ts';
+import { buildCreateRequest, parseDevice, parseEnvFile, parsePublish, parseRestart, parseUlimit, withDefaultTag } from '../../src/cli/runopts.ts';
 import { FlagError, UsageError } from '../../src/cli/errors.ts';
 
 test('attached run: stdout/stderr attached; -i adds stdin, OpenStdin and StdinOnce; -t sets Tty', () => {
@@ -102,4 +102,29 @@ test('image names for the "Unable to find image" message', () => {
   assert.equal(withDefaultTag('busybox:1.36'), 'busybox:1.36');
   assert.equal(withDefaultTag('localhost:5000/bb'), 'localhost:5000/bb:latest');
   assert.equal(withDefaultTag('bb@sha256:abc'), 'bb@sha256:abc');
+});
+
+test('limits and devices: --ulimit, --device, CFS period/quota, reservation, swappiness, OOM, blkio; --label-file under -l', () => {
+  assert.deepEqual(parseUlimit('nofile=1024:2048'), { Name: 'nofile', Soft: 1024, Hard: 2048 });
+  assert.deepEqual(parseUlimit('nproc=64'), { Name: 'nproc', Soft: 64, Hard: 64 });
+  assert.throws(() => parseUlimit('nofile=x'), FlagError);
+  assert.throws(() => parseUlimit('nofile=10:5'), /soft limit must be less than or equal to hard limit/);
+  assert.deepEqual(parseDevice('/dev/fuse'), { PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' });
+  assert.deepEqual(parseDevice('/dev/sda:/dev/xvdc:r'), { PathOnHost: '/dev/sda', PathInContainer: '/dev/xvdc', CgroupPermissions: 'r' });
+  assert.deepEqual(parseDevice('/dev/sda:rw'), { PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'rw' });
+  assert.throws(() => parseDevice('/dev/sda:/x:rwx'), FlagError);
+  const dir = mkdtempSync(join(tmpdir(), 'tug-labels-'));
+  writeFileSync(join(dir, 'labels'), 'team=boats\n# a comment\n\nenv=dev\n');
+  const hc = buildCreateRequest('busybox', [], {
+    ulimit: ['nofile=10:20'], device: ['/dev/null:/dev/n'], cpuPeriod: '100000', cpuQuota: '50000', cpusetMems: '0',
+    memoryReservation: '32m', memorySwappiness: '10', oomKillDisable: true, oomScoreAdj: '-5', blkioWeight: '300',
+    labelFile: [join(dir, 'labels')], label: ['env=prod'],
+  });
+  assert.deepEqual(hc.body.Labels, { team: 'boats', env: 'prod' }, '-l wins over the file');
+  const h = hc.body.HostConfig;
+  assert.deepEqual(h.Ulimits, [{ Name: 'nofile', Soft: 10, Hard: 20 }]);
+  assert.deepEqual(h.Devices, [{ PathOnHost: '/dev/null', PathInContainer: '/dev/n', CgroupPermissions: 'rwm' }]);
+  assert.deepEqual([h.CpuPeriod, h.CpuQuota, h.CpusetMems, h.MemoryReservation, h.MemorySwappiness, h.OomKillDisable, h.OomScoreAdj, h.BlkioWeight],
+    [100000, 50000, '0', 32 << 20, 10, true, -5, 300]);
+  assert.throws(() => buildCreateRequest('busybox', [], { labelFile: [join(dir, 'missing')] }), UsageError);
 });
