@@ -163,6 +163,7 @@ function runFlags(c: Command): Command {
     .option('--ipc <string>', 'IPC mode to use')
     .option('--uts <string>', 'UTS namespace to use')
     .option('--label-file <list>', 'Read in a line delimited file of labels', collect)
+    .option('--link <list>', 'Add link to another container', collect)
     .option('--ulimit <ulimit>', 'Ulimit options', collect)
     .option('--device <list>', 'Add a host device to the container', collect)
     .option('--cidfile <string>', 'Write the container ID to the file')

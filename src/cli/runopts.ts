@@ -61,6 +61,7 @@ export interface RunFlags {
   dnsSearch?: string[];
   groupAdd?: string[];
   labelFile?: string[];
+  link?: string[];
   ulimit?: string[];
   device?: string[];
   cidfile?: string;
@@ -301,6 +302,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.dnsSearch?.length) hc.DnsSearch = f.dnsSearch.map(dnsSearchEntry);
   if (f.dnsOption?.length) hc.DnsOptions = f.dnsOption;
   if (f.groupAdd?.length) hc.GroupAdd = f.groupAdd;
+  if (f.link?.length) hc.Links = f.link;
   if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
   if (f.device?.length) hc.Devices = f.device.map(parseDevice);
   if (f.cpuPeriod !== undefined) hc.CpuPeriod = intFlag(f.cpuPeriod, '--cpu-period');

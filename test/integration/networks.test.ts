@@ -202,3 +202,18 @@ test('--dns: names not ours go to the container\'s own resolver, through the emb
     server.close();
   }
 });
+
+test('--link name:alias: the alias and the name in /etc/hosts, a stopped or missing target refused', () => {
+  ok(d.tug(['run', '-d', '--name', 'linkdb', 'busybox', 'sleep', '1000']));
+  const ip = ipOn('linkdb', 'bridge');
+  const hosts = ok(d.tug(['run', '--rm', '--link', 'linkdb:database', 'busybox', 'sh', '-c', 'grep database /etc/hosts; ping -c1 -W2 database >/dev/null && echo reached']));
+  assert.match(hosts, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+database\\s+[0-9a-f]{12}\\s+linkdb$`, 'm'));
+  assert.match(hosts, /^reached$/m);
+  assert.match(d.docker(['run', '--rm', '--link', 'linkdb', 'busybox', 'cat', '/etc/hosts']).stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+linkdb\\b`, 'm'));
+  const before = ok(d.tug(['ps', '-aq'])).trim();
+  fails(d.tug(['run', '--rm', '--link', 'nosuch:x', 'busybox', 'true']), /could not get container for nosuch/);
+  ok(d.tug(['stop', '-t', '0', 'linkdb']));
+  fails(d.tug(['run', '--rm', '--link', 'linkdb:x', 'busybox', 'true']), /Cannot link to a non running container: \/linkdb AS/);
+  assert.equal(ok(d.tug(['ps', '-aq'])).trim(), before, 'nothing half-made');
+  ok(d.tug(['rm', 'linkdb']));
+});

@@ -4,6 +4,7 @@ import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mount, umount, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../../sys/libc.js';
 import type { ContainerRecord } from './types.js';
+import type { LinkedHost } from './links.js';
 import { parseResolvConf } from '../../util/resolvconf.js';
 
 export interface RootfsPaths { rootfs: string; upper: string; work: string }
@@ -51,13 +52,13 @@ export async function mountShareableShm(dir: string, size: number): Promise<stri
 
 /** /etc/hostname, /etc/hosts and /etc/resolv.conf, kept outside the rootfs and bind-mounted in; a container sharing
  *  another's network namespace (`sharedDir`) gets a copy of that one's files, as in docker. */
-export async function writeEtcFiles(dir: string, rec: ContainerRecord, sharedDir?: string): Promise<Array<{ source: string; destination: string }>> {
+export async function writeEtcFiles(dir: string, rec: ContainerRecord, sharedDir?: string, links: LinkedHost[] = []): Promise<Array<{ source: string; destination: string }>> {
   const names = [['hostname', '/etc/hostname'], ['hosts', '/etc/hosts'], ['resolv.conf', '/etc/resolv.conf']] as const;
   if (sharedDir) {
     await Promise.all(names.map(([n]) => fs.copyFile(join(sharedDir, n), join(dir, n))));
     return names.map(([n, destination]) => ({ source: join(dir, n), destination }));
   }
-  const content = etcFiles(rec, readHostResolvConf());
+  const content = etcFiles(rec, readHostResolvConf(), links);
   await Promise.all(names.map(([n]) => fs.writeFile(join(dir, n), content[n], { mode: 0o644 })));
   return names.map(([n, destination]) => ({ source: join(dir, n), destination }));
 }
@@ -66,8 +67,8 @@ function readHostResolvConf(): string {
   try { return readFileSync('/etc/resolv.conf', 'utf8'); } catch { return ''; }
 }
 
-/** The files' text: the container's own name and addresses, --add-host entries, and its resolvers. */
-export function etcFiles(rec: ContainerRecord, hostResolv: string): Record<'hostname' | 'hosts' | 'resolv.conf', string> {
+/** The files' text: the container's own name and addresses, --add-host and --link entries, and its resolvers. */
+export function etcFiles(rec: ContainerRecord, hostResolv: string, links: LinkedHost[] = []): Record<'hostname' | 'hosts' | 'resolv.conf', string> {
   const host = rec.Config.Hostname ?? rec.Id.slice(0, 12);
   const fqdn = rec.Config.Domainname ? ` ${host}.${rec.Config.Domainname}` : '';
   const n = rec.NetworkSettings;
@@ -90,6 +91,7 @@ export function etcFiles(rec: ContainerRecord, hostResolv: string): Record<'host
     const ip = h.slice(i + 1) === 'host-gateway' ? n?.HostGateway ?? '' : h.slice(i + 1);
     if (ip) hostsLines.push(`${ip}\t${name}`);
   }
+  for (const l of links) hostsLines.push(`${l.ip}\t${l.names.join(' ')}`);
   return { hostname: `${host}\n`, hosts: hostsLines.join('\n') + '\n', 'resolv.conf': resolvConf(rec, hostResolv) };
 }
 

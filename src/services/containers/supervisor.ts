@@ -10,6 +10,7 @@ import type { ConmonDriver } from '../runtime/driver.js';
 import { mountRootfs, mountShareableShm, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user.js';
 import { sharedNamespaces, type SharedNamespaces } from './namespaces.js';
+import { linkedHosts } from './links.js';
 import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { readersDone } from '../logs/readers.js';
@@ -127,7 +128,7 @@ export class Supervisor {
       rec.NetworkSettings = await this.d.network.attach(rec);
       phases.mark('network');
       const shared = rec.NetworkSettings?.SharedWith;
-      const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined);
+      const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined, linkedHosts(rec, (ref) => this.d.store.find(ref)));
       const mounts = await this.d.mounts.prepare(rec, rootfs);
       const sharedNs = sharedNamespaces(rec, (ref) => this.d.store.find(ref), (id) => this.d.store.dir(id));
       if (sharedNs.shareableShm) sharedNs.shmSource = await mountShareableShm(dir, rec.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
