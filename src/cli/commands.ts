@@ -274,6 +274,11 @@ const defs: Record<string, Def> = {
     .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
     .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
     .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period')
+    .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
+    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('--memory-reservation <bytes>', 'Memory soft limit')
+    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable')
     .option('--restart <string>', 'Restart policy to apply when a container exits')
     .argument('<containers...>')
     .action(act(async (cmd, [ids]) => (await container()).update(cmd, ids as string[]))),

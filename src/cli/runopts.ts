@@ -108,7 +108,7 @@ function intFlag(v: string, flag: string): number {
   return Number(v);
 }
 
-export type ResourceFlags = Pick<RunFlags, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit'>;
+export type ResourceFlags = Pick<RunFlags, 'memory' | 'memorySwap' | 'cpus' | 'cpuShares' | 'cpusetCpus' | 'pidsLimit' | 'cpuPeriod' | 'cpuQuota' | 'cpusetMems' | 'memoryReservation' | 'blkioWeight'>;
 
 /** The resource limits of `run`, `create` and `update` as HostConfig fields. */
 export function resourceFlags(f: ResourceFlags): NonNullable<ContainerCreateBody['HostConfig']> {
@@ -123,6 +123,11 @@ export function resourceFlags(f: ResourceFlags): NonNullable<ContainerCreateBody
   if (f.cpuShares !== undefined) hc.CpuShares = intFlag(f.cpuShares, '-c, --cpu-shares');
   if (f.cpusetCpus !== undefined) hc.CpusetCpus = f.cpusetCpus;
   if (f.pidsLimit !== undefined) hc.PidsLimit = intFlag(f.pidsLimit, '--pids-limit');
+  if (f.cpuPeriod !== undefined) hc.CpuPeriod = intFlag(f.cpuPeriod, '--cpu-period');
+  if (f.cpuQuota !== undefined) hc.CpuQuota = intFlag(f.cpuQuota, '--cpu-quota');
+  if (f.cpusetMems !== undefined) hc.CpusetMems = f.cpusetMems;
+  if (f.memoryReservation !== undefined) hc.MemoryReservation = bytesFlag(f.memoryReservation, '--memory-reservation');
+  if (f.blkioWeight !== undefined) hc.BlkioWeight = intFlag(f.blkioWeight, '--blkio-weight');
   return hc;
 }
 
@@ -305,14 +310,9 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.link?.length) hc.Links = f.link;
   if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
   if (f.device?.length) hc.Devices = f.device.map(parseDevice);
-  if (f.cpuPeriod !== undefined) hc.CpuPeriod = intFlag(f.cpuPeriod, '--cpu-period');
-  if (f.cpuQuota !== undefined) hc.CpuQuota = intFlag(f.cpuQuota, '--cpu-quota');
-  if (f.cpusetMems !== undefined) hc.CpusetMems = f.cpusetMems;
-  if (f.memoryReservation !== undefined) hc.MemoryReservation = bytesFlag(f.memoryReservation, '--memory-reservation');
   if (f.memorySwappiness !== undefined) hc.MemorySwappiness = intFlag(f.memorySwappiness, '--memory-swappiness');
   if (f.oomKillDisable) hc.OomKillDisable = true;
   if (f.oomScoreAdj !== undefined) hc.OomScoreAdj = intFlag(f.oomScoreAdj, '--oom-score-adj');
-  if (f.blkioWeight !== undefined) hc.BlkioWeight = intFlag(f.blkioWeight, '--blkio-weight');
   if (f.pid) hc.PidMode = f.pid;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.uts) hc.UTSMode = f.uts;

@@ -28,6 +28,11 @@ test('update changes memory, cpus, pids and restart policy of a running containe
   const docker = d.docker(['update', '--cpus', '0.6', 'up']);
   assert.equal(docker.code, 0, docker.stderr);
   assert.match(cgroupFile(id, 'cpu/cpu.cfs_quota_us', 'cpu.max'), /^60000\b/);
+  // a CFS quota and period instead of --cpus, and a soft memory limit
+  assert.equal(d.tug(['update', '--cpu-period', '100000', '--cpu-quota', '20000', '--memory-reservation', '16m', 'up']).code, 0);
+  assert.match(cgroupFile(id, 'cpu/cpu.cfs_quota_us', 'cpu.max'), /^20000\b/);
+  assert.equal(cgroupFile(id, 'memory/memory.soft_limit_in_bytes', 'memory.low'), String(16 * 1024 * 1024));
+  assert.equal(d.tug(['inspect', '-f', '{{.HostConfig.NanoCpus}} {{.HostConfig.CpuQuota}} {{.HostConfig.MemoryReservation}}', 'up']).stdout.trim(), `0 20000 ${16 * 1024 * 1024}`);
 });
 
 test('bad updates are refused and change nothing', () => {
