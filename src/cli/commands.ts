@@ -105,7 +105,24 @@ function aliasFlag(c: Command, flag: string, target: string): Command {
   return c;
 }
 
+/** The limits `run`, `create` and `update` share (read by runopts' resourceFlags). */
+function resourceOptions(c: Command): Command {
+  return c
+    .option('-m, --memory <bytes>', 'Memory limit')
+    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
+    .option('--memory-reservation <bytes>', 'Memory soft limit')
+    .option('--cpus <decimal>', 'Number of CPUs')
+    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
+    .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period')
+    .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
+    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
+    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
+    .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
+    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable');
+}
+
 function runFlags(c: Command): Command {
+  resourceOptions(c);
   aliasFlag(c, 'net', 'network');
   aliasFlag(c, 'net-alias', 'networkAlias');
   aliasFlag(c, 'dns-opt', 'dnsOption');
@@ -125,12 +142,6 @@ function runFlags(c: Command): Command {
     .option('-i, --interactive', 'Keep STDIN open even if not attached')
     .option('-t, --tty', 'Allocate a pseudo-TTY')
     .option('-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', collect)
-    .option('-m, --memory <bytes>', 'Memory limit')
-    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap")
-    .option('--cpus <decimal>', 'Number of CPUs')
-    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
-    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
-    .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
     .option('--cap-add <list>', 'Add Linux capabilities', collect)
     .option('--cap-drop <list>', 'Drop Linux capabilities', collect)
     .option('--privileged', 'Give extended privileges to this container')
@@ -158,6 +169,8 @@ function runFlags(c: Command): Command {
     .option('--sysctl <map>', 'Sysctl options', collect)
     .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect)
     .option('--dns <list>', 'Set custom DNS servers', collect)
+    .option('--dns-option <list>', 'Set DNS options', collect)
+    .option('--dns-search <list>', 'Set custom DNS search domains', collect)
     .option('--group-add <list>', 'Add additional groups to join', collect)
     .option('--pid <string>', 'PID namespace to use')
     .option('--ipc <string>', 'IPC mode to use')
@@ -167,16 +180,9 @@ function runFlags(c: Command): Command {
     .option('--ulimit <ulimit>', 'Ulimit options', collect)
     .option('--device <list>', 'Add a host device to the container', collect)
     .option('--cidfile <string>', 'Write the container ID to the file')
-    .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period')
-    .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
-    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
-    .option('--memory-reservation <bytes>', 'Memory soft limit')
     .option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)')
     .option('--oom-kill-disable', 'Disable OOM Killer')
     .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)")
-    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable')
-    .option('--dns-option <list>', 'Set DNS options', collect)
-    .option('--dns-search <list>', 'Set custom DNS search domains', collect)
     .option('--domainname <string>', 'Container NIS domain name')
     .option('--shm-size <bytes>', 'Size of /dev/shm')
     .option('--platform <string>', 'Set platform if server is multi-platform capable')
@@ -267,18 +273,7 @@ const defs: Record<string, Def> = {
     .passThroughOptions()
     .argument('<container>').argument('[ps_args...]')
     .action(act(async (cmd, [id, psArgs]) => (await container()).top(cmd, id as string, psArgs as string[]))),
-  update: (p, n) => p.command(n).description('Update configuration of one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]')
-    .option('-m, --memory <bytes>', 'Memory limit')
-    .option('--memory-swap <bytes>', "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
-    .option('--cpus <decimal>', 'Number of CPUs')
-    .option('-c, --cpu-shares <int>', 'CPU shares (relative weight)')
-    .option('--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)')
-    .option('--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)')
-    .option('--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period')
-    .option('--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota')
-    .option('--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)')
-    .option('--memory-reservation <bytes>', 'Memory soft limit')
-    .option('--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable')
+  update: (p, n) => resourceOptions(p.command(n).description('Update configuration of one or more containers').usage('[OPTIONS] CONTAINER [CONTAINER...]'))
     .option('--restart <string>', 'Restart policy to apply when a container exits')
     .argument('<containers...>')
     .action(act(async (cmd, [ids]) => (await container()).update(cmd, ids as string[]))),

@@ -131,6 +131,15 @@ export function resourceFlags(f: ResourceFlags): NonNullable<ContainerCreateBody
   return hc;
 }
 
+/** A file named by a flag (--env-file, --label-file), or docker's message when it cannot be read. */
+function readFlagFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+}
+
 /** Parse "KEY=VAL" lines of an --env-file (comments and blank lines skipped; bare KEY taken from our env). */
 export function parseEnvFile(text: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
@@ -250,20 +259,11 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   }
 
   const envList: string[] = [];
-  for (const file of f.envFile ?? []) {
-    let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
-    envList.push(...parseEnvFile(text, env));
-  }
+  for (const file of f.envFile ?? []) envList.push(...parseEnvFile(readFlagFile(file), env));
   for (const e of f.env ?? []) envList.push(envEntry(e, env));
 
   const labels: Record<string, string> = {};
-  const labelLines: string[] = [];
-  for (const file of f.labelFile ?? []) {
-    let text: string;
-    try { text = readFileSync(file, 'utf8'); } catch (e) { throw new UsageError(`open ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`); }
-    for (const line of text.split(/\r?\n/)) if (line.trim() && !line.trimStart().startsWith('#')) labelLines.push(line.trim());
-  }
+  const labelLines = (f.labelFile ?? []).flatMap((file) => readFlagFile(file).split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
   for (const l of [...labelLines, ...(f.label ?? [])]) {
     const i = l.indexOf('=');
     if (i === 0) throw new UsageError(`invalid label: ${l}`);

@@ -1,15 +1,25 @@
 // Containers outlive the daemon: kill -9 tugd, start it again, and everything is accounted for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { TestDaemon, eventually, sleep } from '../helpers/daemon.ts';
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
-
-test('kill -9 tugd: running containers survive, exits are recorded, restart policy acts', async () => {
+/** Each test kills its own daemon: a fresh one with the images, cleaned up however the test ends. */
+async function withOwnDaemon(body: (d: TestDaemon) => Promise<void>): Promise<void> {
   const d = new TestDaemon();
   await d.start();
   try {
     await d.makeImages();
+    await body(d);
+  } finally {
+    await d.cleanup();
+  }
+}
+
+const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+
+test('kill -9 tugd: running containers survive, exits are recorded, restart policy acts', async () => {
+  await withOwnDaemon(async (d) => {
     const keep = d.tug(['run', '-d', '--name', 'keeper', 'busybox', 'sh', '-c', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.2; done']).stdout.trim();
     const quitter = d.tug(['run', '-d', '--name', 'quitter', 'busybox', 'sh', '-c', 'sleep 1; exit 9']).stdout.trim();
     const phoenix = d.tug(['run', '-d', '--name', 'phoenix', '--restart', 'always', 'busybox', 'sh', '-c', 'sleep 1.5; exit 2']).stdout.trim();
@@ -28,16 +38,11 @@ test('kill -9 tugd: running containers survive, exits are recorded, restart poli
     assert.ok(d.tug(['logs', keep]).stdout.split('\n').length > n1, 'the survivor is still logging');
     assert.equal(d.tug(['stop', '-t', '0', keep]).code, 0);
     assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', keep]).stdout.trim(), 'exited');
-  } finally {
-    await d.cleanup();
-  }
+  });
 });
 
 test('SIGTERM stops tugd cleanly and leaves containers running', async () => {
-  const d = new TestDaemon();
-  await d.start();
-  try {
-    await d.makeImages();
+  await withOwnDaemon(async (d) => {
     const id = d.tug(['run', '-d', 'busybox', 'sleep', '60']).stdout.trim();
     const always = d.tug(['run', '-d', '--restart', 'always', 'busybox', 'sleep', '60']).stdout.trim();
     const unless = d.tug(['run', '-d', '--restart', 'unless-stopped', 'busybox', 'sleep', '60']).stdout.trim();
@@ -52,17 +57,11 @@ test('SIGTERM stops tugd cleanly and leaves containers running', async () => {
     const st = await eventually(() => d.tug(['inspect', '-f', '{{.State.Status}}', always]).stdout.trim(), (s) => s === 'running');
     assert.equal(st, 'running');
     assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', unless]).stdout.trim(), 'exited');
-  } finally {
-    await d.cleanup();
-  }
+  });
 });
 
 test('on start, tugd removes what a half-removed container left behind: mount, process, runtime state, cgroup', async () => {
-  const { rmSync, existsSync, readFileSync } = await import('node:fs');
-  const d = new TestDaemon();
-  await d.start();
-  try {
-    await d.makeImages();
+  await withOwnDaemon(async (d) => {
     const id = d.tug(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
     const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
     await d.kill('SIGKILL');
@@ -77,17 +76,11 @@ test('on start, tugd removes what a half-removed container left behind: mount, p
     await eventually(() => alive(pid), (a) => !a);
     assert.throws(() => process.kill(pid, 0), 'the orphaned process is gone');
     assert.equal(d.tug(['ps', '-aq']).stdout.trim(), '');
-  } finally {
-    await d.cleanup();
-  }
+  });
 });
 
 test('a start whose record never reached the disk (kill -9 right after): the restarted tugd finds the container running', async () => {
-  const { readFileSync, writeFileSync } = await import('node:fs');
-  const d = new TestDaemon();
-  await d.start();
-  try {
-    await d.makeImages();
+  await withOwnDaemon(async (d) => {
     const id = d.tug(['run', '-d', '-p', '8080', 'busybox', 'httpd', '-f', '-p', '8080']).stdout.trim();
     const pid = d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim();
     await d.kill('SIGKILL');
@@ -107,17 +100,11 @@ test('a start whose record never reached the disk (kill -9 right after): the res
     assert.equal(d.tug(['exec', id, 'true']).code, 0);
     assert.equal(d.tug(['stop', '-t', '0', id]).code, 0);
     assert.equal(d.tug(['inspect', '-f', '{{.State.Status}}', id]).stdout.trim(), 'exited');
-  } finally {
-    await d.cleanup();
-  }
+  });
 });
 
 test('a --rm container that ended while tugd was down is removed when it comes back', async () => {
-  const { readFileSync, rmSync, existsSync } = await import('node:fs');
-  const d = new TestDaemon();
-  await d.start();
-  try {
-    await d.makeImages();
+  await withOwnDaemon(async (d) => {
     const id = d.tug(['run', '-d', '--rm', 'busybox', 'sleep', '1000']).stdout.trim();
     const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
     const conmon = Number(readFileSync(`${d.root}/containers/${id}/conmon.pid`, 'utf8'));
@@ -134,7 +121,5 @@ test('a --rm container that ended while tugd was down is removed when it comes b
     assert.equal(d.tug(['ps', '-aq', '--no-trunc']).stdout.trim(), '');
     assert.equal(existsSync(`${d.root}/containers/${id}`), false);
     assert.equal(readFileSync('/proc/self/mountinfo', 'utf8').includes(`/containers/${id}/rootfs`), false, 'rootfs unmounted');
-  } finally {
-    await d.cleanup();
-  }
+  });
 });

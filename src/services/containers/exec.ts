@@ -198,7 +198,7 @@ export class ExecManager {
     p.env = [...env.values()];
     if (e.workingDir) p.cwd = e.workingDir;
     if (e.ProcessConfig.user) {
-      const u = resolveUser(rootfsPaths(bundle).rootfs, e.ProcessConfig.user, (rec.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
+      const u = resolveUser(rootfsPaths(bundle).rootfs, e.ProcessConfig.user, rec.HostConfig.GroupAdd ?? []);
       p.user = { uid: u.uid, gid: u.gid, additionalGids: u.additionalGids };
     }
     p.terminal = e.ProcessConfig.tty;

@@ -16,7 +16,7 @@ export function parseLink(link: string): { target: string; alias: string } {
 /** The hosts entries of a starting container's links; a target must exist and run. */
 export function linkedHosts(rec: ContainerRecord, find: (ref: string) => ContainerRecord | undefined): LinkedHost[] {
   const out: LinkedHost[] = [];
-  for (const link of (rec.HostConfig.Links as string[] | null | undefined) ?? []) {
+  for (const link of rec.HostConfig.Links ?? []) {
     const { target, alias } = parseLink(link);
     const other = find(target);
     if (!other) throw notFound(`could not get container for ${target}`);

@@ -35,15 +35,17 @@ export function validateNamespaceModes(h: HostConfig): void {
 export function sharedNamespaces(rec: ContainerRecord, find: (ref: string) => ContainerRecord | undefined, dirOf: (id: string) => string): SharedNamespaces {
   const h = rec.HostConfig;
   const out: SharedNamespaces = {};
-  const initOf = (ref: string, what: string): number => {
+  /** The running container a mode names (its namespaces are its init's). */
+  const running = (ref: string, what: string): ContainerRecord => {
     const other = find(ref);
     if (!other || other.State.Status !== 'running' || !other.State.Pid) throw conflict(`cannot join ${what} namespace of a non running container: ${other?.Id ?? ref}`);
     if (other.Id === rec.Id) throw badRequest(`cannot join own ${what} namespace`);
-    return other.State.Pid;
+    return other;
   };
   const pid = h.PidMode ?? '';
+  const pidRef = containerRef(pid);
   if (pid === 'host') out.pid = false;
-  else if (containerRef(pid)) out.pid = `/proc/${initOf(containerRef(pid)!, 'PID')}/ns/pid`;
+  else if (pidRef) out.pid = `/proc/${running(pidRef, 'PID').State.Pid}/ns/pid`;
   const ipc = h.IpcMode ?? '';
   if (ipc === 'shareable') out.shareableShm = true;
   const donorRef = containerRef(ipc);
@@ -51,14 +53,13 @@ export function sharedNamespaces(rec: ContainerRecord, find: (ref: string) => Co
     out.ipc = false;
     out.shmSource = '/dev/shm';
   } else if (donorRef) {
-    const p = initOf(donorRef, 'IPC');
-    const donor = find(donorRef)!;
+    const donor = running(donorRef, 'IPC');
     const mode = donor.HostConfig.IpcMode ?? '';
     if (mode === 'host') {
       out.ipc = false;
       out.shmSource = '/dev/shm';
     } else if (mode === 'shareable') {
-      out.ipc = `/proc/${p}/ns/ipc`;
+      out.ipc = `/proc/${donor.State.Pid}/ns/ipc`;
       out.shmSource = shmPath(dirOf(donor.Id));
     } else {
       throw badRequest('non-shareable IPC (hint: use IpcMode:shareable for the donor container)');

@@ -123,14 +123,15 @@ export class Supervisor {
     const phases = new PhaseTimer();
     const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
     try {
-      const user = resolveUser(rootfs, rec.Config.User, (rec.HostConfig.GroupAdd as string[] | null | undefined) ?? []);
+      // namespaces of others it joins: a target not running is refused before the network is set up
+      const sharedNs = sharedNamespaces(rec, (ref) => this.d.store.find(ref), (id) => this.d.store.dir(id));
+      const user = resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd ?? []);
       phases.mark('rootfs');
       rec.NetworkSettings = await this.d.network.attach(rec);
       phases.mark('network');
       const shared = rec.NetworkSettings?.SharedWith;
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined, linkedHosts(rec, (ref) => this.d.store.find(ref)));
       const mounts = await this.d.mounts.prepare(rec, rootfs);
-      const sharedNs = sharedNamespaces(rec, (ref) => this.d.store.find(ref), (id) => this.d.store.dir(id));
       if (sharedNs.shareableShm) sharedNs.shmSource = await mountShareableShm(dir, rec.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
       await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs });
       phases.mark('bundle');

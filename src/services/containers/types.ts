@@ -28,6 +28,10 @@ export interface HostConfig {
   IpcMode?: string;
   /** '' (its own) or 'host' */
   UTSMode?: string;
+  /** --group-add: group names (of the container's /etc/group) or IDs */
+  GroupAdd?: string[] | null;
+  /** --link: "name[:alias]" */
+  Links?: string[] | null;
   RestartPolicy?: RestartPolicy;
   AutoRemove?: boolean;
   CapAdd?: string[] | null;
