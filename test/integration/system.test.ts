@@ -99,7 +99,7 @@ test('events: a past window ends by itself, filters narrow it, bad filters are r
   const dies = ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'event=die', '--filter', 'label=team=blue']));
   assert.match(dies, /container die [0-9a-f]{64} \(.*exitCode=0.*name=ev1.*team=blue.*\)/);
   assert.equal(dies.trim().split('\n').length, 1);
-  const json = JSON.parse(ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'event=start', '--format', 'json'])).trim());
+  const json = JSON.parse(ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'event=start', '--filter', 'container=ev1', '--format', 'json'])).trim());
   assert.equal(json.status, 'start');
   assert.equal(json.Actor.Attributes.name, 'ev1');
 
