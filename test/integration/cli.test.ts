@@ -25,6 +25,13 @@ test('run flags: env, env-file, workdir, user, group-add, hostname, labels, entr
   const r = d.tug(['run', '--rm', '-e', 'A=1', '--env-file', envFile, '-w', '/tmp', '-u', 'nobody', '-h', 'boat', 'busybox', 'sh', '-c', 'echo $A $FROM_FILE $(pwd) $(id -u) $(hostname)']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim(), '1 yes /tmp 65534 boat');
+  // the environment docker gives: PATH, HOSTNAME, TERM with a terminal, HOME; an exec's TERM follows its own -t
+  const envOf = (out: string) => out.trim().split(/\r?\n/);
+  const plain = d.tug(['run', '-d', '--name', 'envy', 'busybox', 'sleep', '30']).stdout.trim();
+  assert.deepEqual(envOf(d.tug(['exec', 'envy', 'env']).stdout), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', `HOSTNAME=${plain.slice(0, 12)}`, 'HOME=/root']);
+  assert.ok(envOf(d.tug(['exec', '-t', 'envy', 'env']).stdout).includes('TERM=xterm'));
+  assert.deepEqual(envOf(d.tug(['run', '--rm', '-t', '-h', 'boat', '-e', 'HOME=/h', 'busybox', 'env']).stdout), ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOSTNAME=boat', 'TERM=xterm', 'HOME=/h']);
+  assert.equal(d.tug(['rm', '-f', 'envy']).code, 0);
   // --group-add by ID and by name (busybox's /etc/group has wheel = 10), for the process and for exec -u
   const groups = d.tug(['run', '-d', '--name', 'grouped', '--group-add', '4321', '--group-add', 'wheel', '-u', 'nobody', 'busybox', 'sleep', '30']);
   assert.equal(groups.code, 0, groups.stderr);

@@ -203,15 +203,24 @@ test('--dns: names not ours go to the container\'s own resolver, through the emb
   }
 });
 
-test('--link name:alias: the alias and the name in /etc/hosts, a stopped or missing target refused', () => {
-  ok(d.tug(['run', '-d', '--name', 'linkdb', 'busybox', 'sleep', '1000']));
+test('--link name:alias: the alias and the name in /etc/hosts, docker\'s link variables, a stopped or missing target refused', () => {
+  ok(d.tug(['run', '-d', '--name', 'linkdb', '-e', 'DB_USER=admin', '--expose', '5432', 'busybox', 'sleep', '1000']));
   const ip = ipOn('linkdb', 'bridge');
+  // on the default bridge, as docker: the first port, each port in detail, the link's name, the target's own env
+  const env = ok(d.tug(['run', '--rm', '--name', 'linkweb', '--link', 'linkdb:my-db', 'busybox', 'env'])).split('\n');
+  for (const kv of [`MY_DB_PORT=tcp://${ip}:5432`, `MY_DB_PORT_5432_TCP=tcp://${ip}:5432`, `MY_DB_PORT_5432_TCP_ADDR=${ip}`, 'MY_DB_PORT_5432_TCP_PORT=5432', 'MY_DB_PORT_5432_TCP_PROTO=tcp', 'MY_DB_NAME=/linkweb/my-db', 'MY_DB_ENV_DB_USER=admin']) assert.ok(env.includes(kv), `${kv} in ${env.join(' ')}`);
+  assert.ok(!env.some((kv) => kv.startsWith('MY_DB_ENV_PATH=')), 'PATH is not passed on');
+  const created = ok(d.tug(['create', '--name', 'linkweb2', '--link', 'linkdb:alias', 'busybox'])).trim();
+  assert.deepEqual(JSON.parse(ok(d.tug(['inspect', '-f', '{{json .HostConfig.Links}}', created]))), ['/linkdb:/linkweb2/alias']);
+  ok(d.tug(['rm', created]));
   const hosts = ok(d.tug(['run', '--rm', '--link', 'linkdb:database', 'busybox', 'sh', '-c', 'grep database /etc/hosts; ping -c1 -W2 database >/dev/null && echo reached']));
   assert.match(hosts, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+database\\s+[0-9a-f]{12}\\s+linkdb$`, 'm'));
   assert.match(hosts, /^reached$/m);
   assert.match(d.docker(['run', '--rm', '--link', 'linkdb', 'busybox', 'cat', '/etc/hosts']).stdout, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+linkdb\\b`, 'm'));
   const before = ok(d.tug(['ps', '-aq'])).trim();
   fails(d.tug(['run', '--rm', '--link', 'nosuch:x', 'busybox', 'true']), /could not get container for nosuch/);
+  fails(d.tug(['create', '--link', 'nosuch:x', 'busybox']), /could not get container for nosuch/);
+  fails(d.tug(['create', '--network', 'host', '--link', 'linkdb', 'busybox']), /host type networking can't be used with links/);
   ok(d.tug(['stop', '-t', '0', 'linkdb']));
   fails(d.tug(['run', '--rm', '--link', 'linkdb:x', 'busybox', 'true']), /Cannot link to a non running container: \/linkdb AS/);
   assert.equal(ok(d.tug(['ps', '-aq'])).trim(), before, 'nothing half-made');

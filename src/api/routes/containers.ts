@@ -18,6 +18,7 @@ import { ApiError, badRequest, conflict, notFound, notModified } from '../../uti
 import { randomName } from '../../util/ids.js';
 import { inspectView, summaryView } from './containers-view.js';
 import { log } from '../../util/log.js';
+import { normalizeLinks } from '../../services/containers/links.js';
 import { DetachScanner, parseDetachKeys } from '../../util/detach-keys.js';
 
 const execFileP = promisify(execFile);
@@ -62,6 +63,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
     while (!name || (!requested && d.store.find(name))) name = `${randomName()}${name ? Math.floor(Math.random() * 10) : ''}`;
     const rec = buildRecord(body, image, name, body.Image, d.runtimes, d.defaultRuntime, (id) => `${d.store.dir(id)}/container.log`);
     const mode = rec.HostConfig.NetworkMode ?? 'default';
+    rec.HostConfig.Links = normalizeLinks(rec.HostConfig.Links, rec.Name, mode, (ref) => d.store.find(ref));
     const endpoints = { ...(body.NetworkingConfig?.EndpointsConfig ?? {}) };
     // before API 1.44 the MAC address came in Config, for the first network
     if (body.MacAddress) {

@@ -10,6 +10,7 @@ import { newId } from '../../util/ids.js';
 import { logLimits } from '../logs/rotate.js';
 import { resources } from '../runtime/spec.js';
 import { validateNamespaceModes } from './namespaces.js';
+import { DEFAULT_PATH, overrideEnv } from './environment.js';
 
 export interface CreateBody extends ContainerConfig {
   HostConfig?: HostConfig;
@@ -19,13 +20,8 @@ export interface CreateBody extends ContainerConfig {
 }
 
 function mergeEnv(image: string[] = [], user: string[] = []): string[] {
-  const out = new Map<string, string>();
-  for (const e of [...image, ...user]) {
-    const k = e.split('=', 1)[0];
-    out.set(k, e);
-  }
-  if (![...out.keys()].includes('PATH')) out.set('PATH', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
-  return [...out.values()];
+  const out = overrideEnv(image, user);
+  return out.some((kv) => kv.startsWith('PATH=')) ? out : [...out, DEFAULT_PATH];
 }
 
 /** docker's restart policy rules (create and update). */

@@ -10,7 +10,7 @@ import type { ConmonDriver } from '../runtime/driver.js';
 import { mountRootfs, mountShareableShm, unmountRootfs, writeEtcFiles, rootfsPaths } from './rootfs.js';
 import { resolveUser, type ResolvedUser } from './user.js';
 import { sharedNamespaces, type SharedNamespaces } from './namespaces.js';
-import { linkedHosts } from './links.js';
+import { resolveLinks } from './links.js';
 import { validateRestartPolicy } from './create.js';
 import { logLimits, removeLogs, LogRotator, type LogLimits } from '../logs/rotate.js';
 import { readersDone } from '../logs/readers.js';
@@ -33,6 +33,8 @@ export interface SpecRequest {
   mounts?: OciMount[];
   /** --pid, --ipc and --uts modes that share another's namespace. */
   shared?: SharedNamespaces;
+  /** docker's variables for its links on the default bridge. */
+  linkEnv?: string[];
 }
 
 /** Volumes and bind mounts: ready before a start, let go after a stop, anonymous volumes removed with `rm -v`. */
@@ -130,10 +132,11 @@ export class Supervisor {
       rec.NetworkSettings = await this.d.network.attach(rec);
       phases.mark('network');
       const shared = rec.NetworkSettings?.SharedWith;
-      const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined, linkedHosts(rec, (ref) => this.d.store.find(ref)));
+      const links = resolveLinks(rec, (ref) => this.d.store.find(ref));
+      const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined, links.hosts);
       const mounts = await this.d.mounts.prepare(rec, rootfs);
       if (sharedNs.shareableShm) sharedNs.shmSource = await mountShareableShm(dir, rec.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
-      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs });
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs, linkEnv: links.env });
       phases.mark('bundle');
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);

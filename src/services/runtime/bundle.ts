@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { buildSpec } from './spec.js';
+import { processEnv } from '../containers/environment.js';
 import { cgroupLayout, swapAccounting } from '../../sys/cgroups.js';
 import type { SpecRequest } from '../containers/supervisor.js';
 
@@ -12,7 +13,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
   const initPath = INIT_CANDIDATES.find((p) => existsSync(p));
   const layout = cgroupLayout();
   const swap = swapAccounting();
-  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath, mounts, shared = {} }) => {
+  return async (bundle, { rec, rootfs, user, etcMounts, cgroupsPath, netnsPath, mounts, shared = {}, linkEnv }) => {
     const nm = rec.HostConfig.NetworkMode ?? 'default';
     // a network's namespace is made before the container (CNI sets it up); host shares ours; none gets its own
     const net = nm === 'host' ? false : netnsPath || true;
@@ -21,7 +22,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       id: rec.Id,
       rootfs,
       args: [rec.Path, ...rec.Args],
-      env: [...(rec.Config.Env ?? []), ...(rec.Config.Env?.some((e) => e.startsWith('HOME=')) ? [] : [`HOME=${user.home}`]), ...(rec.Config.Tty && !rec.Config.Env?.some((e) => e.startsWith('TERM=')) ? ['TERM=xterm'] : [])],
+      env: processEnv({ hostname: rec.Config.Hostname ?? '', tty: !!rec.Config.Tty, linkEnv, env: rec.Config.Env ?? [], home: user.home }),
       cwd: rec.Config.WorkingDir || '/',
       user,
       tty: !!rec.Config.Tty,
