@@ -1,6 +1,7 @@
 // Container records: in memory for speed, each persisted atomically as JSON in its own directory.
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
+import { markTopDirectory } from '../../sys/libc.js';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
 import { conflict, noSuchContainer, badRequest } from '../../util/errors.js';
 import { validName } from '../../util/ids.js';
@@ -23,6 +24,9 @@ export class ContainerStore {
     // what a previous run had no time to delete goes first: removals move directories into it from now on
     await fs.rm(join(this.root, REMOVED), { recursive: true, force: true });
     await fs.mkdir(join(this.root, REMOVED), { recursive: true });
+    // each container's writable layer in a block group of its own (see markTopDirectory): a build's RUN steps
+    // write thousands of files right after the previous build's were removed
+    markTopDirectory(this.root);
     const orphans: string[] = [];
     for (const id of await fs.readdir(this.root)) {
       if (id.startsWith('.')) continue;

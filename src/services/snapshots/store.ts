@@ -3,6 +3,7 @@
 // renamed into place, so a chain directory is either complete or absent.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, promises as fs } from 'node:fs';
+import { markTopDirectory } from '../../sys/libc.js';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { readJsonSync, writeJsonAtomic } from '../../util/atomic.js';
@@ -45,6 +46,8 @@ export class DirSnapshotStore implements SnapshotStore {
     this.tmpDir = join(root, 'tmp');
     this.limits = { maxBytes: opts.maxBytes ?? 64 * 1024 ** 3, maxEntries: opts.maxEntries ?? 2_000_000 };
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    // each layer unpacked in a block group of its own, away from the inodes of layers just removed
+    markTopDirectory(this.tmpDir);
   }
 
   async applyLayer(parentChainId: string | undefined, tar: Readable, opts: ApplyOptions = {}): Promise<{ diffId: string; chainId: string; size: number }> {
