@@ -22,9 +22,10 @@ die() { log "$*"; exit 1; }
 #   docker-registry, apache2-utils, skopeo, debootstrap
 #                                   registry tests: a real registry on loopback, htpasswd, a second client
 #   iperf3                          UDP through published ports (busybox has no UDP server) in the network tests
-#   docker-compose                  build tests: `docker-compose build` (1.29, python) against tugd; without its
-#                                   recommended docker.io (a dockerd of its own would change the host's iptables)
-packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3 docker-compose)
+#   docker-compose                  build tests: `docker-compose build` (1.29, python) against tugd
+#   docker.io                       archive tests: a real dockerd of the test's own (no bridge, no iptables) loads
+#                                   what tugd saves and the reverse; its service is never started here
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3 docker-compose docker.io)
 no_recommends=(docker-compose)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
@@ -50,8 +51,15 @@ if ((${#missing[@]})); then
   for pkg in "${missing[@]}"; do
     if [[ " ${no_recommends[*]} " == *" $pkg "* ]]; then lean+=("$pkg"); else plain+=("$pkg"); fi
   done
-  if ((${#plain[@]})); then apt-get "${apt_opts[@]}" install -y -qq "${plain[@]}" </dev/null >/dev/null; fi
-  if ((${#lean[@]})); then apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${lean[@]}" </dev/null >/dev/null; fi
+  # no service a package brings (docker.io's dockerd, containerd) is started: policy-rc.d refuses them all
+  policy=/usr/sbin/policy-rc.d
+  own_policy=0
+  if [[ ! -e $policy ]]; then printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && own_policy=1; fi
+  status=0
+  if ((${#plain[@]})); then apt-get "${apt_opts[@]}" install -y -qq "${plain[@]}" </dev/null >/dev/null || status=$?; fi
+  if ((${#lean[@]} && !status)); then apt-get "${apt_opts[@]}" install -y -qq --no-install-recommends "${lean[@]}" </dev/null >/dev/null || status=$?; fi
+  if ((own_policy)); then rm -f "$policy"; fi
+  ((status == 0)) || die "apt-get install failed ($status)"
 fi
 
 # A hybrid cgroup host (v1 hierarchies on a tmpfs, cgroup2 beside them) that left some controller on the cgroup2

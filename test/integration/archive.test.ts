@@ -1,5 +1,6 @@
 // save/load: tugboat's archives read by skopeo and loaded back, skopeo's docker-archive loaded by tugboat,
-// the docker CLI's save/load through tugd, and a tampered archive refused with nothing kept.
+// the docker CLI's save/load through tugd, archives passed both ways with a real dockerd, and a tampered archive
+// refused with nothing kept.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { extract } from 'tar-stream';
 import { Readable } from 'node:stream';
 import { TestDaemon, REPO } from '../helpers/daemon.ts';
 import { ociLayout } from '../helpers/registry.ts';
+import { RealDockerd } from '../helpers/dockerd.ts';
 import { makeTar } from '../unit/_tar.ts';
 
 const d = new TestDaemon();
@@ -71,6 +73,28 @@ test('docker save and docker load through tugd', () => {
   ok(d.docker(['rmi', 'made/by:skopeo']));
   assert.match(ok(d.docker(['load', '-i', file])), /Loaded image: made\/by:skopeo/);
   assert.equal(ok(d.docker(['run', '--rm', 'made/by:skopeo'])), 'from skopeo\n');
+});
+
+test('tug save loads into a real dockerd, same image ID, and runs there; what that dockerd commits and saves loads into tugd and runs', async () => {
+  const real = new RealDockerd();
+  try {
+    await real.start();
+    const file = join(d.dir, 'to-docker.tar');
+    ok(d.tug(['save', '-o', file, 'busybox']));
+    assert.match(ok(real.docker(['load', '-i', file])), /Loaded image: busybox:latest/);
+    assert.equal(ok(real.docker(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).trim(), ok(d.tug(['image', 'inspect', '-f', '{{.Id}}', 'busybox'])).trim());
+    ok(real.docker(['run', '--name', 'maker', '--network', 'none', 'busybox', 'sh', '-c', 'echo made by docker > /made']));
+    ok(real.docker(['commit', '-c', 'CMD ["cat", "/made"]', 'maker', 'made/in:docker']));
+    const back = join(d.dir, 'from-docker.tar');
+    ok(real.docker(['save', '-o', back, 'made/in:docker']));
+    assert.match(ok(d.tug(['load', '-i', back])), /Loaded image: made\/in:docker/);
+    assert.equal(ok(d.tug(['image', 'inspect', '-f', '{{.Id}}', 'made/in:docker'])).trim(), ok(real.docker(['image', 'inspect', '-f', '{{.Id}}', 'made/in:docker'])).trim());
+    assert.equal(ok(d.tug(['run', '--rm', 'made/in:docker'])), 'made by docker\n');
+    ok(d.tug(['rmi', 'made/in:docker']));
+    real.docker(['rm', '-f', 'maker']);
+  } finally {
+    await real.stop();
+  }
 });
 
 test('a tampered archive is refused and leaves no image', async () => {

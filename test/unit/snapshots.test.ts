@@ -207,6 +207,11 @@ test('caps entries and bytes', async () => {
     await assert.rejects(s.applyLayer(undefined, Readable.from(chunks)), /maximum size/);
     // A truncated tar fails too.
     await assert.rejects(s.applyLayer(undefined, Readable.from([big.subarray(0, 3000)])));
+    // A gzip bomb: 64 MiB of zeros in 64 KiB compressed is stopped at the cap, as it inflates.
+    const { gzipSync } = await import('node:zlib');
+    const bomb = gzipSync(await makeTar([{ name: 'zeros', body: Buffer.alloc(64 << 20) }]), { level: 9 });
+    assert.ok(bomb.length < 128 << 10, `bomb of ${bomb.length} bytes`);
+    await assert.rejects(s.applyLayer(undefined, Readable.from([bomb]), { compression: 'gzip' }), /maximum size/);
     assert.deepEqual(readdirSync(join(base, 'tmp')), []);
     assert.deepEqual(readdirSync(base), ['tmp']);
   } finally {
