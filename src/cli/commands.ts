@@ -175,6 +175,8 @@ function runFlags(c: Command): Command {
     .option('--pid <string>', 'PID namespace to use')
     .option('--ipc <string>', 'IPC mode to use')
     .option('--uts <string>', 'UTS namespace to use')
+    .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
+    .option('--cgroup-parent <string>', 'Optional parent cgroup for the container')
     .option('--label-file <list>', 'Read in a line delimited file of labels', collect)
     .option('--link <list>', 'Add link to another container', collect)
     .option('--ulimit <ulimit>', 'Ulimit options', collect)

@@ -76,6 +76,8 @@ export interface RunFlags {
   pid?: string;
   ipc?: string;
   uts?: string;
+  cgroupns?: string;
+  cgroupParent?: string;
   /** --dns-option / --dns-opt */
   dnsOption?: string[];
   domainname?: string;
@@ -316,6 +318,8 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.pid) hc.PidMode = f.pid;
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.uts) hc.UTSMode = f.uts;
+  if (f.cgroupns) hc.CgroupnsMode = f.cgroupns;
+  if (f.cgroupParent) hc.CgroupParent = f.cgroupParent;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
   if (f.publishAll) hc.PublishAllPorts = true;
 

@@ -173,7 +173,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
   registerBuildRoutes(router, { builds });
   registerDiskUsageRoutes(router, { store, images, sizes, volumes: () => volumesWithUsage({ volumes, mounts, sizes: volumeSizes }), buildCache: () => builds.usage() });
   registerExecRoutes(router, { store, execs });
-  registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec.Id)) });
+  registerStatsRoutes(router, { store, cgroupOf: (rec) => containerCgroup(cgroupsPathOf(rec)) });
   registerCommitRoutes(router, { store, images, content, snapshots, events, supervisor, mntRoot: join(cfg.dataRoot, 'mnt') });
   registerArchiveRoutes(router, { store, supervisor, events });
   registerImageRoutes(router, {

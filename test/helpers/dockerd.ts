@@ -1,5 +1,6 @@
 // A real dockerd of the test's own (Debian's docker.io), for archives passed between it and tugd: its data root,
-// exec root and socket in a temporary directory, no bridge and no iptables rules, so the host is left as it was.
+// exec root and socket in a temporary directory, its own network namespace, no bridge and no iptables rules, so the
+// host is left as it was.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,9 @@ export class RealDockerd {
   async start(): Promise<void> {
     const config = join(this.dir, 'daemon.json');
     writeFileSync(config, '{}');
-    this.proc = spawn('/usr/sbin/dockerd', [
+    // in a network namespace of its own: a dockerd without a bridge deletes any docker0 it sees, which must not be
+    // the host's (a docker the developer runs)
+    this.proc = spawn('unshare', ['--net', '/usr/sbin/dockerd',
       '-H', `unix://${this.socket}`, '--data-root', join(this.dir, 'root'), '--exec-root', join(this.dir, 'exec'),
       '--pidfile', join(this.dir, 'dockerd.pid'), '--config-file', config,
       '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--storage-driver', 'overlay2',

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon.ts';
 
 const d = new TestDaemon();
@@ -56,6 +57,31 @@ test('--pid, --uts and --ipc: the host\'s or another container\'s namespace when
   }
   assert.equal(ok(d.tug(['ps', '-aq', '--filter', 'status=created'])).split('\n').filter(Boolean).length, 1, 'nothing half-made');
   ok(d.tug(['rm', 'idle']));
+});
+
+test('--cgroup-parent places the container\'s cgroup; --cgroupns private hides the host\'s cgroup paths, host shows them', () => {
+  const ok = (r: { code: number; stdout: string; stderr: string }) => { assert.equal(r.code, 0, r.stderr); return r.stdout.trim(); };
+  const parent = `tugtest-parent-${process.pid}`;
+  try {
+    const id = ok(d.tug(['run', '-d', '--cgroup-parent', parent, '--cgroupns', 'host', 'busybox', 'sleep', '1000']));
+    const pid = ok(d.tug(['inspect', '-f', '{{.State.Pid}}', id]));
+    // seen from the host, and from inside with the host's cgroup namespace: the pids hierarchy has it under the parent
+    // (the pids controller's line on a v1 or hybrid host, the unified one on a pure v2 host)
+    const pidsLine = (text: string) => { const lines = text.trim().split('\n'); return lines.find((l) => /^\d+:pids:/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? text; };
+    assert.match(pidsLine(readFileSync(`/proc/${pid}/cgroup`, 'utf8')), new RegExp(`:/${parent}/${id}$`));
+    assert.match(pidsLine(ok(d.tug(['exec', id, 'cat', '/proc/self/cgroup']))), new RegExp(`:/${parent}/${id}$`));
+    ok(d.tug(['rm', '-f', id]));
+    // its own namespace: its cgroup is its root
+    assert.match(pidsLine(ok(sh('cat /proc/self/cgroup', '--cgroupns', 'private'))), /:\/$/);
+    for (const [flags, why] of [[['--cgroupns', 'bogus'], /invalid cgroup namespace mode: bogus/], [['--cgroup-parent', '../escape'], /invalid cgroup parent/]] as const) {
+      const r = d.tug(['run', '--rm', ...flags, 'busybox', 'true']);
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, why);
+    }
+  } finally {
+    // as with docker, the parent stays once made: the test removes its own
+    spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/${parent} /sys/fs/cgroup/${parent}; do [ -d "$d" ] && rmdir "$d"; done; true`]);
+  }
 });
 
 test('/proc/sys read-only, masked paths empty, no CAP_SYS_ADMIN', () => {

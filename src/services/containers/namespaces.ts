@@ -26,6 +26,15 @@ export function validateNamespaceModes(h: HostConfig): void {
   if (!IPC_OWN.includes(ipc) && ipc !== 'host' && !containerRef(ipc)) throw badRequest(`invalid IPC mode: ${ipc}`);
   const uts = h.UTSMode ?? '';
   if (uts && uts !== 'host') throw badRequest(`invalid UTS mode: ${uts}`);
+  const cgroupns = h.CgroupnsMode ?? '';
+  if (cgroupns && cgroupns !== 'private' && cgroupns !== 'host') throw badRequest(`invalid cgroup namespace mode: ${cgroupns}`);
+  // a parent is a path inside each hierarchy: nothing may lead out of it
+  if (h.CgroupParent && (h.CgroupParent.split('/').includes('..') || /[\0\n]/.test(h.CgroupParent))) throw badRequest(`invalid cgroup parent: ${h.CgroupParent}`);
+}
+
+/** Whether a container gets a cgroup namespace of its own: as asked, else as docker's default for the host. */
+export function ownCgroupNamespace(h: HostConfig, layout: 'v1' | 'v2' | string): boolean {
+  return h.CgroupnsMode ? h.CgroupnsMode === 'private' : layout === 'v2';
 }
 
 /**

@@ -1,5 +1,6 @@
 // Container lifecycle: start, stop, kill, pause, exit handling, restart policies, removal, and
 // reconciliation after a daemon restart. conmon reports exits by writing <exitDir>/<id>.
+import { posix } from 'node:path';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { NetworkState, ContainerRecord } from './types.js';
@@ -68,7 +69,10 @@ export interface SupervisorDeps {
 const UPDATABLE = ['BlkioWeight', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'Memory', 'MemoryReservation', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'RestartPolicy'] as const;
 
 /** Where a container's cgroup lives (cgroupfs driver). */
-export const cgroupsPathOf = (id: string) => `/tugboat/${id}`;
+/** A container's cgroup: under --cgroup-parent (a path in each hierarchy, checked at create), else /tugboat. */
+export const cgroupsPathOf = (rec: Pick<ContainerRecord, 'Id' | 'HostConfig'>) => posix.join('/', rec.HostConfig.CgroupParent || '/tugboat', rec.Id);
+/** The cgroup of a container whose record is gone (leftovers after a restart): the default place. */
+const defaultCgroupOf = (id: string) => cgroupsPathOf({ Id: id, HostConfig: {} });
 
 export function signalNumber(sig: string | number | undefined, dflt: number): number {
   if (sig === undefined || sig === '') return dflt;
@@ -136,7 +140,7 @@ export class Supervisor {
       const etcMounts = await writeEtcFiles(dir, rec, shared ? this.d.store.dir(shared) : undefined, links.hosts);
       const mounts = await this.d.mounts.prepare(rec, rootfs);
       if (sharedNs.shareableShm) sharedNs.shmSource = await mountShareableShm(dir, rec.HostConfig.ShmSize || DEFAULT_SHM_SIZE);
-      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec.Id), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs, linkEnv: links.env });
+      await this.d.writeSpec(dir, { rec, rootfs, user, etcMounts, cgroupsPath: cgroupsPathOf(rec), netnsPath: rec.NetworkSettings?.SandboxKey, mounts, shared: sharedNs, linkEnv: links.env });
       phases.mark('bundle');
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
@@ -177,7 +181,7 @@ export class Supervisor {
     await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
     this.d.mounts.release(rec);
     try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
-    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec.Id)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
+    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
     rec.NetworkSettings = undefined;
   }
 
@@ -313,7 +317,7 @@ export class Supervisor {
     this.exiting.add(id);
     const dir = this.d.store.dir(id);
     // conmon's oom file, or the kernel's count in the cgroup (read before the cgroup goes)
-    const oom = this.d.driver.oomKilled(dir) || (code === 137 && this.d.cgroups.oomKills(cgroupsPathOf(id)) > 0);
+    const oom = this.d.driver.oomKilled(dir) || (code === 137 && this.d.cgroups.oomKills(cgroupsPathOf(rec)) > 0);
     this.rotator.unwatch(id);
     const startedAt = Date.parse(rec.State.StartedAt);
     rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
@@ -328,7 +332,7 @@ export class Supervisor {
       // the rest is independent: at once (a --rm run waits for all of it)
       await Promise.all([
         shared ? undefined : this.d.driver.forget(runtime, id),
-        this.d.cgroups.remove(cgroupsPathOf(id)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
+        this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
         this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message })),
         this.d.driver.clearExit(id),
       ]);
@@ -417,7 +421,7 @@ export class Supervisor {
       const dir = this.d.store.dir(id);
       try { unmountRootfs(dir); } catch { /* ignore */ }
       for (const r of this.d.driver.runtimeNames()) await this.d.driver.delete(r, id).catch(() => undefined);
-      await this.d.cgroups.remove(cgroupsPathOf(id)).catch(() => undefined);
+      await this.d.cgroups.remove(defaultCgroupOf(id)).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
       log.info('removed leftovers of a removed container', { id });
     }
@@ -465,7 +469,7 @@ export class Supervisor {
   }
 
   pids(rec: ContainerRecord): number[] {
-    return this.d.cgroups.pids(cgroupsPathOf(rec.Id));
+    return this.d.cgroups.pids(cgroupsPathOf(rec));
   }
 
   resize(rec: ContainerRecord, height: number, width: number): void {

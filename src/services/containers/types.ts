@@ -28,6 +28,10 @@ export interface HostConfig {
   IpcMode?: string;
   /** '' (its own) or 'host' */
   UTSMode?: string;
+  /** '' (the daemon's default: private on cgroup v2, host on v1), 'private' or 'host' */
+  CgroupnsMode?: string;
+  /** --cgroup-parent: the cgroup under which the container's own is made (default /tugboat) */
+  CgroupParent?: string;
   /** --group-add: group names (of the container's /etc/group) or IDs */
   GroupAdd?: string[] | null;
   /** --link: "name[:alias]" */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { buildSpec } from './spec.js';
 import { processEnv } from '../containers/environment.js';
+import { ownCgroupNamespace } from '../containers/namespaces.js';
 import { cgroupLayout, swapAccounting } from '../../sys/cgroups.js';
 import type { SpecRequest } from '../containers/supervisor.js';
 
@@ -34,7 +35,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       // another's IPC namespace comes with its /dev/shm
       mounts: shared.shmSource ? [...(mounts ?? []), { destination: '/dev/shm', type: 'bind', source: shared.shmSource, options: ['rbind', 'rprivate'] }] : mounts,
       initPath,
-      namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: layout === 'v2', pid: shared.pid, ipc: shared.ipc, uts: shared.uts },
+      namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: ownCgroupNamespace(rec.HostConfig, layout), pid: shared.pid, ipc: shared.ipc, uts: shared.uts },
       swapAccounting: swap,
     });
     // written anew at every start: nothing to gain from syncing it to disk
