@@ -32,20 +32,22 @@ export function parseFilters(list: string[] | undefined): Filters {
 // ---- run / create ----
 
 /** --cidfile: refused when the file exists (another container may own it); written once the container is made. */
-async function createContainer(client: EngineClient, req: CreateRequest, image: string, pullPolicy = 'missing', cidfile?: string): Promise<string> {
+interface CreateOptions { pull?: string; cidfile?: string; /** -q: no pull progress */ quiet?: boolean }
+
+async function createContainer(client: EngineClient, req: CreateRequest, image: string, { pull: pullPolicy = 'missing', cidfile, quiet }: CreateOptions): Promise<string> {
   if (cidfile && existsSync(cidfile)) throw new ExitError(125, `tug: Container ID file found, make sure the other container isn't running or delete ${cidfile}`);
-  const id = await createOrPull(client, req, image, pullPolicy);
+  const id = await createOrPull(client, req, image, pullPolicy, !!quiet);
   if (cidfile) {
     try { writeFileSync(cidfile, id, { flag: 'wx' }); } catch (e) { throw new ExitError(125, `tug: failed to write the container ID file: ${(e as Error).message}`); }
   }
   return id;
 }
 
-async function createOrPull(client: EngineClient, req: CreateRequest, image: string, pullPolicy: string): Promise<string> {
+async function createOrPull(client: EngineClient, req: CreateRequest, image: string, pullPolicy: string, quiet: boolean): Promise<string> {
   if (!['missing', 'always', 'never'].includes(pullPolicy)) throw new UsageError(`invalid pull option: '${pullPolicy}': must be one of "always", "missing" or "never"`);
   const pull = async () => {
     const { pullImage } = await import('./image.js');
-    await pullImage(client, image, { platform: req.platform, output: process.stderr, implicit: true });
+    await pullImage(client, image, { platform: req.platform, output: process.stderr, implicit: true, quiet });
   };
   if (pullPolicy === 'always') await pull();
   try {
@@ -67,7 +69,7 @@ export async function create(cmd: Command, image: string, args: string[]): Promi
   const f = cmd.opts() as RunFlags;
   // like docker create: stdout/stderr (and stdin with -i) marked attachable, for a later start -a
   const req = buildCreateRequest(image, args, f);
-  const id = await createContainer(clientFor(cmd), req, image, (f as { pull?: string }).pull, f.cidfile);
+  const id = await createContainer(clientFor(cmd), req, image, f);
   out(`${id}\n`);
 }
 
@@ -218,7 +220,7 @@ export async function run(cmd: Command, image: string, args: string[]): Promise<
   if (!f.detach && f.tty && req.body.AttachStdin && !process.stdin.isTTY) throw new ExitError(1, 'the input device is not a TTY');
   if (f.tty && process.stdout.isTTY) req.body.HostConfig.ConsoleSize = [process.stdout.rows, process.stdout.columns];
   const client = clientFor(cmd);
-  const id = await createContainer(client, req, image, (f as { pull?: string }).pull, f.cidfile);
+  const id = await createContainer(client, req, image, f);
   const name = cmd.parent?.parent ? 'tug container run' : 'tug run';
   if (f.detach) {
     try {

@@ -1,7 +1,7 @@
 // What a container can and cannot see or do: namespaces, hardening, and cgroup limits.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { TestDaemon } from '../helpers/daemon.ts';
@@ -82,6 +82,24 @@ test('--cgroup-parent places the container\'s cgroup; --cgroupns private hides t
     // as with docker, the parent stays once made: the test removes its own
     spawnSync('sh', ['-c', `for d in /sys/fs/cgroup/*/${parent} /sys/fs/cgroup/${parent}; do [ -d "$d" ] && rmdir "$d"; done; true`]);
   }
+});
+
+test('--device-read-bps and --device-write-iops limit the container\'s block device I/O; a path that is no block device is refused', () => {
+  // the machine's first disk (not a loop or ram device), by its major:minor
+  const disk = readdirSync('/sys/block').find((n) => !/^(loop|ram|zram|nbd)/.test(n));
+  assert.ok(disk, 'a block device on this host');
+  const majMin = readFileSync(`/sys/block/${disk}/dev`, 'utf8').trim();
+  const cgroupFile = (v1: string, v2: string) => `cat /sys/fs/cgroup/blkio/${v1} 2>/dev/null || grep '^${majMin} ' /sys/fs/cgroup/${v2}`;
+  const r = sh(`${cgroupFile('blkio.throttle.read_bps_device', 'io.max')}; ${cgroupFile('blkio.throttle.write_iops_device', 'io.max')}`,
+    '--device-read-bps', `/dev/${disk}:1mb`, '--device-write-iops', `/dev/${disk}:100`);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout.trim();
+  // cgroup v1 lists each limit in its own file; v2 has them all on the device's line of io.max
+  if (out.includes('rbps=')) assert.match(out, new RegExp(`^${majMin} rbps=1048576 .*wiops=100`, 'm'));
+  else assert.equal(out, `${majMin} 1048576\n${majMin} 100`);
+  const bad = d.tug(['run', '--rm', '--device-read-bps', '/dev/null:1mb', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /\/dev\/null is not a block device/);
 });
 
 test('/proc/sys read-only, masked paths empty, no CAP_SYS_ADMIN', () => {

@@ -70,13 +70,19 @@ test('tug pull: every layer, docker\'s progress lines, the registry\'s digest, a
   ok(d.tug(['rmi', `${open.host}/demo/app@${digest}`]));
 });
 
-test('run pulls a missing image; the docker CLI pulls through tugd; pull -q prints only the name', () => {
+test('run pulls a missing image (quietly with -q); the docker CLI pulls through tugd; pull -q prints only the name', () => {
   const ref = `${open.host}/demo/app:v2`;
   const r = d.tug(['run', '--rm', ref]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`Unable to find image '${ref.replace(/\./g, '\\.')}' locally`));
   assert.match(r.stderr, /Pull complete/);
   assert.equal(r.stdout, 'hello from the second layer\n');
+  ok(d.tug(['rmi', ref]));
+  // -q: the same without the pull's progress
+  const quiet = d.tug(['run', '-q', '--rm', ref]);
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stderr.trim(), `Unable to find image '${ref}' locally`);
+  assert.equal(quiet.stdout, 'hello from the second layer\n');
   ok(d.tug(['rmi', ref]));
 
   const viaDocker = ok(d.docker(['pull', `${open.host}/demo/app:v1`]));

@@ -33,6 +33,14 @@ test('resources: memory strings, swap -1, cpus → NanoCpus, shares, cpuset, pid
   assert.equal(buildCreateRequest('i', [], { cpus: '1.5' }).body.HostConfig.NanoCpus, 1500000000);
   assert.throws(() => buildCreateRequest('i', [], { memory: '12x' }), (e: unknown) => e instanceof FlagError && /invalid suffix: 'x'/.test(e.message));
   assert.throws(() => buildCreateRequest('i', [], { cpus: 'abc' }), /failed to parse abc as a rational number/);
+  // block device limits: a path under /dev and a rate (bytes with units, or a count)
+  const io = buildCreateRequest('i', [], { deviceReadBps: ['/dev/vda:1mb'], deviceWriteIops: ['/dev/vda:100'], blkioWeightDevice: ['/dev/sdb:300'] }).body.HostConfig;
+  assert.deepEqual(io.BlkioDeviceReadBps, [{ Path: '/dev/vda', Rate: 1024 * 1024 }]);
+  assert.deepEqual(io.BlkioDeviceWriteIOps, [{ Path: '/dev/vda', Rate: 100 }]);
+  assert.deepEqual(io.BlkioWeightDevice, [{ Path: '/dev/sdb', Weight: 300 }]);
+  assert.throws(() => buildCreateRequest('i', [], { deviceReadBps: ['/dev/vda'] }), /bad format: \/dev\/vda/);
+  assert.throws(() => buildCreateRequest('i', [], { deviceReadBps: ['/tmp/x:1mb'] }), /bad format for device path/);
+  assert.throws(() => buildCreateRequest('i', [], { deviceWriteIops: ['/dev/vda:lots'] }), /invalid syntax/);
   assert.throws(() => buildCreateRequest('i', [], { pidsLimit: 'many' }), FlagError);
 });
 

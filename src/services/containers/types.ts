@@ -19,6 +19,9 @@ export interface ContainerConfig extends ImageRunConfig {
 
 export interface RestartPolicy { Name: '' | 'no' | 'always' | 'on-failure' | 'unless-stopped'; MaximumRetryCount?: number }
 
+/** A block device's limit: bytes or operations per second. */
+export interface ThrottleDevice { Path: string; Rate: number }
+
 export interface HostConfig {
   Binds?: string[] | null;
   NetworkMode?: string;
@@ -61,6 +64,12 @@ export interface HostConfig {
   ShmSize?: number;
   Tmpfs?: Record<string, string> | null;
   Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  BlkioWeight?: number;
+  BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
+  BlkioDeviceReadBps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteBps?: ThrottleDevice[] | null;
+  BlkioDeviceReadIOps?: ThrottleDevice[] | null;
+  BlkioDeviceWriteIOps?: ThrottleDevice[] | null;
   Sysctls?: Record<string, string> | null;
   Ulimits?: Array<{ Name: string; Soft: number; Hard: number }> | null;
   [k: string]: unknown;

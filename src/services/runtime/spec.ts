@@ -94,8 +94,17 @@ export interface OciResources {
     mems?: string;
   };
   pids?: { limit: number };
-  blockIO?: { weight?: number };
+  blockIO?: {
+    weight?: number;
+    weightDevice?: Array<BlockDevice & { weight: number }>;
+    throttleReadBpsDevice?: Array<BlockDevice & { rate: number }>;
+    throttleWriteBpsDevice?: Array<BlockDevice & { rate: number }>;
+    throttleReadIOPSDevice?: Array<BlockDevice & { rate: number }>;
+    throttleWriteIOPSDevice?: Array<BlockDevice & { rate: number }>;
+  };
 }
+
+interface BlockDevice { major: number; minor: number }
 
 export interface OciLinux {
   namespaces: OciNamespace[];
@@ -559,12 +568,38 @@ export function resources(hc: HostConfig, swapAccounting: boolean): OciResources
   if (Object.keys(cpu).length) r.cpu = cpu;
 
   if (typeof hc.PidsLimit === 'number' && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
+  const blockIO: NonNullable<OciResources['blockIO']> = {};
   const blkioWeight = hc.BlkioWeight;
   if (typeof blkioWeight === 'number' && blkioWeight > 0) {
     if (blkioWeight < 10 || blkioWeight > 1000) throw badRequest('Range of blkio weight is from 10 to 1000');
-    r.blockIO = { weight: blkioWeight };
+    blockIO.weight = blkioWeight;
   }
+  const weights = (hc.BlkioWeightDevice ?? []).map((w) => {
+    if (!Number.isInteger(w.Weight) || w.Weight < 10 || w.Weight > 1000) throw badRequest(`invalid weight for device ${w.Path}: ${w.Weight}: range of blkio weight is from 10 to 1000`);
+    return { ...blockDevice(w.Path), weight: w.Weight };
+  });
+  if (weights.length) blockIO.weightDevice = weights;
+  const throttles = [
+    ['throttleReadBpsDevice', hc.BlkioDeviceReadBps], ['throttleWriteBpsDevice', hc.BlkioDeviceWriteBps],
+    ['throttleReadIOPSDevice', hc.BlkioDeviceReadIOps], ['throttleWriteIOPSDevice', hc.BlkioDeviceWriteIOps],
+  ] as const;
+  for (const [key, list] of throttles) {
+    const limits = (list ?? []).map((t) => {
+      if (!Number.isSafeInteger(t.Rate) || t.Rate < 0) throw badRequest(`invalid rate for device ${t.Path}: ${t.Rate}`);
+      return { ...blockDevice(t.Path), rate: t.Rate };
+    });
+    if (limits.length) blockIO[key] = limits;
+  }
+  if (Object.keys(blockIO).length) r.blockIO = blockIO;
   return r;
+}
+
+/** The major and minor numbers of a host block device named in a blkio limit. */
+function blockDevice(path: string): BlockDevice {
+  let st;
+  try { st = statSync(path); } catch { throw badRequest(`no such device: ${path}`); }
+  if (!st.isBlockDevice()) throw badRequest(`${path} is not a block device`);
+  return devMajorMinor(st.rdev);
 }
 
 // ---------------------------------------------------------------------------------------------
