@@ -113,12 +113,12 @@ function bytesFlag(v: string, flag: string): number {
 }
 
 /** "/dev/sda:RATE" (a weight, bytes or operations per second, as `rate` reads it) → docker's ThrottleDevice. */
-function deviceLimit(v: string, flag: string, rate: (s: string) => number): { Path: string; Rate: number } {
+function deviceLimit(v: string, flag: string, rate: (s: string, flag: string) => number): { Path: string; Rate: number } {
   const colon = v.lastIndexOf(':');
   if (colon <= 0) throw flagErr(v, flag, `bad format: ${v}`);
   const path = v.slice(0, colon);
   if (!path.startsWith('/dev/')) throw flagErr(v, flag, `bad format for device path: ${v}`);
-  return { Path: path, Rate: rate(v.slice(colon + 1)) };
+  return { Path: path, Rate: rate(v.slice(colon + 1), flag) };
 }
 
 function intFlag(v: string, flag: string): number {
@@ -335,11 +335,11 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.ipc) hc.IpcMode = f.ipc;
   if (f.uts) hc.UTSMode = f.uts;
   if (f.cgroupns) hc.CgroupnsMode = f.cgroupns;
-  if (f.blkioWeightDevice?.length) hc.BlkioWeightDevice = f.blkioWeightDevice.map((v) => { const d = deviceLimit(v, '--blkio-weight-device', (n) => intFlag(n, '--blkio-weight-device')); return { Path: d.Path, Weight: d.Rate }; });
-  if (f.deviceReadBps?.length) hc.BlkioDeviceReadBps = f.deviceReadBps.map((v) => deviceLimit(v, '--device-read-bps', (n) => bytesFlag(n, '--device-read-bps')));
-  if (f.deviceWriteBps?.length) hc.BlkioDeviceWriteBps = f.deviceWriteBps.map((v) => deviceLimit(v, '--device-write-bps', (n) => bytesFlag(n, '--device-write-bps')));
-  if (f.deviceReadIops?.length) hc.BlkioDeviceReadIOps = f.deviceReadIops.map((v) => deviceLimit(v, '--device-read-iops', (n) => intFlag(n, '--device-read-iops')));
-  if (f.deviceWriteIops?.length) hc.BlkioDeviceWriteIOps = f.deviceWriteIops.map((v) => deviceLimit(v, '--device-write-iops', (n) => intFlag(n, '--device-write-iops')));
+  if (f.blkioWeightDevice?.length) hc.BlkioWeightDevice = f.blkioWeightDevice.map((v) => { const d = deviceLimit(v, '--blkio-weight-device', intFlag); return { Path: d.Path, Weight: d.Rate }; });
+  if (f.deviceReadBps?.length) hc.BlkioDeviceReadBps = f.deviceReadBps.map((v) => deviceLimit(v, '--device-read-bps', bytesFlag));
+  if (f.deviceWriteBps?.length) hc.BlkioDeviceWriteBps = f.deviceWriteBps.map((v) => deviceLimit(v, '--device-write-bps', bytesFlag));
+  if (f.deviceReadIops?.length) hc.BlkioDeviceReadIOps = f.deviceReadIops.map((v) => deviceLimit(v, '--device-read-iops', intFlag));
+  if (f.deviceWriteIops?.length) hc.BlkioDeviceWriteIOps = f.deviceWriteIops.map((v) => deviceLimit(v, '--device-write-iops', intFlag));
   if (f.cgroupParent) hc.CgroupParent = f.cgroupParent;
   if (f.shmSize !== undefined) hc.ShmSize = bytesFlag(f.shmSize, '--shm-size');
   if (f.publishAll) hc.PublishAllPorts = true;

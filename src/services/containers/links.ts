@@ -16,14 +16,20 @@ export function parseLink(link: string): { target: string; alias: string } {
   return { target, alias };
 }
 
+/** A link's target container (which must exist) and alias. */
+function linkTarget(link: string, find: Find): { other: ContainerRecord; alias: string } {
+  const { target, alias } = parseLink(link);
+  const other = find(target);
+  if (!other) throw notFound(`could not get container for ${target}`);
+  return { other, alias };
+}
+
 /** At create, as docker: each target must exist, and links are stored as "/target:/self/alias". */
 export function normalizeLinks(links: string[] | null | undefined, self: string, networkMode: string, find: Find): string[] | null {
   if (!links?.length) return null;
   if (networkMode === 'host') throw badRequest("conflicting options: host type networking can't be used with links. This would result in undefined behavior");
   return links.map((link) => {
-    const { target, alias } = parseLink(link);
-    const other = find(target);
-    if (!other) throw notFound(`could not get container for ${target}`);
+    const { other, alias } = linkTarget(link, find);
     return `/${other.Name}:/${self}/${alias}`;
   });
 }
@@ -34,9 +40,7 @@ export function resolveLinks(rec: ContainerRecord, find: Find): { hosts: LinkedH
   const env: string[] = [];
   const legacy = ['default', 'bridge'].includes(rec.HostConfig.NetworkMode ?? 'default');
   for (const link of rec.HostConfig.Links ?? []) {
-    const { target, alias } = parseLink(link);
-    const other = find(target);
-    if (!other) throw notFound(`could not get container for ${target}`);
+    const { other, alias } = linkTarget(link, find);
     const endpoints = Object.values(other.NetworkSettings?.Endpoints ?? {});
     if (other.State.Status !== 'running' || !endpoints.length) throw conflict(`Cannot link to a non running container: /${other.Name} AS /${rec.Name}/${alias}`);
     // an address on a network both are on, else its first

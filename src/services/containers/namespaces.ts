@@ -1,5 +1,6 @@
-// docker's --pid, --ipc and --uts modes: a namespace of the container's own (the default), the host's, or another
+// docker's --pid, --ipc, --uts and --cgroupns modes: a namespace of the container's own (the default), the host's, or another
 // running container's. The network mode has its own home (services/network); this is the rest.
+import type { CgroupLayout } from '../../sys/cgroups.js';
 import type { NamespaceChoice } from '../runtime/spec.js';
 import { shmPath } from './rootfs.js';
 import { badRequest, conflict } from '../../util/errors.js';
@@ -33,7 +34,7 @@ export function validateNamespaceModes(h: HostConfig): void {
 }
 
 /** Whether a container gets a cgroup namespace of its own: as asked, else as docker's default for the host. */
-export function ownCgroupNamespace(h: HostConfig, layout: 'v1' | 'v2' | string): boolean {
+export function ownCgroupNamespace(h: HostConfig, layout: CgroupLayout): boolean {
   return h.CgroupnsMode ? h.CgroupnsMode === 'private' : layout === 'v2';
 }
 

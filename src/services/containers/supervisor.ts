@@ -68,8 +68,7 @@ export interface SupervisorDeps {
 /** HostConfig fields `docker update` may change. */
 const UPDATABLE = ['BlkioWeight', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'Memory', 'MemoryReservation', 'MemorySwap', 'NanoCpus', 'PidsLimit', 'RestartPolicy'] as const;
 
-/** Where a container's cgroup lives (cgroupfs driver). */
-/** A container's cgroup: under --cgroup-parent (a path in each hierarchy, checked at create), else /tugboat. */
+/** A container's cgroup (cgroupfs driver): under --cgroup-parent (a path in each hierarchy, checked at create), else /tugboat. */
 export const cgroupsPathOf = (rec: Pick<ContainerRecord, 'Id' | 'HostConfig'>) => posix.join('/', rec.HostConfig.CgroupParent || '/tugboat', rec.Id);
 /** The cgroup of a container whose record is gone (leftovers after a restart): the default place. */
 const defaultCgroupOf = (id: string) => cgroupsPathOf({ Id: id, HostConfig: {} });
