@@ -3,7 +3,7 @@
 // dist/package.json tells node so, and import.meta.url is given its CommonJS equivalent.
 // `tug` is a small launcher (dist/tug.js) that runs the CLI bundle (dist/tug-cli.js) from V8's code cache.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
 // commander loads child_process at start only for executable subcommands, which tug has none of; deferring it saves
@@ -36,12 +36,16 @@ const common = {
 const cliShebang = '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node';
 mkdirSync('dist', { recursive: true });
 // old bundles, maps and code caches go
-for (const f of readdirSync('dist')) rmSync(`dist/${f}`);
+for (const f of readdirSync('dist')) rmSync(`dist/${f}`, { recursive: true });
 writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
+// the web dashboard's files, which tugd serves from dist/dashboard (src/dashboard/server.ts)
+mkdirSync('dist/dashboard');
+for (const f of ['index.html', 'style.css']) copyFileSync(`src/dashboard/ui/${f}`, `dist/dashboard/${f}`);
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander], minify: true }),
   build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/tug.js', sourcemap: false, define: {}, banner: { js: cliShebang } }),
   build({ ...common, entryPoints: ['src/daemon/main.ts'], outfile: 'dist/tugd.js', banner: { js: `#!/usr/bin/env node\n${common.banner.js}` } }),
+  build({ entryPoints: ['src/dashboard/ui/app.ts'], outfile: 'dist/dashboard/app.js', bundle: true, platform: 'browser', format: 'iife', target: 'es2022', minify: true, logLevel: 'warning' }),
   // the daemon's layer-unpacking worker threads (src/services/snapshots/apply-pool.ts)
   build({ ...common, entryPoints: ['src/services/snapshots/apply-worker.ts'], outfile: 'dist/apply-worker.js' }),
 ]);

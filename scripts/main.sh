@@ -9,6 +9,7 @@ repo=$(pwd)
 
 SOCK=/run/tugboat/tugboat.sock
 LOG=/var/log/tugd.log
+DASHBOARD_PORT=${DASHBOARD_PORT:-9000}
 
 log() { printf '[main] %s\n' "$*" >&2; }
 
@@ -33,7 +34,13 @@ else
   log "starting tugd (log: $LOG)"
   mkdir -p "$(dirname "$LOG")"
   # setsid + nohup: tugd keeps running after this script and its terminal are gone.
-  setsid nohup node "$repo/dist/tugd.js" -H "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
+  # the web dashboard on loopback (`tug dashboard` prints its login link), unless something else has the port
+  dashboard=(--dashboard "127.0.0.1:$DASHBOARD_PORT")
+  if (exec 3<>"/dev/tcp/127.0.0.1/$DASHBOARD_PORT") 2>/dev/null; then
+    log "port $DASHBOARD_PORT is taken: tugd starts without its dashboard"
+    dashboard=()
+  fi
+  setsid nohup node "$repo/dist/tugd.js" -H "unix://$SOCK" "${dashboard[@]}" >>"$LOG" 2>&1 </dev/null &
   tugd_pid=$!
   for _ in $(seq 1 150); do
     if ping_tugd; then break; fi
@@ -62,3 +69,7 @@ tug run -d --name demo busybox sleep 3600
 
 log "tug ps"
 tug ps
+
+if url=$(tug dashboard 2>/dev/null); then
+  log "the web dashboard: $url"
+fi

@@ -25,8 +25,11 @@ function commonHeaders(res: ServerResponse): void {
   res.setHeader('Docker-Experimental', 'false');
 }
 
+/** Serves one plain (not hijacked) API request: what the web dashboard hands on from its own server. */
+export type ApiRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
 /** `onActivity` hears of each request as it comes and as it ends (the daemon trims its memory when they stop). */
-export function createApiServer(router: Router, onActivity: () => void = () => undefined): Server {
+export function createApiServer(router: Router, onActivity: () => void = () => undefined): Server & { handle: ApiRequestHandler } {
   const dispatch = async (req: IncomingMessage, res: ServerResponse, upgrade?: Ctx['upgrade']) => {
     onActivity();
     if (!upgrade) res.on('close', onActivity);
@@ -58,7 +61,8 @@ export function createApiServer(router: Router, onActivity: () => void = () => u
     }
   };
 
-  const server = createServer({ keepAlive: true }, (req, res) => { void dispatch(req, res); });
+  const handle: ApiRequestHandler = (req, res) => { void dispatch(req, res); };
+  const server = Object.assign(createServer({ keepAlive: true }, handle), { handle });
   // Docker clients hijack attach/exec connections with "Connection: Upgrade, Upgrade: tcp".
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void dispatch(req, fakeResponse(socket), { socket, head });

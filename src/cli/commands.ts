@@ -625,6 +625,10 @@ const topLevel: Array<[string, Register]> = [
   }],
   ['network', registerNetwork],
   ['volume', registerVolume],
+  ['dashboard', (program) => {
+    program.command('dashboard').description("Print the link that opens the daemon's web dashboard (tugd --dashboard)").usage('')
+      .action(act(async (cmd) => (await system()).dashboard(cmd)));
+  }],
   ['registry', registerRegistry],
 ];
 

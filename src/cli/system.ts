@@ -117,6 +117,12 @@ function clientInfo() {
   };
 }
 
+/** `tug dashboard`: the link that logs a browser in to the daemon's web dashboard. */
+export async function dashboard(cmd: Command): Promise<void> {
+  const { URL } = await clientFor(cmd).dashboardUrl();
+  out(`${URL}\n`);
+}
+
 const pad = (label: string, n: number) => `${label}:`.padEnd(n);
 
 export async function version(cmd: Command): Promise<void> {

@@ -80,6 +80,9 @@ export class EngineClient {
 
   version(): Promise<VersionInfo> { return this.t.json('GET', '/version'); }
 
+  /** tugboat's own: the web dashboard's login link (404 when the daemon serves none). */
+  dashboardUrl(): Promise<{ URL: string }> { return this.t.json('GET', '/tugboat/dashboard'); }
+
   /** HEAD /containers/{id}/archive: what is at `path` in the container (docker cp's stat). */
   async containerStatPath(id: string, path: string): Promise<PathStat> {
     let r: RawResponse;

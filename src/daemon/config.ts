@@ -19,6 +19,8 @@ export interface DaemonConfig {
   network: { bridge: string; bip: string; pools: AddressPool[]; bridgeMaxPorts: number; premade: number };
   /** daemon.json: insecure-registries, registry-mirrors, max-concurrent-downloads. */
   registry: { insecure: string[]; mirrors: string[]; concurrentDownloads: number };
+  /** The web dashboard's TCP address (`host:port`), or undefined when it is off (the default). */
+  dashboard?: { host: string; port: number };
   raw: Record<string, unknown>;
 }
 
@@ -49,11 +51,12 @@ Options:
       --bip string           Its gateway address and prefix, e.g. 10.120.0.1/16 (default: a free 10.x.0.0/16)
       --default-address-pool base=CIDR,size=N
                              Where subnets of new networks come from (default 10.120.0.0/13 and 10.128.0.0/12 in /16s)
+      --dashboard host:port  Serve the web dashboard there, e.g. 127.0.0.1:9000 (default: off)
   -l, --log-level string     Set the logging level (debug, info, warn, error) (default info)
   -h, --help                 Print usage
 `;
 
-const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level', '-b', '--bridge', '--bip', '--default-address-pool']);
+const KNOWN = new Set(['-H', '--host', '--data-root', '--exec-root', '--config-file', '--default-runtime', '--group', '-l', '--log-level', '-b', '--bridge', '--bip', '--default-address-pool', '--dashboard']);
 
 export function parseConfig(argv: string[]): DaemonConfig {
   for (let i = 0; i < argv.length; i++) {
@@ -102,6 +105,7 @@ export function parseConfig(argv: string[]): DaemonConfig {
       mirrors: stringList(raw['registry-mirrors'], 'registry-mirrors'),
       concurrentDownloads: positiveInt(raw['max-concurrent-downloads'], 'max-concurrent-downloads', 3),
     },
+    dashboard: dashboardAddress(flagValue(argv, ['--dashboard']) ?? (raw.dashboard as string | undefined)),
     defaultRuntime: flagValue(argv, ['--default-runtime']) ?? (raw['default-runtime'] as string | undefined) ?? 'runc',
     runtimes,
     conmon: '/usr/bin/conmon',
@@ -116,6 +120,15 @@ function addressPools(flag: string | undefined, v: unknown): AddressPool[] {
   if (v === undefined) return DEFAULT_POOLS;
   if (!Array.isArray(v)) throw new Error('invalid default-address-pools in daemon.json: expected a list of {"base": CIDR, "size": N}');
   return v.map((p) => parsePool(p as Record<string, unknown>));
+}
+
+/** `host:port`, `:port` (every interface) or `[v6]:port`; empty for off. */
+export function dashboardAddress(v: unknown): DaemonConfig['dashboard'] {
+  if (v === undefined || v === '') return undefined;
+  const m = typeof v === 'string' ? /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(v) : null;
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new Error(`invalid dashboard address ${JSON.stringify(v)}: expected host:port, e.g. 127.0.0.1:9000`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 
 function stringList(v: unknown, key: string): string[] {

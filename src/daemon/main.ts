@@ -1,8 +1,13 @@
 // tugd: serve the Engine API on a unix socket; containers outlive the daemon (conmon holds them).
 import { promises as fs, chownSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { createApiServer } from '../api/server.js';
+import { createApiServer, type ApiRequestHandler } from '../api/server.js';
+import { registerDashboardRoutes } from '../api/routes/dashboard.js';
+import { createDashboardServer } from '../dashboard/server.js';
+import { dashboardToken } from '../dashboard/token.js';
 import { parseConfig } from './config.js';
 import { buildEngine } from './wiring.js';
 import { log, setLogLevel } from '../util/log.js';
@@ -22,6 +27,8 @@ async function main(): Promise<void> {
   setLogLevel(cfg.logLevel);
   if (process.getuid?.() !== 0) log.warn('tugd is not running as root: containers will fail to start');
   const engine = await buildEngine(cfg);
+  let dashboardUrl: string | undefined;
+  registerDashboardRoutes(engine.router, () => dashboardUrl);
   await fs.mkdir(dirname(cfg.socket), { recursive: true, mode: 0o755 });
   await fs.rm(cfg.socket, { force: true });
   const server = createApiServer(engine.router, noteActivity);
@@ -30,20 +37,41 @@ async function main(): Promise<void> {
   const gid = groupId(cfg.group);
   if (gid !== undefined) chownSync(cfg.socket, 0, gid);
   log.info('API listening', { socket: cfg.socket, dataRoot: cfg.dataRoot, pid: process.pid });
+  let dashboard: Server | undefined;
+  if (cfg.dashboard) {
+    const token = await dashboardToken(cfg.dataRoot);
+    dashboard = await startDashboard(cfg.dashboard, server.handle, token);
+    const { host, port } = cfg.dashboard;
+    const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+    dashboardUrl = `http://${shown}:${port}/?token=${token}`;
+    log.info('dashboard listening', { url: `http://${shown}:${port}/`, login: '`tug dashboard` prints the link with its token' });
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down; containers keep running', { signal });
-    server.close();
-    server.closeAllConnections();
+    for (const s of [server, dashboard]) {
+      s?.close();
+      s?.closeAllConnections();
+    }
     await engine.shutdown();
     await fs.rm(cfg.socket, { force: true });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function startDashboard(addr: { host: string; port: number }, api: ApiRequestHandler, token: string): Promise<Server> {
+  // the built app lies beside the daemon's bundle (dist/dashboard)
+  const server = createDashboardServer({ api, token, assets: join(dirname(fileURLToPath(import.meta.url)), 'dashboard') });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`dashboard: cannot listen on ${addr.host}:${addr.port}: ${errorMessage(e)}`)));
+    server.listen(addr.port, addr.host, resolve);
+  });
+  return server;
 }
 
 main().catch((e) => {
