@@ -79,6 +79,19 @@ export function umount(target: string, flags = MNT_DETACH): void {
   throw new SyscallError('umount2', e, `${target}: ${l.strerror(e)}`);
 }
 
+/**
+ * Unmount on a thread of libuv's pool: unmounting an overlay first writes back every dirty page of its upper
+ * filesystem (ovl_sync_fs), which after a pull or a build can take a second, all that time blocking the daemon's
+ * event loop if done in place. A failure is looked into by doing it again in place (cheap once nothing is to sync).
+ */
+export async function umountAsync(target: string, flags = MNT_DETACH): Promise<void> {
+  const rc = await new Promise<number>((resolve, reject) => {
+    (load().umount2 as unknown as { async(t: string, f: number, cb: (err: unknown, rc: number) => void): void })
+      .async(target, flags, (err, r) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve(r)));
+  });
+  if (rc !== 0) umount(target, flags);
+}
+
 /** An overlay whiteout: a character device with device number 0/0. */
 export function mkWhiteout(path: string): void {
   check('mknod', load().mknod(path, S_IFCHR | 0o000, 0), path);

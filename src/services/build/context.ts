@@ -43,6 +43,48 @@ function cleanName(raw: string): string | undefined {
 export class ContextError extends Error {}
 
 const GLOB = /[*?[]/;
+/** How much of a file is read at once, how far ahead sequential reads go, and the size of the blocks small
+ *  entries are gathered into. */
+const READ_CHUNK = 1 << 20;
+const READ_AHEAD = 1 << 20;
+const BATCH = 256 << 10;
+
+/**
+ * Reads the spool by position. Entries are mostly asked for in the order the client sent them, so once a read
+ * starts where the last one ended, it reads a window ahead and serves the next ones from memory.
+ */
+class SpoolReader {
+  private window: Buffer = Buffer.alloc(0);
+  private windowAt = 0;
+  private lastEnd = -1;
+
+  constructor(private readonly fh: fs.FileHandle) {}
+
+  /** Exactly `n` bytes from `position`. */
+  async read(n: number, position: number): Promise<Buffer> {
+    const sequential = position === this.lastEnd;
+    this.lastEnd = position + n;
+    const inWindow = position - this.windowAt;
+    if (inWindow >= 0 && inWindow + n <= this.window.length) return this.window.subarray(inWindow, inWindow + n);
+    if (!sequential || n >= READ_AHEAD) return this.readExactly(n, position);
+    this.window = await this.readExactly(READ_AHEAD, position, n);
+    this.windowAt = position;
+    return this.window.subarray(0, n);
+  }
+
+  /** `want` bytes from `position`, fewer only past the spool's end and never fewer than `need`. */
+  private async readExactly(want: number, position: number, need = want): Promise<Buffer> {
+    const buf = Buffer.allocUnsafe(want);
+    let got = 0;
+    while (got < want) {
+      const { bytesRead } = await this.fh.read(buf, got, want - got, position + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    if (got < need) throw new Error('build context spool ended early');
+    return buf.subarray(0, got);
+  }
+}
 
 export class BuildContext {
   private readonly entries = new Map<string, ContextEntry>();
@@ -194,21 +236,41 @@ export class BuildContext {
 
   /**
    * Tar entries of context files under new names, as COPY writes them: owned by `owner`, with `chmod` replacing
-   * the permission bits when given. No end-of-archive blocks: layers are composed of them.
+   * the permission bits when given. No end-of-archive blocks: layers are composed of them. The spool is opened
+   * once, and small entries leave in blocks of BATCH bytes: a COPY of 20,000 small files would otherwise cost
+   * 20,000 opens and 60,000 chunks, each handed on to the blob store and the unpacking worker.
    */
   async *tarEntries(items: Array<{ entry: ContextEntry; as: string }>, owner: { uid: number; gid: number }, chmod?: number): AsyncGenerator<Buffer> {
-    for (const { entry: e, as } of items) {
-      if (e.kind === 'link') continue; // a hard link to nothing inside the context
-      const mode = chmod !== undefined && e.kind !== 'symlink' ? chmod : e.mode;
-      yield encodeHeader({
-        name: Buffer.from(e.kind === 'dir' ? `${as}/` : as), kind: e.kind, mode, uid: owner.uid, gid: owner.gid,
-        size: e.kind === 'file' ? e.size : 0, mtime: e.mtime, linkname: e.linkname !== undefined ? Buffer.from(e.linkname) : undefined,
-      });
-      if (e.kind === 'file' && e.size > 0) {
-        for await (const chunk of this.fileStream(e)) yield chunk as Buffer;
-        yield padding(e.size);
+    const fh = await fs.open(this.spool, 'r');
+    const spool = new SpoolReader(fh);
+    let parts: Buffer[] = [];
+    let held = 0;
+    const take = () => { const b = parts.length === 1 ? parts[0] : Buffer.concat(parts, held); parts = []; held = 0; return b; };
+    try {
+      for (const { entry: e, as } of items) {
+        if (e.kind === 'link') continue; // a hard link to nothing inside the context
+        const mode = chmod !== undefined && e.kind !== 'symlink' ? chmod : e.mode;
+        parts.push(encodeHeader({
+          name: Buffer.from(e.kind === 'dir' ? `${as}/` : as), kind: e.kind, mode, uid: owner.uid, gid: owner.gid,
+          size: e.kind === 'file' ? e.size : 0, mtime: e.mtime, linkname: e.linkname !== undefined ? Buffer.from(e.linkname) : undefined,
+        }));
+        held += 512;
+        if (e.kind === 'file' && e.size > 0) {
+          for (let done = 0; done < e.size;) {
+            const n = Math.min(READ_CHUNK, e.size - done);
+            parts.push(await spool.read(n, e.offset + done));
+            held += n;
+            done += n;
+            if (held >= BATCH) yield take();
+          }
+          const pad = padding(e.size);
+          parts.push(pad);
+          held += pad.length;
+        }
+        if (held >= BATCH) yield take();
       }
-    }
+      if (held) yield take();
+    } finally { await fh.close(); }
   }
 
   /** A whole archive of `entries`. */

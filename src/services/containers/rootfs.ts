@@ -2,7 +2,7 @@
 // per-container upper/work dir (copy-on-write), plus the /etc files the engine manages.
 import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { mount, umount, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../../sys/libc.js';
+import { mount, umount, umountAsync, MNT_DETACH, MS_NODEV, MS_NOEXEC, MS_NOSUID } from '../../sys/libc.js';
 import type { ContainerRecord } from './types.js';
 import type { LinkedHost } from './links.js';
 import { parseResolvConf } from '../../util/resolvconf.js';
@@ -35,9 +35,9 @@ export async function mountRootfs(dir: string, lowerDirs: string[]): Promise<str
 }
 
 /** The rootfs, and a shareable /dev/shm when there is one. */
-export function unmountRootfs(dir: string): void {
+export async function unmountRootfs(dir: string): Promise<void> {
   try { umount(shmPath(dir), MNT_DETACH); } catch { /* not shareable, or not mounted */ }
-  umount(rootfsPaths(dir).rootfs, MNT_DETACH);
+  await umountAsync(rootfsPaths(dir).rootfs, MNT_DETACH);
 }
 
 /** A shareable container's /dev/shm (--ipc shareable): a tmpfs on the host side, which `--ipc container:` binds too. */

@@ -179,8 +179,7 @@ export class Supervisor {
     // the runtime kills what is left first; the rest is independent
     await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
     this.d.mounts.release(rec);
-    try { unmountRootfs(this.d.store.dir(rec.Id)); } catch { /* not mounted */ }
-    await Promise.all([this.d.cgroups.remove(cgroupsPathOf(rec)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
+    await Promise.all([unmountRootfs(this.d.store.dir(rec.Id)).catch(() => undefined), this.d.cgroups.remove(cgroupsPathOf(rec)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
     rec.NetworkSettings = undefined;
   }
 
@@ -327,9 +326,9 @@ export class Supervisor {
       // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them first
       if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       this.d.mounts.release(rec);
-      try { unmountRootfs(dir); } catch (e) { log.warn('unmount', { id, error: errorMessage(e) }); }
       // the rest is independent: at once (a --rm run waits for all of it)
       await Promise.all([
+        unmountRootfs(dir).catch((e: unknown) => log.warn('unmount', { id, error: errorMessage(e) })),
         shared ? undefined : this.d.driver.forget(runtime, id),
         this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
         this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message })),
@@ -418,7 +417,7 @@ export class Supervisor {
   async reconcile(orphans: string[]): Promise<void> {
     for (const id of orphans) {
       const dir = this.d.store.dir(id);
-      try { unmountRootfs(dir); } catch { /* ignore */ }
+      await unmountRootfs(dir).catch(() => undefined);
       for (const r of this.d.driver.runtimeNames()) await this.d.driver.delete(r, id).catch(() => undefined);
       await this.d.cgroups.remove(defaultCgroupOf(id)).catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
@@ -488,7 +487,7 @@ export class Supervisor {
     if (!image) throw new ApiError(404, `No such image: ${rec.Config.Image}`);
     const work = (async () => {
       const rootfs = await mountRootfs(dir, this.d.images.lowerDirs(image));
-      try { return await fn(rootfs); } finally { unmountRootfs(dir); }
+      try { return await fn(rootfs); } finally { await unmountRootfs(dir); }
     })();
     const done = work.then(() => undefined, () => undefined);
     this.cleanups.set(rec.Id, done);
