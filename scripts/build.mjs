@@ -41,6 +41,7 @@ writeFileSync('dist/package.json', '{ "type": "commonjs" }\n');
 // the web dashboard's files, which tugd serves from dist/dashboard (src/dashboard/server.ts)
 mkdirSync('dist/dashboard');
 for (const f of ['index.html', 'style.css']) copyFileSync(`src/dashboard/ui/${f}`, `dist/dashboard/${f}`);
+copyFileSync('node_modules/@xterm/xterm/css/xterm.css', 'dist/dashboard/xterm.css');
 await Promise.all([
   build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/tug-cli.js', plugins: [lazyChildProcessInCommander], minify: true }),
   build({ ...common, entryPoints: ['src/cli/launch.ts'], outfile: 'dist/tug.js', sourcemap: false, define: {}, banner: { js: cliShebang } }),

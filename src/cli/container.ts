@@ -435,7 +435,7 @@ export async function exec(cmd: Command, id: string, command: string[]): Promise
   const session = relay(h.socket, { multiplexed: h.contentType ? h.multiplexed : !o.tty, stdin: !!o.interactive, rawTty: !!o.tty, detachKeys: o.detachKeys });
   let stopResize = () => undefined as void;
   if (o.tty && process.stdout.isTTY) {
-    const resize = () => { client.t.buffer('POST', `/exec/${encodeURIComponent(ex.Id)}/resize`, { query: { h: process.stdout.rows, w: process.stdout.columns } }).catch(() => undefined); };
+    const resize = () => { client.execResize(ex.Id, process.stdout.rows, process.stdout.columns).catch(() => undefined); };
     resize();
     process.stdout.on('resize', resize);
     stopResize = () => { process.stdout.off('resize', resize); };

@@ -240,6 +240,10 @@ export class EngineClient {
     return this.t.hijack('POST', `/exec/${enc(execId)}/start`, { body });
   }
 
+  execResize(execId: string, h: number, w: number): Promise<void> {
+    return this.t.buffer('POST', `/exec/${enc(execId)}/resize`, { query: { h, w } }).then(() => undefined);
+  }
+
   execInspect(execId: string): Promise<{ ExitCode: number | null; Running: boolean; Pid?: number }> {
     return this.t.json('GET', `/exec/${enc(execId)}/json`);
   }

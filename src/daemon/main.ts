@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   let dashboard: Server | undefined;
   if (cfg.dashboard) {
     const token = await dashboardToken(cfg.dataRoot);
-    dashboard = await startDashboard(cfg.dashboard, server.handle, token);
+    dashboard = await startDashboard(cfg.dashboard, server.handle, token, `unix://${cfg.socket}`);
     const { host, port } = cfg.dashboard;
     const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
     dashboardUrl = `http://${shown}:${port}/?token=${token}`;
@@ -64,9 +64,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-async function startDashboard(addr: { host: string; port: number }, api: ApiRequestHandler, token: string): Promise<Server> {
+async function startDashboard(addr: { host: string; port: number }, api: ApiRequestHandler, token: string, apiHost: string): Promise<Server> {
   // the built app lies beside the daemon's bundle (dist/dashboard)
-  const server = createDashboardServer({ api, token, assets: join(dirname(fileURLToPath(import.meta.url)), 'dashboard') });
+  const server = createDashboardServer({ api, token, apiHost, assets: join(dirname(fileURLToPath(import.meta.url)), 'dashboard') });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`dashboard: cannot listen on ${addr.host}:${addr.port}: ${errorMessage(e)}`)));
     server.listen(addr.port, addr.host, resolve);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
 import type { ApiRequestHandler } from '../api/server.js';
+import { serveConsole } from './console.js';
 
 export const COOKIE = 'tugboat_dashboard';
 /** Every API call that is not a GET or HEAD carries it; the app's own fetches always do. */
@@ -16,18 +17,21 @@ export interface DashboardOptions {
   /** The Engine API, for requests under /api/. */
   api: ApiRequestHandler;
   token: string;
-  /** Directory of the built app: index.html, app.js, style.css. */
+  /** Directory of the built app: index.html, app.js, style.css, xterm.css. */
   assets: string;
+  /** The daemon's own API address, which the console's execs go through (unix://…). */
+  apiHost: string;
 }
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/': { file: 'index.html', type: 'text/html; charset=utf-8' },
   '/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: 'style.css', type: 'text/css; charset=utf-8' },
+  '/xterm.css': { file: 'xterm.css', type: 'text/css; charset=utf-8' },
 };
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+  'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
   'X-Frame-Options': 'DENY',
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
@@ -46,7 +50,7 @@ export function createDashboardServer(o: DashboardOptions): Server {
   const valid = (t: string | undefined | null) => !!t && t.length === o.token.length && timingSafeEqual(Buffer.from(t), expected);
   const cookie = (token: string, maxAge?: number) => `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`;
 
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const loggedIn = valid(cookieValue(req.headers.cookie, COOKIE));
     const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
@@ -89,6 +93,8 @@ export function createDashboardServer(o: DashboardOptions): Server {
     if (!body) return json(500, `the dashboard is not built (${a.file} missing in ${o.assets}): run npm run build`);
     send(200, a.type, body);
   });
+  serveConsole(server, { apiHost: o.apiHost, loggedIn: (req) => valid(cookieValue(req.headers.cookie, COOKIE)) });
+  return server;
 }
 
 function cookieValue(header: string | undefined, name: string): string | undefined {

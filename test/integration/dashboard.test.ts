@@ -1,11 +1,12 @@
 // The web dashboard (tugd --dashboard): nothing but its login page without the token; in a browser, a user sees
-// the engine, the containers with their logs, figures and processes, and stops, starts, creates and removes
-// containers, volumes and networks, which the CLI then sees too.
+// the engine, the containers with their logs, figures and processes, a shell in one of them, and stops, starts,
+// creates and removes containers, volumes and networks, which the CLI then sees too.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { TestDaemon, REPO, eventually } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/build.ts';
 import { launchBrowser } from '../helpers/browser.ts';
@@ -73,8 +74,24 @@ test('without the token the dashboard answers nothing but its login page; with i
   const missing = await http('GET', '/api/containers/nosuch/json', { Cookie: cookie });
   assert.equal(missing.status, 404);
   assert.match(missing.body, /No such container: nosuch/);
+  // the console's WebSocket: not without the cookie, not from another site's page, not for an exited container
+  const id = ok(d.tug(['inspect', '-f', '{{.Id}}', 'api1']));
+  const origin = `http://127.0.0.1:${port}`;
+  assert.equal(await upgrade(id, {}), 401);
+  assert.equal(await upgrade(id, { Cookie: cookie, Origin: 'http://evil.example' }), 403);
+  assert.match(String(await upgrade(id, { Cookie: cookie, Origin: origin })), /^closed 4000: Container [0-9a-f]+ is not running/);
   ok(d.tug(['rm', 'api1']));
 });
+
+/** Opens /console/ID with these headers: the refusal's HTTP status, or how the open socket was closed. */
+function upgrade(id: string, headers: Record<string, string>): Promise<number | string> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/console/${id}`, { headers });
+    ws.on('unexpected-response', (_req, res) => { resolve(res.statusCode ?? 0); ws.terminate(); });
+    ws.on('close', (code, reason) => resolve(`closed ${code}: ${reason.toString()}`));
+    ws.on('error', (e) => { if (!/Unexpected server response/.test(e.message)) reject(e); });
+  });
+}
 
 test('a bad --dashboard address stops tugd at once with a clear message', () => {
   const r = spawnSync(process.execPath, [`${REPO}/dist/tugd.js`, '-H', `unix://${d.dir}/other.sock`, '--data-root', `${d.dir}/other`, '--dashboard', 'nowhere'], { encoding: 'utf8', timeout: 10_000 });
@@ -116,6 +133,15 @@ test('in a browser: the engine, a container with its logs, figures and processes
   await page.getByRole('button', { name: 'Start' }).click();
   await page.locator('h1 .badge', { hasText: 'running' }).waitFor();
   assert.equal(state('web1'), 'running');
+
+  // a shell in the container, in the page's terminal; its exit code shows when it ends
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await page.locator('#console-status', { hasText: /^connected$/ }).waitFor();
+  await page.locator('#console').click();
+  await page.keyboard.type('echo $((6*7)) $HOSTNAME\n');
+  await page.locator('#console .xterm-rows', { hasText: `42 ${ok(d.tug(['inspect', '-f', '{{.Config.Hostname}}', 'web1']))}` }).waitFor();
+  await page.keyboard.type('exit 3\n');
+  await page.locator('#console-status', { hasText: 'disconnected: exited with code 3' }).waitFor();
 
   // a bad name is refused with docker's message, and nothing is created
   await open(page, '#/run');

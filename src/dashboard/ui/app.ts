@@ -12,6 +12,8 @@ export interface Page {
   every(ms: number, fn: () => Promise<void>): void;
   /** Draw the current route again. */
   reload(): void;
+  /** Run `fn` when the user leaves the page (closing what it opened). */
+  leave(fn: () => void): void;
 }
 
 interface ContainerSummary { Id: string; Names: string[]; Image: string; State: string; Status: string; Created: number; Ports: PortEntry[] }
@@ -165,10 +167,12 @@ async function volumesPage(p: Page): Promise<void> {
 }
 
 let timers: number[] = [];
+const leaving: Array<() => void> = [];
 
 async function route(): Promise<void> {
   for (const t of timers) window.clearInterval(t);
   timers = [];
+  for (const fn of leaving.splice(0)) fn();
   const hash = location.hash.replace(/^#/, '') || '/';
   const main = document.getElementById('view')!;
   main.replaceChildren();
@@ -182,6 +186,7 @@ async function route(): Promise<void> {
       if (timers === mine) timers.push(window.setInterval(run, ms));
     },
     reload: () => void route(),
+    leave: (fn) => { leaving.push(fn); },
   };
   const container = /^\/containers\/([0-9a-f]{64})$/.exec(hash);
   try {

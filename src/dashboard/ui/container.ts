@@ -4,6 +4,7 @@ import { h, table, facts } from './dom.js';
 import { get, logs } from './api.js';
 import { cpuPercent, humanSize, memoryUsed, type StatsSample } from './format.js';
 import { containerActions, stateBadge, type Page } from './app.js';
+import { consoleSection } from './console.js';
 
 interface Inspect {
   Id: string; Name: string; Created: string; Path: string; Args: string[]; Image: string;
@@ -59,6 +60,7 @@ export async function containerPage(p: Page, id: string): Promise<void> {
         box('Block I/O', `${humanSize(io('read'))} / ${humanSize(io('write'))}`),
         box('PIDs', String(s.pids_stats?.current ?? 0)));
     });
+    p.main.append(h('h2', {}, 'Console'), consoleSection(id, p.leave));
     const procs = h('div');
     p.main.append(h('h2', {}, 'Processes'), procs);
     p.every(5000, async () => {
