@@ -10,6 +10,7 @@ import { WebSocket } from 'ws';
 import { TestDaemon, REPO, eventually } from '../helpers/daemon.ts';
 import { freePort } from '../helpers/build.ts';
 import { launchBrowser } from '../helpers/browser.ts';
+import { TestRegistry } from '../helpers/registry.ts';
 
 const d = new TestDaemon();
 let port = 0;
@@ -192,7 +193,42 @@ test('in a browser: the engine, a container with its logs, figures and processes
   await page.locator('tr', { hasText: 'dashnet' }).getByRole('button', { name: 'Remove' }).click();
   await eventually(() => d.tug(['network', 'ls', '--format', '{{.Name}}']).stdout, (s) => !/dashnet/.test(s));
 
-  // images: the local ones; one in use cannot be removed, and says why
+  // images: a pull from a registry, with its progress; a missing one says why
+  const registry = new TestRegistry();
+  try {
+    await registry.start();
+    const ref = `${registry.host}/dash/bb:1`;
+    ok(d.tug(['tag', 'busybox', ref]));
+    ok(d.tug(['push', ref]));
+    ok(d.tug(['rmi', ref]));
+    await open(page, '#/images');
+    await page.fill('input[name=image]', ref);
+    await page.getByRole('button', { name: 'Pull' }).click();
+    await page.locator('#toast', { hasText: `Pulled ${ref}` }).waitFor();
+    await page.locator('pre', { hasText: `Status: Downloaded newer image for ${ref}` }).waitFor();
+    await page.locator('tr', { hasText: ref }).waitFor();
+    assert.match(ok(d.tug(['images', '--format', '{{.Repository}}:{{.Tag}}'])), new RegExp(`^${ref.replace(/\./g, '\\.')}$`, 'm'));
+    await page.fill('input[name=image]', `${registry.host}/dash/nosuch:1`);
+    await page.getByRole('button', { name: 'Pull' }).click();
+    await page.locator('#toast', { hasText: /manifest unknown|not found/i }).waitFor();
+
+    // "Add container" with an image that is not here pulls it first, as docker run does
+    const other = `${registry.host}/dash/bb:2`;
+    ok(d.tug(['tag', 'busybox', other]));
+    ok(d.tug(['push', other]));
+    ok(d.tug(['rmi', other]));
+    await open(page, '#/run');
+    await page.fill('#run-image', other);
+    await page.fill('#run-name', 'pulled1');
+    await page.fill('#run-command', 'sleep 300');
+    await page.getByRole('button', { name: 'Create and start' }).click();
+    await page.locator('h1', { hasText: 'pulled1' }).waitFor();
+    assert.equal(state('pulled1'), 'running');
+    assert.equal(ok(d.tug(['inspect', '-f', '{{.Config.Image}}', 'pulled1'])), other);
+    ok(d.tug(['rm', '-f', 'pulled1']));
+  } finally { await registry.stop(); }
+
+  // one in use cannot be removed, and says why
   await open(page, '#/images');
   const busybox = page.locator('tr', { hasText: 'busybox:latest' });
   await busybox.waitFor();

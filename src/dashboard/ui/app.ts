@@ -100,26 +100,31 @@ async function containersPage(p: Page): Promise<void> {
 }
 
 async function imagesPage(p: Page): Promise<void> {
-  const images = await get<ImageSummary[]>('/images/json');
+  const list = h('div');
+  const refresh = async () => {
+    const images = await get<ImageSummary[]>('/images/json');
+    list.replaceChildren(table(['Tags', 'ID', 'Size', 'Created', ''], images.map((i) => [
+      (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').join(', ') || h('span', { class: 'muted' }, '<none>'),
+      h('span', { class: 'mono' }, shortId(i.Id)), humanSize(i.Size), ago(i.Created),
+      [action('Remove', () => send('DELETE', `/images/${encodeURIComponent(i.Id)}`), p, { danger: true, confirm: `Remove image ${(i.RepoTags ?? [])[0] ?? shortId(i.Id)}?` })],
+    ]), 'No images: pull one above.'));
+  };
   const name = h('input', { name: 'image', placeholder: 'busybox:latest', required: true, 'aria-label': 'image to pull' });
   const progress = h('pre', { hidden: true });
   const form = h('form', { class: 'inline' }, name, h('button', { type: 'submit', class: 'primary' }, 'Pull'));
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
+    const ref = name.value.trim();
     progress.hidden = false;
     progress.textContent = '';
     try {
-      await pull(name.value.trim(), (line) => { progress.textContent += `${line}\n`; });
-      toast(`Pulled ${name.value.trim()}`, 'info');
-      p.reload();
+      await pull(ref, (line) => { progress.textContent += `${line}\n`; });
+      toast(`Pulled ${ref}`, 'info');
     } catch (e) { toast((e as Error).message); }
+    await refresh();
   });
-  p.main.append(h('h1', {}, 'Images'), h('div', { class: 'toolbar' }, form), progress,
-    table(['Tags', 'ID', 'Size', 'Created', ''], images.map((i) => [
-      (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>').join(', ') || h('span', { class: 'muted' }, '<none>'),
-      h('span', { class: 'mono' }, shortId(i.Id)), humanSize(i.Size), ago(i.Created),
-      [action('Remove', () => send('DELETE', `/images/${encodeURIComponent(i.Id)}`), p, { danger: true, confirm: `Remove image ${(i.RepoTags ?? [])[0] ?? shortId(i.Id)}?` })],
-    ]), 'No images: pull one above.'));
+  p.main.append(h('h1', {}, 'Images'), h('div', { class: 'toolbar' }, form), progress, list);
+  await refresh();
 }
 
 /** POST /images/create, its progress as text lines ("<id>: <status> <progress>"). */
