@@ -197,10 +197,9 @@ test('in a browser: the engine, a container with its logs, figures and processes
   const registry = new TestRegistry();
   try {
     await registry.start();
-    const ref = `${registry.host}/dash/bb:1`;
-    ok(d.tug(['tag', 'busybox', ref]));
-    ok(d.tug(['push', ref]));
-    ok(d.tug(['rmi', ref]));
+    /** busybox in the registry as `name`, and no longer here under that name */
+    const onlyThere = (name: string) => { for (const args of [['tag', 'busybox', name], ['push', name], ['rmi', name]]) ok(d.tug(args)); return name; };
+    const ref = onlyThere(`${registry.host}/dash/bb:1`);
     await open(page, '#/images');
     await page.fill('input[name=image]', ref);
     await page.getByRole('button', { name: 'Pull' }).click();
@@ -213,10 +212,7 @@ test('in a browser: the engine, a container with its logs, figures and processes
     await page.locator('#toast', { hasText: /manifest unknown|not found/i }).waitFor();
 
     // "Add container" with an image that is not here pulls it first, as docker run does
-    const other = `${registry.host}/dash/bb:2`;
-    ok(d.tug(['tag', 'busybox', other]));
-    ok(d.tug(['push', other]));
-    ok(d.tug(['rmi', other]));
+    const other = onlyThere(`${registry.host}/dash/bb:2`);
     await open(page, '#/run');
     await page.fill('#run-image', other);
     await page.fill('#run-name', 'pulled1');
