@@ -6,8 +6,6 @@ import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { createApiServer, type ApiRequestHandler } from '../api/server.js';
 import { registerDashboardRoutes } from '../api/routes/dashboard.js';
-import { createDashboardServer } from '../dashboard/server.js';
-import { dashboardToken } from '../dashboard/token.js';
 import { parseConfig } from './config.js';
 import { buildEngine } from './wiring.js';
 import { log, setLogLevel } from '../util/log.js';
@@ -39,7 +37,7 @@ async function main(): Promise<void> {
   log.info('API listening', { socket: cfg.socket, dataRoot: cfg.dataRoot, pid: process.pid });
   let dashboard: Server | undefined;
   if (cfg.dashboard) {
-    const token = await dashboardToken(cfg.dataRoot);
+    const token = await (await import('../dashboard/token.js')).dashboardToken(cfg.dataRoot);
     dashboard = await startDashboard(cfg.dashboard, server.handle, token, `unix://${cfg.socket}`);
     const { host, port } = cfg.dashboard;
     const shown = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
@@ -65,7 +63,8 @@ async function main(): Promise<void> {
 }
 
 async function startDashboard(addr: { host: string; port: number }, api: ApiRequestHandler, token: string, apiHost: string): Promise<Server> {
-  // the built app lies beside the daemon's bundle (dist/dashboard)
+  // loaded only when asked for (it brings a WebSocket server); the built app lies beside the daemon's bundle
+  const { createDashboardServer } = await import('../dashboard/server.js');
   const server = createDashboardServer({ api, token, apiHost, assets: join(dirname(fileURLToPath(import.meta.url)), 'dashboard') });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`dashboard: cannot listen on ${addr.host}:${addr.port}: ${errorMessage(e)}`)));
