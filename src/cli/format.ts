@@ -133,9 +133,15 @@ export function goTime(unixSeconds: number): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
   const off = -d.getTimezoneOffset();
   const sign = off >= 0 ? '+' : '-';
-  const tz = Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
-  const zone = off === 0 ? 'UTC' : tz;
+  const zone = off === 0 ? 'UTC' : zoneName(d);
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)} ${zone}`;
+}
+
+// making an Intl formatter costs milliseconds (`ps` formats every container's time): one, and only off UTC
+let zoneFormat: Intl.DateTimeFormat | undefined;
+function zoneName(d: Date): string {
+  zoneFormat ??= Intl.DateTimeFormat('en-US', { timeZoneName: 'short' });
+  return zoneFormat.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? '';
 }
 
 export function containerRow(c: ContainerSummary, opts: { trunc: boolean; now?: number }): Record<string, unknown> {
