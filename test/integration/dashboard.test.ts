@@ -233,5 +233,21 @@ test('in a browser: the engine, a container with its logs, figures and processes
   await page.locator('#toast', { hasText: /conflict|being used/ }).waitFor();
   assert.match(ok(d.tug(['images', '--format', '{{.Repository}}'])), /^busybox$/m);
 
+  // a build from a Dockerfile typed into the page; a mistake in one is reported with its line
+  await open(page, '#/build');
+  await page.fill('#build-dockerfile', 'FROM busybox\nRUN echo built-in-the-page > /built\nCMD ["cat", "/built"]\n');
+  await page.fill('#build-tag', 'dash/built:1');
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.locator('#build-output', { hasText: 'Successfully tagged dash/built:1' }).waitFor({ timeout: 60_000 });
+  assert.equal(ok(d.tug(['run', '--rm', 'dash/built:1'])), 'built-in-the-page');
+  await page.fill('#build-dockerfile', 'FROM busybox\nBOGUS x\n');
+  await page.getByRole('button', { name: 'Build' }).click();
+  await page.locator('#build-output', { hasText: /line 2.*unknown instruction: BOGUS|unknown instruction: BOGUS.*line 2/i }).waitFor();
+
+  // events: what happened, as docker events tells it
+  await open(page, '#/events');
+  await page.locator('tr', { hasText: 'web2' }).filter({ hasText: 'destroy' }).first().waitFor();
+  await page.locator('tr', { hasText: 'dashvol' }).filter({ hasText: 'create' }).first().waitFor();
+
   assert.deepEqual(errors, []);
 });

@@ -6,11 +6,13 @@ export class ApiError extends Error {
   constructor(readonly status: number, message: string) { super(message); }
 }
 
+/** `body`: JSON, or bytes sent as they are (a tar). */
 async function call(method: string, path: string, body?: unknown): Promise<Response> {
+  const raw = body instanceof Uint8Array;
   const res = await fetch(BASE + path, {
     method,
-    headers: { 'X-Tugboat-Dashboard': '1', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { 'X-Tugboat-Dashboard': '1', ...(body === undefined ? {} : { 'Content-Type': raw ? 'application/x-tar' : 'application/json' }) },
+    body: body === undefined ? undefined : raw ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body),
     credentials: 'same-origin',
   });
   if (res.status === 401) { location.href = '/login'; throw new ApiError(401, 'logged out'); }
@@ -30,9 +32,9 @@ export async function send<T = unknown>(method: 'POST' | 'DELETE' | 'PUT', path:
   return text ? JSON.parse(text) as T : undefined;
 }
 
-/** A streamed JSON answer (pull progress): each message as it comes; an `error` in one of them is thrown. */
-export async function stream(method: 'POST', path: string, each: (m: Record<string, unknown>) => void): Promise<void> {
-  const res = await call(method, path);
+/** A streamed JSON answer (pull progress, build output): each message as it comes; an `error` in one is thrown. */
+export async function stream(method: 'POST', path: string, each: (m: Record<string, unknown>) => void, body?: Uint8Array): Promise<void> {
+  const res = await call(method, path, body);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();
   let buf = '';

@@ -5,6 +5,7 @@ import { get, send, stream } from './api.js';
 import { ago, humanSize, portsText, shortId, type PortEntry } from './format.js';
 import { containerPage } from './container.js';
 import { runPage } from './run.js';
+import { buildPage } from './build.js';
 
 export interface Page {
   main: HTMLElement;
@@ -123,7 +124,7 @@ async function imagesPage(p: Page): Promise<void> {
     } catch (e) { toast((e as Error).message); }
     await refresh();
   });
-  p.main.append(h('h1', {}, 'Images'), h('div', { class: 'toolbar' }, form), progress, list);
+  p.main.append(h('h1', {}, 'Images'), h('div', { class: 'toolbar' }, form, h('a', { class: 'button', href: '#/build' }, 'Build an image')), progress, list);
   await refresh();
 }
 
@@ -171,6 +172,27 @@ async function volumesPage(p: Page): Promise<void> {
     ]), 'No volumes.'));
 }
 
+interface EngineEvent { Type: string; Action: string; Actor: { ID: string; Attributes?: Record<string, string> }; time: number; timeNano: number }
+
+/** The last hour of docker events, newest first, brought up to date every few seconds. */
+async function eventsPage(p: Page): Promise<void> {
+  const list = h('div');
+  p.main.append(h('h1', {}, 'Events'), h('p', { class: 'muted' }, 'The last hour, newest first.'), list);
+  p.every(5000, async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const res = await fetch(`/api/v1.44/events?since=${now - 3600}&until=${now}`, { credentials: 'same-origin' });
+    if (!res.ok) throw new Error(`events: ${res.status}`);
+    const events = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent).reverse().slice(0, 300);
+    list.replaceChildren(table(['Time', 'Type', 'Action', 'Object', 'Details'], events.map((e) => {
+      const attrs = { ...(e.Actor.Attributes ?? {}) };
+      const name = attrs.name ?? '';
+      delete attrs.name;
+      return [new Date(e.time * 1000).toLocaleTimeString(), e.Type, e.Action, name || shortId(e.Actor.ID),
+        h('span', { class: 'mono' }, Object.entries(attrs).map(([k, v]) => `${k}=${v}`).join(' '))];
+    }), 'No events in the last hour.'));
+  });
+}
+
 let timers: number[] = [];
 const leaving: Array<() => void> = [];
 
@@ -179,8 +201,9 @@ async function route(): Promise<void> {
   timers = [];
   for (const fn of leaving.splice(0)) fn();
   const hash = location.hash.replace(/^#/, '') || '/';
-  const main = document.getElementById('view')!;
-  main.replaceChildren();
+  // each drawing has an element of its own: one still loading when the user moves on draws where nobody sees it
+  const main = h('div');
+  document.getElementById('view')!.replaceChildren(main);
   for (const a of document.querySelectorAll('header nav a')) a.classList.toggle('active', a.getAttribute('href') === `#${hash.split('/').slice(0, 2).join('/')}`);
   const mine = timers;
   const page: Page = {
@@ -201,6 +224,8 @@ async function route(): Promise<void> {
     else if (hash === '/networks') await networksPage(page);
     else if (hash === '/volumes') await volumesPage(page);
     else if (hash === '/run') await runPage(page);
+    else if (hash === '/build') await buildPage(page);
+    else if (hash === '/events') await eventsPage(page);
     else await homePage(page);
   } catch (e) { toast((e as Error).message); }
 }
