@@ -186,6 +186,7 @@ function runFlags(c: Command): Command {
     .option('--link <list>', 'Add link to another container', collect)
     .option('--ulimit <ulimit>', 'Ulimit options', collect)
     .option('--device <list>', 'Add a host device to the container', collect)
+    .option('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list', collect)
     .option('--cidfile <string>', 'Write the container ID to the file')
     .option('--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)')
     .option('--oom-kill-disable', 'Disable OOM Killer')

@@ -80,6 +80,7 @@ export interface RunFlags {
   uts?: string;
   cgroupns?: string;
   blkioWeightDevice?: string[];
+  deviceCgroupRule?: string[];
   deviceReadBps?: string[];
   deviceWriteBps?: string[];
   deviceReadIops?: string[];
@@ -328,6 +329,7 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.link?.length) hc.Links = f.link;
   if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
   if (f.device?.length) hc.Devices = f.device.map(parseDevice);
+  if (f.deviceCgroupRule?.length) hc.DeviceCgroupRules = f.deviceCgroupRule; // checked by the daemon
   if (f.memorySwappiness !== undefined) hc.MemorySwappiness = intFlag(f.memorySwappiness, '--memory-swappiness');
   if (f.oomKillDisable) hc.OomKillDisable = true;
   if (f.oomScoreAdj !== undefined) hc.OomScoreAdj = intFlag(f.oomScoreAdj, '--oom-score-adj');

@@ -125,6 +125,20 @@ test('device rules: a block device made with mknod cannot be read', () => {
   assert.equal(sh('head -c 4 /dev/zero | wc -c').stdout.trim(), '4', 'standard devices work');
 });
 
+test('--device-cgroup-rule lets a container use a device the default rules deny; a malformed rule is refused at create', () => {
+  // /dev/fuse (10:229) needs no capability to open, but docker's default device rules leave it out
+  const open = 'mknod /tmp/fuse c 10 229 && (exec 3<>/tmp/fuse) && echo opened';
+  const denied = sh(open);
+  assert.match(denied.stderr, /Operation not permitted/);
+  assert.doesNotMatch(denied.stdout, /opened/);
+  assert.equal(sh(open, '--device-cgroup-rule', 'c 10:229 rw').stdout.trim(), 'opened');
+  assert.equal(sh(open, '--device-cgroup-rule', 'c 10:* rwm').stdout.trim(), 'opened');
+  const bad = d.tug(['run', '--device-cgroup-rule', 'b 8:0', 'busybox', 'true']);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /invalid device cgroup format 'b 8:0'/);
+  assert.equal(d.tug(['ps', '-aq', '--filter', 'status=created']).stdout.trim(), '', 'nothing created');
+});
+
 test('read-only rootfs and no-new-privileges', () => {
   const ro = sh('touch /x 2>&1; echo rc=$?', '--read-only');
   assert.match(ro.stdout, /rc=[1-9]/);

@@ -8,7 +8,7 @@ import type { EndpointRequest } from '../network/types.js';
 import { badRequest } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { logLimits } from '../logs/rotate.js';
-import { resources } from '../runtime/spec.js';
+import { deviceCgroupRule, resources } from '../runtime/spec.js';
 import { validateNamespaceModes } from './namespaces.js';
 import { DEFAULT_PATH, overrideEnv } from './environment.js';
 
@@ -46,6 +46,7 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   if (h.CpusetCpus && !/^(\d+(-\d+)?)(,\d+(-\d+)?)*$/.test(h.CpusetCpus)) throw badRequest(`Invalid value ${h.CpusetCpus} for cpuset cpus`);
   validateRestartPolicy(h);
   validateNamespaceModes(h);
+  for (const rule of h.DeviceCgroupRules ?? []) deviceCgroupRule(rule);
   if (h.Runtime && !runtimes.includes(h.Runtime)) throw badRequest(`unknown or invalid runtime name: ${h.Runtime}`);
   const lt = h.LogConfig?.Type;
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);

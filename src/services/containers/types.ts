@@ -64,6 +64,7 @@ export interface HostConfig {
   ShmSize?: number;
   Tmpfs?: Record<string, string> | null;
   Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
+  DeviceCgroupRules?: string[] | null;
   BlkioWeight?: number;
   BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
   BlkioDeviceReadBps?: ThrottleDevice[] | null;

@@ -264,6 +264,17 @@ export const MASKED_PATHS: readonly string[] = [
 
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
+/**
+ * `--device-cgroup-rule` ("c 1:3 mr", "b 8:* rw", "a *:* rwm"): a device cgroup rule allowing access, as docker
+ * reads it; `*` is every major or minor number.
+ */
+export function deviceCgroupRule(rule: string): OciDeviceCgroupRule {
+  const m = /^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$/.exec(rule.trim());
+  if (!m) throw badRequest(`invalid device cgroup format '${rule}'`);
+  const num = (v: string) => (v === '*' ? undefined : Number(v));
+  return { allow: true, type: m[1] as 'a' | 'c' | 'b', major: num(m[2]), minor: num(m[3]), access: m[4] };
+}
+
 /** The character devices every container may use (the runtime creates their nodes in /dev). */
 const DEFAULT_DEVICE_RULES: OciDeviceCgroupRule[] = [
   { allow: false, access: 'rwm' },
@@ -729,6 +740,7 @@ export function buildSpec(input: SpecInput): OciSpec {
       if (!privileged) deviceRules.push({ allow: true, type: dev.type as 'c' | 'b', major: dev.major, minor: dev.minor, access });
     }
   }
+  if (!privileged) for (const rule of hc.DeviceCgroupRules ?? []) deviceRules.push(deviceCgroupRule(rule));
   res.devices = deviceRules;
 
   const linux: OciLinux = {
