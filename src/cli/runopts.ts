@@ -81,6 +81,11 @@ export interface RunFlags {
   cgroupns?: string;
   blkioWeightDevice?: string[];
   deviceCgroupRule?: string[];
+  annotation?: string[];
+  userns?: string;
+  storageOpt?: string[];
+  isolation?: string;
+  gpus?: string;
   deviceReadBps?: string[];
   deviceWriteBps?: string[];
   deviceReadIops?: string[];
@@ -330,6 +335,13 @@ export function buildCreateRequest(image: string, args: string[], f: RunFlags, e
   if (f.ulimit?.length) hc.Ulimits = f.ulimit.map(parseUlimit);
   if (f.device?.length) hc.Devices = f.device.map(parseDevice);
   if (f.deviceCgroupRule?.length) hc.DeviceCgroupRules = f.deviceCgroupRule; // checked by the daemon
+  const annotations = (f.annotation ?? []).reduce(setOnMap, undefined);
+  if (annotations) hc.Annotations = annotations;
+  if (f.userns) hc.UsernsMode = f.userns;
+  const storageOpt = (f.storageOpt ?? []).reduce(setOnMap, undefined);
+  if (storageOpt) hc.StorageOpt = storageOpt;
+  if (f.isolation) hc.Isolation = f.isolation;
+  if (f.gpus) hc.DeviceRequests = [{ Driver: '', Count: f.gpus === 'all' ? -1 : Number(f.gpus) || 0, DeviceIDs: null, Capabilities: [['gpu']], Options: {} }];
   if (f.memorySwappiness !== undefined) hc.MemorySwappiness = intFlag(f.memorySwappiness, '--memory-swappiness');
   if (f.oomKillDisable) hc.OomKillDisable = true;
   if (f.oomScoreAdj !== undefined) hc.OomScoreAdj = intFlag(f.oomScoreAdj, '--oom-score-adj');

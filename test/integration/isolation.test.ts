@@ -139,6 +139,27 @@ test('--device-cgroup-rule lets a container use a device the default rules deny;
   assert.equal(d.tug(['ps', '-aq', '--filter', 'status=created']).stdout.trim(), '', 'nothing created');
 });
 
+test('--annotation reaches the runtime; --userns host is taken; --storage-opt, --isolation, --gpus and remapped user namespaces are refused with docker\'s messages', () => {
+  const id = d.tug(['run', '-d', '--annotation', 'org.example.team=infra', '--annotation', 'org.example.empty=', '--userns', 'host', 'busybox', 'sleep', '100']).stdout.trim();
+  try {
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.deepEqual(JSON.parse(d.tug(['inspect', '-f', '{{json .HostConfig.Annotations}}', id]).stdout), { 'org.example.empty': '', 'org.example.team': 'infra' });
+    const state = JSON.parse(spawnSync('runc', ['--root', `${d.root}/run/runc`, 'state', id], { encoding: 'utf8' }).stdout) as { annotations?: Record<string, string> };
+    assert.equal(state.annotations?.['org.example.team'], 'infra');
+  } finally { d.tug(['rm', '-f', id]); }
+  for (const [flags, message] of [
+    [['--storage-opt', 'size=1G'], /--storage-opt is supported only for overlay over xfs with 'pquota' mount option/],
+    [['--isolation', 'hyperv'], /Invalid isolation: "hyperv" - linux only supports 'default'/],
+    [['--gpus', 'all'], /could not select device driver "" with capabilities: \[\[gpu\]\]/],
+    [['--userns', 'remap'], /invalid USER mode: remap/],
+  ] as Array<[string[], RegExp]>) {
+    const r = d.tug(['run', '--rm', ...flags, 'busybox', 'true']);
+    assert.equal(r.code, 125, flags.join(' '));
+    assert.match(r.stderr, message);
+  }
+  assert.equal(d.tug(['ps', '-aq']).stdout.trim(), '', 'nothing left behind');
+});
+
 test('read-only rootfs and no-new-privileges', () => {
   const ro = sh('touch /x 2>&1; echo rc=$?', '--read-only');
   assert.match(ro.stdout, /rc=[1-9]/);

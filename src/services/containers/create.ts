@@ -47,6 +47,12 @@ export function validateHostConfig(h: HostConfig, runtimes: string[]): void {
   validateRestartPolicy(h);
   validateNamespaceModes(h);
   for (const rule of h.DeviceCgroupRules ?? []) deviceCgroupRule(rule);
+  // no user-namespace remapping, quotas, other isolation technologies or device drivers here: said, not ignored
+  if (h.UsernsMode && h.UsernsMode !== 'host') throw badRequest(`invalid USER mode: ${h.UsernsMode} (the daemon runs without userns-remap; only "host" applies)`);
+  if (h.StorageOpt && Object.keys(h.StorageOpt).length) throw badRequest("--storage-opt is supported only for overlay over xfs with 'pquota' mount option");
+  if (h.Isolation && h.Isolation !== 'default') throw badRequest(`Invalid isolation: "${h.Isolation}" - linux only supports 'default'`);
+  if (h.DeviceRequests?.length) throw badRequest('could not select device driver "" with capabilities: [[gpu]]');
+  for (const [k, v] of Object.entries(h.Annotations ?? {})) if (!k || typeof v !== 'string') throw badRequest(`invalid annotation ${JSON.stringify(k)}: expected a key and a string value`);
   if (h.Runtime && !runtimes.includes(h.Runtime)) throw badRequest(`unknown or invalid runtime name: ${h.Runtime}`);
   const lt = h.LogConfig?.Type;
   if (lt && !['json-file', 'k8s-file', 'local', 'none'].includes(lt)) throw badRequest(`logger: no log driver named '${lt}' is registered`);

@@ -65,6 +65,12 @@ export interface HostConfig {
   Tmpfs?: Record<string, string> | null;
   Devices?: Array<{ PathOnHost: string; PathInContainer: string; CgroupPermissions: string }> | null;
   DeviceCgroupRules?: string[] | null;
+  /** OCI annotations for the runtime (docker run --annotation). */
+  Annotations?: Record<string, string> | null;
+  UsernsMode?: string;
+  StorageOpt?: Record<string, string> | null;
+  Isolation?: string;
+  DeviceRequests?: unknown[] | null;
   BlkioWeight?: number;
   BlkioWeightDevice?: Array<{ Path: string; Weight: number }> | null;
   BlkioDeviceReadBps?: ThrottleDevice[] | null;

@@ -37,6 +37,7 @@ export function makeSpecWriter(): (bundle: string, req: SpecRequest) => Promise<
       initPath,
       namespaces: { net, netIsPrivate: nm !== 'host' && !nm.startsWith('container:'), cgroup: ownCgroupNamespace(rec.HostConfig, layout), pid: shared.pid, ipc: shared.ipc, uts: shared.uts },
       swapAccounting: swap,
+      annotations: rec.HostConfig.Annotations ?? undefined,
     });
     // written anew at every start: nothing to gain from syncing it to disk
     await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec), false);
