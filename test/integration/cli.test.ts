@@ -71,6 +71,32 @@ test('run flags: env, env-file, workdir, user, group-add, hostname, labels, entr
   assert.equal(d.tug(['rm', '-f', 'labelled']).code, 0);
 });
 
+test('ps filters publish, expose (ports and ranges), volume (name or mount point) and is-task, as docker reads them', () => {
+  const run = (name: string, ...flags: string[]) => { const r = d.tug(['create', '--name', name, ...flags, 'busybox', 'true']); assert.equal(r.code, 0, r.stderr); };
+  run('pub', '-p', '127.0.0.1::80', '--expose', '53/udp');
+  run('vol', '-v', 'psdata:/data');
+  run('plain');
+  try {
+    const names = (filter: string) => d.tug(['ps', '-a', '--filter', filter, '--format', '{{.Names}}']).stdout.trim().split('\n').filter(Boolean).sort().join(' ');
+    assert.equal(names('publish=80'), 'pub');
+    assert.equal(names('publish=70-90/tcp'), 'pub');
+    assert.equal(names('publish=80/udp'), '');
+    assert.equal(names('expose=53/udp'), 'pub');
+    assert.equal(names('expose=80'), 'pub', '-p exposes the port too');
+    assert.equal(names('volume=psdata'), 'vol');
+    assert.equal(names('volume=/data'), 'vol');
+    assert.equal(names('is-task=false'), 'plain pub vol');
+    assert.equal(names('is-task=true'), '');
+    assert.equal(d.docker(['ps', '-a', '--filter', 'publish=80', '--format', '{{.Names}}']).stdout.trim(), 'pub');
+    const bad = d.tug(['ps', '--filter', 'publish=http']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /invalid filter 'publish=http'/);
+  } finally {
+    d.tug(['rm', '-v', 'pub', 'vol', 'plain']);
+    d.tug(['volume', 'rm', 'psdata']);
+  }
+});
+
 test('exit codes: process code, 125 daemon errors, 126 not executable, 127 not found', () => {
   assert.equal(d.tug(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code, 3);
   const nf = d.tug(['run', '--rm', 'busybox', 'no-such-binary']);

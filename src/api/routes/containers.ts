@@ -353,7 +353,15 @@ async function top(pids: number[], args: string[]): Promise<{ Titles: string[]; 
   return { Titles: titles, Processes: procs };
 }
 
-const PS_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'network'];
+const PS_FILTERS = ['status', 'name', 'id', 'label', 'ancestor', 'exited', 'before', 'since', 'health', 'network', 'publish', 'expose', 'volume', 'is-task'];
+const PORT_FILTER = /^(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/;
+
+/** `publish`/`expose` values: a port or a range of them, with a protocol (tcp unless said), as "80/tcp" keys. */
+function portKeys(v: string): string[] {
+  const m = PORT_FILTER.exec(v)!;
+  const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => `${from + i}/${m[3] ?? 'tcp'}`);
+}
 const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
 
 /** Refuse unknown filters and values up front, whether or not any container would be tested. */
@@ -364,6 +372,8 @@ function validatePsFilters(f: Record<string, string[]>): void {
       if (k === 'status' && !STATUSES.includes(v)) throw badRequest(`invalid filter 'status=${v}'`);
       if (k === 'health' && !['starting', 'healthy', 'unhealthy', 'none'].includes(v)) throw badRequest(`Unrecognised filter value for health: ${v}`);
       if (k === 'exited' && !/^-?\d+$/.test(v)) throw badRequest(`invalid filter 'exited=${v}'`);
+      if ((k === 'publish' || k === 'expose') && !PORT_FILTER.test(v)) throw badRequest(`invalid filter '${k}=${v}'`);
+      if (k === 'is-task' && !['true', 'false', '1', '0'].includes(v)) throw badRequest(`invalid filter 'is-task=${v}'`);
     }
   }
 }
@@ -387,6 +397,12 @@ function matchFilters(c: ContainerRecord, f: Record<string, string[]>, d: Contai
         case 'health': return (c.State.Health?.Status ?? 'none') === v;
         case 'before': { const o = d.store.find(v); return !!o && Date.parse(c.Created) < Date.parse(o.Created); }
         case 'since': { const o = d.store.find(v); return !!o && Date.parse(c.Created) > Date.parse(o.Created); }
+        // the container port, as the container publishes or exposes it
+        case 'publish': return portKeys(v).some((p) => Object.hasOwn((c.HostConfig.PortBindings ?? {}) as object, p));
+        case 'expose': return portKeys(v).some((p) => Object.hasOwn(c.Config.ExposedPorts ?? {}, p));
+        case 'volume': return (c.Mounts ?? []).some((m) => m.Name === v || m.Destination === v);
+        // no swarm here: no container is a task
+        case 'is-task': return v === 'false' || v === '0';
         default: throw badRequest(`invalid filter '${k}'`);
       }
     });
