@@ -97,6 +97,23 @@ test('ps filters publish, expose (ports and ranges), volume (name or mount point
   }
 });
 
+test('-e NAME with NAME unset where the client runs leaves NAME unset in the container, for run and exec, tug and docker', () => {
+  assert.equal(process.env.TUG_NOT_SET, undefined);
+  const probe = ['sh', '-c', 'echo ${TUG_NOT_SET-unset} ${FROM_IMAGE-unset}'];
+  for (const cli of [d.tug.bind(d), d.docker.bind(d)]) {
+    const r = cli(['run', '--rm', '-e', 'TUG_NOT_SET', '-e', 'FROM_IMAGE', 'busybox', ...probe]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'unset unset');
+  }
+  const id = d.tug(['run', '-d', '-e', 'FROM_IMAGE=set', 'busybox', 'sleep', '100']).stdout.trim();
+  try {
+    assert.equal(d.tug(['exec', id, ...probe]).stdout.trim(), 'unset set');
+    const r = d.tug(['exec', '-e', 'TUG_NOT_SET', '-e', 'FROM_IMAGE', id, ...probe]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'unset unset', 'an exec can unset what the container sets');
+  } finally { d.tug(['rm', '-f', id]); }
+});
+
 test('exit codes: process code, 125 daemon errors, 126 not executable, 127 not found', () => {
   assert.equal(d.tug(['run', '--rm', 'busybox', 'sh', '-c', 'exit 3']).code, 3);
   const nf = d.tug(['run', '--rm', 'busybox', 'no-such-binary']);

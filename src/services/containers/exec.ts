@@ -9,7 +9,7 @@ import type { ContainerStore } from './store.js';
 import type { ConmonDriver } from '../runtime/driver.js';
 import type { EventBus } from '../events/bus.js';
 import { resolveUser } from './user.js';
-import { overrideEnv } from './environment.js';
+import { dropUnset, overrideEnv } from './environment.js';
 import { rootfsPaths } from './rootfs.js';
 import { resolveCapabilities } from '../runtime/spec.js';
 import { openSeqpacket, packetWriter } from '../../sys/seqpacket.js';
@@ -197,7 +197,7 @@ export class ExecManager {
     // the container's environment, with TERM as the exec's own terminal has it (unless the container sets it)
     const ownTerm = rec.Config.Env?.some((kv) => kv.startsWith('TERM='));
     const base = (p.env ?? []).filter((kv) => ownTerm || !kv.startsWith('TERM='));
-    p.env = overrideEnv(e.ProcessConfig.tty && !ownTerm ? [...base, 'TERM=xterm'] : base, e.env);
+    p.env = dropUnset(overrideEnv(e.ProcessConfig.tty && !ownTerm ? [...base, 'TERM=xterm'] : base, e.env));
     if (e.workingDir) p.cwd = e.workingDir;
     if (e.ProcessConfig.user) {
       const u = resolveUser(rootfsPaths(bundle).rootfs, e.ProcessConfig.user, rec.HostConfig.GroupAdd ?? []);
