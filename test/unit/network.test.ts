@@ -70,3 +70,12 @@ test('rules: an internal network drops everything leaving its bridge and has no 
   assert.equal(internal.filter((r) => r.spec.at(-1) === 'DROP').length, 2);
   assert.ok(networkRules('br-x', '10.1.0.0/24', { masquerade: false }).every((r) => r.table !== 'nat'));
 });
+
+test('network create: swarm-only kinds and options this engine would not enforce are refused, not made as plain networks', () => {
+  refused({ Name: 'x', Ingress: true }, 403, /ingress networks need swarm mode/);
+  refused({ Name: 'x', ConfigOnly: true }, 400, /config-only networks/);
+  refused({ Name: 'x', ConfigFrom: { Network: 'y' } }, 400, /--config-from/);
+  refused({ Name: 'x', Scope: 'swarm' }, 400, /local networks only/);
+  refused({ Name: 'x', Options: { 'com.docker.network.bridge.enable_icc': 'false' } }, 400, /enable_icc=false is not supported/);
+  assert.equal(networkRecordFrom({ Name: 'x', Scope: 'local', Options: { 'com.docker.network.bridge.enable_icc': 'true' } }, ctx()).Name, 'x');
+});

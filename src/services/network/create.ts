@@ -12,6 +12,10 @@ export interface NetworkCreateBody {
   Attachable?: boolean;
   EnableIPv6?: boolean;
   CheckDuplicate?: boolean;
+  ConfigOnly?: boolean;
+  ConfigFrom?: { Network?: string } | null;
+  Ingress?: boolean;
+  Scope?: string;
   IPAM?: { Driver?: string; Config?: Array<{ Subnet?: string; IPRange?: string; Gateway?: string; AuxiliaryAddresses?: Record<string, string> }> | null; Options?: Record<string, string> | null } | null;
   Options?: Record<string, string> | null;
   Labels?: Record<string, string> | null;
@@ -41,6 +45,11 @@ export function networkRecordFrom(body: NetworkCreateBody, ctx: CreateContext): 
   if (driver === 'host' || driver === 'null') throw new ApiError(403, `only one instance of "${driver}" network is allowed`);
   if (driver !== 'bridge') throw new ApiError(404, `plugin "${driver}" not found`);
   if (body.EnableIPv6) throw badRequest('IPv6 networks are not supported by this engine yet');
+  // what needs swarm, or what this engine would not enforce, is refused rather than made as a plain network
+  if (body.Ingress) throw new ApiError(403, 'ingress networks need swarm mode, which this engine does not have');
+  if (body.ConfigOnly || body.ConfigFrom?.Network) throw badRequest('config-only networks (and --config-from) are not supported by this engine');
+  if (body.Scope && body.Scope !== 'local') throw badRequest(`invalid scope ${JSON.stringify(body.Scope)}: this engine has local networks only`);
+  if (body.Options?.['com.docker.network.bridge.enable_icc'] === 'false') throw badRequest('com.docker.network.bridge.enable_icc=false is not supported by this engine yet: containers on a network always reach each other');
   const ipamDriver = body.IPAM?.Driver || 'default';
   if (ipamDriver !== 'default') throw new ApiError(404, `plugin "${ipamDriver}" not found`);
   const configs = body.IPAM?.Config ?? [];
