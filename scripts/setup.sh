@@ -23,10 +23,11 @@ die() { log "$*"; exit 1; }
 #                                   registry tests: a real registry on loopback, htpasswd, a second client
 #   iperf3                          UDP through published ports (busybox has no UDP server) in the network tests
 #   docker-compose                  build tests: `docker-compose build` (1.29, python) against tugd
+#   python3-docker                  client tests: the Python docker SDK against tugd
 #   chromium                        dashboard tests: a headless browser driven by playwright-core
 #   docker.io                       archive tests: a real dockerd of the test's own (no bridge, no iptables) loads
 #                                   what tugd saves and the reverse; its service is never started here
-packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3 docker-compose docker.io chromium)
+packages=(runc crun conmon iptables containernetworking-plugins busybox-static tini tmux procps docker-registry apache2-utils skopeo debootstrap iperf3 docker-compose docker.io chromium python3-docker)
 no_recommends=(docker-compose chromium)
 
 [[ $(id -u) -eq 0 ]] || die "run as root (it installs Debian packages)"
