@@ -241,16 +241,18 @@ export class Supervisor {
     await this.d.store.save(rec);
     const timeout = timeoutSec ?? rec.Config.StopTimeout ?? 10;
     const exited = this.waitFor(rec.Id, 'die');
+    // docker's 'stop' event follows the container's 'die'
+    const stopped = () => { this.d.events.publish('container', 'stop', rec.Id, this.attrs(rec)); return true; };
     const sig = signalNumber(signal ?? rec.Config.StopSignal, osConstants.signals.SIGTERM);
     if (timeout !== 0) {
       await this.kill(rec, String(sig)).catch(() => undefined);
-      if (timeout < 0) { await exited; return true; }
+      if (timeout < 0) { await exited; return stopped(); }
       const done = await Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), timeout * 1000))]);
-      if (done) return true;
+      if (done) return stopped();
     }
     await this.kill(rec, 'SIGKILL').catch(() => undefined);
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10000))]);
-    return true;
+    return stopped();
   }
 
   async pause(rec: ContainerRecord): Promise<void> {
