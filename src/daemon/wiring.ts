@@ -183,6 +183,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
     archives: new ImageArchives({ images, content, snapshots, tmpDir: join(cfg.dataRoot, 'tmp') }),
     checkLogin: (server, creds) => puller.checkLogin(server, creds),
     imageInUse,
+    events,
   });
   return { router, supervisor, shutdown: async () => { health.stopAll(); await supervisor.shutdown(); await networks.shutdown(); await dns.closeAll(); } };
 }

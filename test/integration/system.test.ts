@@ -89,6 +89,30 @@ test('image prune removes dangling images, -a unused ones; system prune keeps wh
   await d.makeImages();
 });
 
+test('events: the sequence docker 20.10 sends for run, stop, start, kill, rm, run --rm, tag and rmi (network connects, attach, kill before die, stop after the cleanup)', () => {
+  const t0 = (Date.now() / 1000).toFixed(3); // what earlier tests did stays out of the window
+  ok(d.docker(['run', '-d', '--name', 'seq1', 'busybox', 'sleep', '100']));
+  ok(d.docker(['stop', '-t', '1', 'seq1']));
+  ok(d.docker(['start', 'seq1']));
+  ok(d.docker(['kill', 'seq1']));
+  ok(d.docker(['rm', 'seq1']));
+  ok(d.docker(['run', '--rm', 'busybox', 'true']));
+  ok(d.docker(['tag', 'busybox', 'seqimg:1']));
+  ok(d.docker(['rmi', 'seqimg:1']));
+  const t1 = Math.floor(Date.now() / 1000) + 1;
+  const seen = ok(d.docker(['events', '--since', String(t0), '--until', String(t1), '--format', '{{.Type}} {{.Action}}'])).trim().split('\n');
+  // recorded from a real dockerd 20.10 doing the same (sleep as PID 1 ignores SIGTERM: stop sends SIGKILL after 1 s)
+  assert.deepEqual(seen, [
+    'container create', 'network connect', 'container start',
+    'container kill', 'container kill', 'container die', 'network disconnect', 'container stop',
+    'network connect', 'container start',
+    'container kill', 'container die', 'network disconnect',
+    'container destroy',
+    'container create', 'container attach', 'network connect', 'container start', 'container die', 'network disconnect', 'container destroy',
+    'image tag', 'image untag',
+  ]);
+});
+
 test('events: a past window ends by itself, filters narrow it, bad filters are refused', () => {
   const t0 = Math.floor(Date.now() / 1000) - 1;
   ok(d.tug(['run', '--name', 'ev1', '-l', 'team=blue', 'busybox', 'true']));

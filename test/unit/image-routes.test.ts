@@ -26,7 +26,9 @@ test('image routes: import, list, inspect, history, tag, filters, delete', async
   let user: string | undefined;
   const router = new Router();
   const missing = () => Promise.reject(new ApiError(404, 'manifest for busybox:latest not found: manifest unknown'));
-  registerImageRoutes(router, { images, imageInUse: () => user, puller: { pull: missing, pullAllTags: missing, search: missing }, pusher: { push: missing }, archives: { save: missing, load: missing }, checkLogin: missing });
+  const events: string[] = [];
+  const publish = (type: string, action: string, id: string, attrs: Record<string, string>) => { events.push(`${type} ${action} ${id} ${attrs.name}`); };
+  registerImageRoutes(router, { images, imageInUse: () => user, puller: { pull: missing, pullAllTags: missing, search: missing }, pusher: { push: missing }, archives: { save: missing, load: missing }, checkLogin: missing, events: { publish } });
   const server = createApiServer(router);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -112,6 +114,14 @@ test('image routes: import, list, inspect, history, tag, filters, delete', async
     assert.deepEqual(r.json(), [{ Untagged: 'reg.local:5000/team/app:v1' }, { Deleted: id }]);
     assert.equal((await call('GET', `/images/${id}/json`)).status, 404);
     assert.match((await call('DELETE', '/images/busybox')).body, /No such image: busybox:latest/);
+    // docker's image events: import, tag, then an untag per reference and a delete when the image goes
+    assert.deepEqual(events, [
+      `image import ${id} ${id}`,
+      `image tag ${id} busybox:latest`,
+      `image untag ${id} ${id}`,
+      `image untag ${id} ${id}`,
+      `image delete ${id} ${id}`,
+    ]);
   } finally {
     server.close();
     rmSync(base, { recursive: true, force: true });

@@ -222,6 +222,7 @@ export function registerContainerRoutes(r: Router, d: ContainerRouteDeps): void 
       try { keys = parseDetachKeys(ctx.query.get('detachKeys') || 'ctrl-p,ctrl-q'); } catch (e) { throw badRequest((e as Error).message); }
     }
     const sock = acceptHijack(ctx, streamContentType(tty, ctx.version));
+    d.events.publish('container', 'attach', rec.Id, d.supervisor.attrs(rec));
     sock.on('error', () => sock.destroy()); // a client that went away must not take the daemon down
     const write = entryWriter((b) => { if (!sock.destroyed) sock.write(b); }, tty, false);
     if (qbool(ctx.query, 'logs')) for (const e of entries) write(e);

@@ -8,7 +8,8 @@ import type { Puller, ProgressMessage } from '../../services/images/pull.js';
 import type { Pusher } from '../../services/images/push.js';
 import type { ImageArchives } from '../../services/images/archive.js';
 import { decodeRegistryAuth, type Credentials } from '../../services/registry/auth.js';
-import { parseReference } from '../../services/images/reference.js';
+import { familiarString, normalizeRef, parseReference, withDefaultTag } from '../../services/images/reference.js';
+import type { EventBus } from '../../services/events/bus.js';
 import { globRegExp } from '../../util/glob.js';
 
 export interface ImageRouteDeps {
@@ -20,6 +21,7 @@ export interface ImageRouteDeps {
   checkLogin: (server: string, creds: Credentials) => Promise<void>;
   /** ID of a container using the image, if any (rmi refuses without force). */
   imageInUse: (imageId: string) => string | undefined;
+  events: Pick<EventBus, 'publish'>;
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -61,9 +63,13 @@ async function pullStream(ctx: Ctx, deps: ImageRouteDeps, fromImage: string, tag
   const platform = ctx.query.get('platform') || undefined;
   const ref = tag ? (tag.startsWith('sha256:') ? `${fromImage}@${tag}` : `${fromImage}:${tag}`) : fromImage;
   const parsed = parseReference(ref);
-  await progressStream(ctx, (progress) => (!tag && !parsed.tag && !parsed.digest
-    ? deps.puller.pullAllTags(ref, { creds, platform, progress })
-    : deps.puller.pull(ref, { creds, platform, progress }).then(() => undefined)));
+  await progressStream(ctx, async (progress) => {
+    if (!tag && !parsed.tag && !parsed.digest) await deps.puller.pullAllTags(ref, { creds, platform, progress });
+    else await deps.puller.pull(ref, { creds, platform, progress });
+    // docker names the pulled reference, familiar and tagged, as the event's actor
+    const name = familiarString(withDefaultTag(parsed));
+    deps.events.publish('image', 'pull', name, { name });
+  });
 }
 
 /** Run `work` with a progress callback that opens the JSON stream on its first message; later errors go in it. */
@@ -236,6 +242,7 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
       message: q.get('message') ?? undefined,
       platform: q.get('platform') || undefined,
     });
+    deps.events.publish('image', 'import', img.id, { name: img.id });
     writeStatusLine(ctx.res, img.id);
   });
 
@@ -278,7 +285,10 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
     const repo = ctx.query.get('repo') || '';
     const tag = ctx.query.get('tag') || '';
     if (!repo) throw badRequest('repository name must have at least one component');
-    await images.tag(ctx.params.name, tag ? `${repo}:${tag}` : repo);
+    const target = tag ? `${repo}:${tag}` : repo;
+    await images.tag(ctx.params.name, target);
+    const id = images.resolve(target)?.id;
+    if (id) deps.events.publish('image', 'tag', id, { name: normalizeRef(target) });
     ctx.res.writeHead(201);
     ctx.res.end();
   });
@@ -331,7 +341,13 @@ export function registerImageRoutes(r: Router, deps: ImageRouteDeps): void {
   });
 
   r.delete(/^\/images\/(?<name>.+)$/, async (ctx: Ctx) => {
+    const id = images.resolve(ctx.params.name)?.id;
     const res = await images.remove(ctx.params.name, { force: qbool(ctx.query, 'force'), noprune: qbool(ctx.query, 'noprune') }, deps.imageInUse);
+    // as docker: an untag per reference gone, a delete per image gone, each with the image's ID
+    for (const r of res) {
+      if (r.Untagged && id) deps.events.publish('image', 'untag', id, { name: id });
+      if (r.Deleted) deps.events.publish('image', 'delete', r.Deleted, { name: r.Deleted });
+    }
     sendJson(ctx.res, 200, res);
   });
 }

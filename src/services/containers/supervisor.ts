@@ -222,10 +222,11 @@ export class Supervisor {
     this.assertRunning(rec);
     const runtime = rec.HostConfig.Runtime ?? 'runc';
     if (n === osConstants.signals.SIGKILL) rec.ManuallyStopped = true;
+    // said before the signal goes: the exit it causes is seen at once, and docker's 'kill' comes before its 'die'
+    this.d.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(n) });
     await this.d.driver.kill(runtime, rec.Id, n).catch((e: Error) => {
       if (!/not running|container not running|process already finished/.test(e.message)) throw new ApiError(500, e.message);
     });
-    this.d.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(n) });
     // a paused container cannot act on signals: SIGKILL must thaw it
     if (rec.State.Status === 'paused' && n === osConstants.signals.SIGKILL) await this.d.driver.resume(runtime, rec.Id).catch(() => undefined);
   }
@@ -241,8 +242,12 @@ export class Supervisor {
     await this.d.store.save(rec);
     const timeout = timeoutSec ?? rec.Config.StopTimeout ?? 10;
     const exited = this.waitFor(rec.Id, 'die');
-    // docker's 'stop' event follows the container's 'die'
-    const stopped = () => { this.d.events.publish('container', 'stop', rec.Id, this.attrs(rec)); return true; };
+    // docker's 'stop' event follows the container's 'die' and the cleanup after it (its networks' 'disconnect')
+    const stopped = async () => {
+      await this.cleanups.get(rec.Id)?.catch(() => undefined);
+      this.d.events.publish('container', 'stop', rec.Id, this.attrs(rec));
+      return true;
+    };
     const sig = signalNumber(signal ?? rec.Config.StopSignal, osConstants.signals.SIGTERM);
     if (timeout !== 0) {
       await this.kill(rec, String(sig)).catch(() => undefined);
@@ -321,6 +326,9 @@ export class Supervisor {
     this.rotator.unwatch(id);
     const startedAt = Date.parse(rec.State.StartedAt);
     rec.State = { ...rec.State, Status: 'exited', ExitCode: code, OOMKilled: oom, Pid: 0, ConmonPid: undefined, FinishedAt: new Date().toISOString() };
+    // said before the cleanup begins, so that 'die' comes before the networks' 'disconnect', as docker has it
+    if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
+    this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
     // release the runtime state, cgroup and mount; start and remove wait for this
     const cleanup = (async () => {
       const runtime = rec.HostConfig.Runtime ?? 'runc';
@@ -342,8 +350,6 @@ export class Supervisor {
     try {
       // a --rm container's record goes in a moment (and a restarted daemon removes it if it had no time to)
       if (!rec.HostConfig.AutoRemove) await this.d.store.save(rec);
-      if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
-      this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
       await cleanup;
       if (rec.HostConfig.AutoRemove) { await this.remove(rec, { force: true, volumes: true }); return; }
       this.applyRestartPolicy(rec, Date.now() - startedAt);

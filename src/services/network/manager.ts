@@ -275,6 +275,7 @@ export class NetworkManager implements NetworkAttacher {
       }
       const first = members[0].net.IPAM.Config[0].Gateway;
       if (this.dnsOn.has(first)) state.Nameservers = [first];
+      for (const m of members) this.d.events.publish('network', 'connect', m.net.Id, { container: rec.Id, name: m.net.Name, type: m.net.Driver });
       return state;
     } catch (e) {
       await this.detach(rec);
@@ -324,6 +325,10 @@ export class NetworkManager implements NetworkAttacher {
     const sandbox = await this.sandboxes.read(rec.Id);
     this.d.names.remove(rec.Id);
     if (!sandbox) { this.d.ports.release(rec.Id); return; }
+    for (const link of sandbox.links) {
+      const net = this.d.store.all().find((n) => n.Id === link.networkId);
+      if (net) this.d.events.publish('network', 'disconnect', net.Id, { container: rec.Id, name: net.Name, type: net.Driver });
+    }
     if (sandbox.links.some((l) => l.ports.length)) {
       await this.undo(rec.Id, this.sandboxes, sandbox);
       this.d.ports.release(rec.Id);
