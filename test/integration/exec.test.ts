@@ -1,7 +1,8 @@
 // docker exec: a process in a running container's namespaces, its output, input, env, user and exit code.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { TestDaemon, eventually } from '../helpers/daemon.ts';
+import { spawnSync } from 'node:child_process';
+import { TestDaemon, DOCKER, eventually } from '../helpers/daemon.ts';
 import { join } from 'node:path';
 
 const d = new TestDaemon();
@@ -69,4 +70,14 @@ test('exec and attached stdin work when the runtime state lives under a long pat
   } finally {
     await long.cleanup();
   }
+});
+
+test('a quick exec never loses its output, however soon it ends (300 in a row through the docker CLI)', { timeout: 120_000 }, () => {
+  const id = d.tug(['run', '-d', 'busybox', 'sleep', '300']).stdout.trim();
+  try {
+    const r = spawnSync('bash', ['-c', `for i in $(seq 300); do ${DOCKER} exec ${id} echo "line $i"; done`], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') }, timeout: 110_000 });
+    const lines = r.stdout.trim().split('\n');
+    const missing = Array.from({ length: 300 }, (_, i) => `line ${i + 1}`).filter((l) => !lines.includes(l));
+    assert.deepEqual(missing, [], r.stderr);
+  } finally { d.tug(['rm', '-f', id]); }
 });

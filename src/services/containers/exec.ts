@@ -19,6 +19,8 @@ import { readExisting } from '../logs/k8sfile.js';
 import { PhaseTimer } from '../../util/phases.js';
 import { log } from '../../util/log.js';
 
+const OUTPUT_GRACE_MS = 2000;
+
 export interface ExecCreateBody {
   AttachStdin?: boolean;
   AttachStdout?: boolean;
@@ -143,6 +145,9 @@ export class ExecManager {
     e.Running = true;
     this.d.events.publish('container', `exec_start: ${[e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments].join(' ')}`, rec.Id, { name: rec.Name, execID: e.ID });
     const done = session.exit.then(async (code) => {
+      // the last output may reach the log just after the exit code: wait for conmon to go (a process left behind
+      // holding the output open keeps it, so not for long)
+      await Promise.race([session.ended, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS))]);
       e.Running = false;
       e.ExitCode = code;
       e.Pid = 0;

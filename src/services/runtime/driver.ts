@@ -56,6 +56,8 @@ export interface ExecSession {
   pid: Promise<number>;
   /** The exit code, once it exited. */
   exit: Promise<number>;
+  /** conmon is gone: the exec's output is all in its log (the exit code may come a moment before that). */
+  ended: Promise<void>;
 }
 
 export interface RuntimeState { status: 'created' | 'running' | 'paused' | 'stopped'; pid: number }
@@ -191,6 +193,8 @@ export class ConmonDriver {
       return m.data;
     });
     const exit = pid.then(() => messages.next()).then((m) => m?.data ?? 255);
+    // conmon (daemonized: not this child) holds the sync pipe until it exits, after writing the last output
+    const ended = new Promise<void>((resolve) => { sync.once('close', () => resolve()); sync.once('end', () => resolve()); });
     pid.catch(() => undefined);
     exit.catch(() => undefined);
     const attachReady = o.attach
@@ -205,6 +209,7 @@ export class ConmonDriver {
       release: () => { startPipe.end('0'); },
       pid,
       exit,
+      ended,
     };
   }
 
