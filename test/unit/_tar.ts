@@ -1,5 +1,5 @@
 // Builds tar archives in memory for tests.
-import { pack, type Header } from 'tar-stream';
+import { extract, pack, type Header } from 'tar-stream';
 
 export type TarItem = Partial<Header> & { name: string; body?: string | Buffer };
 
@@ -16,4 +16,21 @@ export async function makeTar(items: TarItem[]): Promise<Buffer> {
   p.finalize();
   await reading;
   return Buffer.concat(chunks);
+}
+
+/** Every entry of a tar (a buffer or a stream), with its header and its body as text. */
+export async function readTar(input: Buffer | NodeJS.ReadableStream): Promise<Array<Header & { body: string }>> {
+  const seen: Array<Header & { body: string }> = [];
+  const ex = extract();
+  ex.on('entry', (h, s, next) => {
+    const chunks: Buffer[] = [];
+    s.on('data', (c: unknown) => { chunks.push(c as Buffer); });
+    s.on('end', () => { seen.push({ ...h, body: Buffer.concat(chunks).toString() }); next(); });
+  });
+  await new Promise<void>((resolve, reject) => {
+    ex.on('finish', () => resolve());
+    ex.on('error', reject);
+    if (Buffer.isBuffer(input)) ex.end(input); else input.pipe(ex);
+  });
+  return seen;
 }

@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { extract } from 'tar-stream';
 import { BuildContext, ContextError } from '../../src/services/build/context.ts';
 import { destinationPath } from '../../src/services/build/copy.ts';
-import { makeTar, type TarItem } from './_tar.ts';
+import { makeTar, readTar, type TarItem } from './_tar.ts';
 
 async function context(items: TarItem[], gzip = false): Promise<{ ctx: BuildContext; done(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'tug-ctx-'));
@@ -75,14 +74,7 @@ test('a tar of chosen entries carries the new names, owner and --chmod', async (
   const { ctx, done } = await context(FILES);
   try {
     const items = [...ctx.walk('src')].filter((e) => e.name !== 'src').map((e) => ({ entry: e, as: `app/${e.name.slice(4)}` }));
-    const seen: Array<{ name: string; uid?: number; mode?: number; body: string }> = [];
-    const ex = extract();
-    ex.on('entry', (h, s, next) => {
-      const chunks: Buffer[] = [];
-      s.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-      s.on('end', () => { seen.push({ name: h.name, uid: h.uid, mode: h.mode, body: Buffer.concat(chunks).toString() }); next(); });
-    });
-    await new Promise<void>((resolve, reject) => { ex.on('finish', () => resolve()); ex.on('error', reject); ctx.tar(items, { uid: 1000, gid: 1000 }, 0o600).pipe(ex); });
+    const seen = await readTar(ctx.tar(items, { uid: 1000, gid: 1000 }, 0o600));
     assert.deepEqual(seen.map((s) => s.name), ['app/a.txt', 'app/b.txt', 'app/deep/', 'app/deep/c.md']);
     const a = seen.find((s) => s.name === 'app/a.txt')!;
     assert.equal(a.body, 'a');

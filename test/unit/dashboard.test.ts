@@ -10,7 +10,7 @@ import { demux } from '../../src/dashboard/ui/api.ts';
 import { dashboardAddress } from '../../src/daemon/config.ts';
 import { dashboardToken } from '../../src/dashboard/token.ts';
 import { tarOf } from '../../src/dashboard/ui/tar.ts';
-import { extract } from 'tar-stream';
+import { readTar } from './_tar.ts';
 
 test('ports as -p takes them: [ip:][host:]container[/proto], a bare port published on a random one', () => {
   assert.deepEqual(parsePorts('8080:80, 127.0.0.1:5353:53/udp 443'), {
@@ -82,14 +82,7 @@ test('the build context the page makes is a tar that tar-stream reads back: name
   const data = new TextEncoder().encode('FROM busybox\nRUN echo hi\n');
   const tar = tarOf([{ name: 'Dockerfile', data }, { name: 'dir/run.sh', data: new TextEncoder().encode('#!/bin/sh\n'), mode: 0o755 }], 1_700_000_000);
   assert.equal(tar.length % 512, 0);
-  const seen: Array<{ name: string; mode?: number; mtime?: Date; body: string }> = [];
-  const ex = extract();
-  ex.on('entry', (h, stream, next) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: unknown) => { chunks.push(c as Buffer); });
-    stream.on('end', () => { seen.push({ name: h.name, mode: h.mode, mtime: h.mtime, body: Buffer.concat(chunks).toString() }); next(); });
-  });
-  await new Promise<void>((resolve, reject) => { ex.on('finish', resolve); ex.on('error', reject); ex.end(Buffer.from(tar)); });
+  const seen = (await readTar(Buffer.from(tar))).map((e) => ({ name: e.name, mode: e.mode, mtime: e.mtime, body: e.body }));
   assert.deepEqual(seen, [
     { name: 'Dockerfile', mode: 0o644, mtime: new Date(1_700_000_000_000), body: 'FROM busybox\nRUN echo hi\n' },
     { name: 'dir/run.sh', mode: 0o755, mtime: new Date(1_700_000_000_000), body: '#!/bin/sh\n' },
