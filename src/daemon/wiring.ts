@@ -137,7 +137,7 @@ export async function buildEngine(cfg: DaemonConfig): Promise<Engine> {
 
   const router = new Router();
   const normalizeRef = (ref: string) => { try { return normalizeReference(ref); } catch { return ref; } };
-  registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot) });
+  registerSystemRoutes(router, { store, images, events, dataRoot: cfg.dataRoot, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, daemonId: await daemonId(cfg.dataRoot), registry: cfg.registry });
   registerContainerRoutes(router, { store, supervisor, images, events, runtimes: Object.keys(cfg.runtimes), defaultRuntime: cfg.defaultRuntime, normalizeRef, sizes, networks, mounts });
   registerNetworkRoutes(router, { networks, store });
   // volume sizes are measured again when a container using the volume starts, stops or goes

@@ -234,6 +234,9 @@ test('zstd layers are pulled; daemon.json registry-mirrors serve Docker Hub name
   await d.kill('SIGTERM');
   await d.start();
   try {
+    // docker info shows them as docker's own does
+    assert.match(ok(d.docker(['info'])), new RegExp(`Registry Mirrors:\\n\\s+http://127\\.0\\.0\\.1:9/?\\n\\s+http://${open.host.replace(/\./g, '\\.')}/?\\n`));
+    assert.deepEqual(JSON.parse(ok(d.tug(['info', '--format', '{{json .RegistryConfig.Mirrors}}']))), ['http://127.0.0.1:9', `http://${open.host}`]);
     const out = ok(d.tug(['pull', 'mirrored:1']));
     assert.match(out, /Pulling from library\/mirrored/);
     assert.match(out, /Status: Downloaded newer image for mirrored:1/);
@@ -270,6 +273,7 @@ test('a registry on a non-loopback address is reached over plain HTTP only when 
       writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'insecure-registries': [entry] }));
       await d.kill('SIGTERM');
       await d.start();
+      assert.match(ok(d.docker(['info'])), new RegExp(`Insecure Registries:\\n(\\s+.*\\n)*\\s+${entry.replace(/\./g, '\\.')}\\n`), 'docker info lists it');
       ok(d.tug(['pull', ref]));
       assert.equal(ok(d.tug(['run', '--rm', ref])), 'hello from the second layer\n');
       ok(d.tug(['rmi', ref]));

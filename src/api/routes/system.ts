@@ -17,6 +17,17 @@ export interface SystemDeps {
   runtimes: string[];
   defaultRuntime: string;
   daemonId: string;
+  /** daemon.json's registry-mirrors and insecure-registries, shown by `docker info`. */
+  registry: { mirrors: string[]; insecure: string[] };
+}
+
+/** docker info's RegistryConfig: the mirrors, insecure registries (CIDRs apart from names) and their index entries. */
+export function registryConfig(r: { mirrors: string[]; insecure: string[] }): Record<string, unknown> {
+  const cidrs = r.insecure.filter((x) => x.includes('/'));
+  const names = r.insecure.filter((x) => !x.includes('/'));
+  const indexConfigs: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: r.mirrors, Secure: true, Official: true } };
+  for (const n of names) indexConfigs[n] = { Name: n, Mirrors: [], Secure: false, Official: false };
+  return { AllowNondistributableArtifactsCIDRs: null, AllowNondistributableArtifactsHostnames: null, IndexConfigs: indexConfigs, InsecureRegistryCIDRs: ['127.0.0.0/8', ...cidrs.filter((c) => c !== '127.0.0.0/8')], Mirrors: r.mirrors };
 }
 
 function osName(): string {
@@ -38,7 +49,7 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
     const base = { Version: ENGINE_VERSION, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: 'tugboat', GoVersion: `node${process.versions.node}`, Os: 'linux', Arch: 'amd64', KernelVersion: os.release(), BuildTime: '' };
     sendJson(ctx.res, 200, {
       Platform: { Name: 'tugboat' },
-      Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: 'amd64', KernelVersion: os.release() } }],
+      Components: [{ Name: 'Engine', Version: ENGINE_VERSION, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: base.GitCommit, GoVersion: base.GoVersion, Os: 'linux', Arch: 'amd64', KernelVersion: os.release(), Experimental: 'false', BuildTime: '' } }],
       ...base,
     });
   });
@@ -71,7 +82,7 @@ export function registerSystemRoutes(r: Router, d: SystemDeps): void {
       OSType: 'linux',
       Architecture: os.machine(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8'], Mirrors: [] },
+      RegistryConfig: registryConfig(d.registry),
       NCPU: os.cpus().length,
       MemTotal: os.totalmem(),
       DockerRootDir: d.dataRoot,

@@ -76,7 +76,7 @@ export class NetworkManager implements NetworkAttacher {
     const bridge = pre('bridge', 'bridge');
     const { bridge: dev, subnet } = this.d.defaults;
     bridge.IPAM.Config = [{ Subnet: subnet.subnet, Gateway: subnet.gateway }];
-    bridge.Options = { 'com.docker.network.bridge.default_bridge': 'true', [BRIDGE_NAME_OPTION]: dev, 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.driver.mtu': '1500' };
+    bridge.Options = { 'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true', 'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0', [BRIDGE_NAME_OPTION]: dev, 'com.docker.network.driver.mtu': '1500' };
     const old = this.d.store.all().find((n) => n.Predefined && n.Name === 'bridge');
     // extra bridges it grew onto stay, unless the device itself changed
     bridge.Bridges = old?.Bridges[0] === dev ? old.Bridges : [dev];
