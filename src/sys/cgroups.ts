@@ -119,6 +119,8 @@ export interface MemoryStats {
   limit?: number;
   /** memory.stat as numbers (v1 and v2 use different keys: cache/total_inactive_file vs file/inactive_file). */
   stat: Record<string, number>;
+  /** v1's high-water mark (memory.max_usage_in_bytes); v2 has none. */
+  maxUsage?: number;
 }
 
 export interface CpuStats {
@@ -127,6 +129,10 @@ export interface CpuStats {
   /** User and system time in nanoseconds, when the kernel reports them. */
   userNs?: number;
   systemNs?: number;
+  /** v1's time per CPU (cpuacct.usage_percpu), in nanoseconds. */
+  perCpuNs?: number[];
+  /** CFS quota enforcement (cpu.stat): periods, periods throttled, time throttled in nanoseconds. */
+  throttling?: { periods: number; throttledPeriods: number; throttledNs: number };
 }
 
 /** One block I/O counter, as docker's blkio_stats entries. */
@@ -254,7 +260,8 @@ export function containerCgroup(path: string, h: CgroupHost = cgroupHost()): Con
       const usage = readNumber(join(d, 'memory.usage_in_bytes'));
       if (usage === undefined) return undefined;
       const limit = readNumber(join(d, 'memory.limit_in_bytes'));
-      return { usage, limit: limit === undefined || limit >= V1_UNLIMITED ? undefined : limit, stat: parseKeyValues(readText(join(d, 'memory.stat')) ?? '') };
+      const maxUsage = readNumber(join(d, 'memory.max_usage_in_bytes'));
+      return { usage, limit: limit === undefined || limit >= V1_UNLIMITED ? undefined : limit, stat: parseKeyValues(readText(join(d, 'memory.stat')) ?? ''), ...(maxUsage !== undefined ? { maxUsage } : {}) };
     },
 
     oomKills() {
@@ -295,7 +302,10 @@ export function containerCgroup(path: string, h: CgroupHost = cgroupHost()): Con
         if (!t) return undefined;
         const s = parseKeyValues(t);
         if (s.usage_usec === undefined) return undefined;
-        return { usageNs: s.usage_usec * 1000, userNs: s.user_usec !== undefined ? s.user_usec * 1000 : undefined, systemNs: s.system_usec !== undefined ? s.system_usec * 1000 : undefined };
+        return {
+          usageNs: s.usage_usec * 1000, userNs: s.user_usec !== undefined ? s.user_usec * 1000 : undefined, systemNs: s.system_usec !== undefined ? s.system_usec * 1000 : undefined,
+          throttling: { periods: s.nr_periods ?? 0, throttledPeriods: s.nr_throttled ?? 0, throttledNs: (s.throttled_usec ?? 0) * 1000 },
+        };
       }
       const d = dir('cpuacct');
       if (!d) return undefined;
@@ -303,7 +313,14 @@ export function containerCgroup(path: string, h: CgroupHost = cgroupHost()): Con
       if (usageNs === undefined) return undefined;
       // cpuacct.stat counts USER_HZ ticks (100 per second on Linux)
       const s = parseKeyValues(readText(join(d, 'cpuacct.stat')) ?? '');
-      return { usageNs, userNs: s.user !== undefined ? s.user * 1e7 : undefined, systemNs: s.system !== undefined ? s.system * 1e7 : undefined };
+      const perCpu = readText(join(d, 'cpuacct.usage_percpu'))?.trim().split(/\s+/).map(Number).filter((n) => Number.isFinite(n));
+      const cpuDir = dir('cpu');
+      const t = parseKeyValues((cpuDir && readText(join(cpuDir, 'cpu.stat'))) || '');
+      return {
+        usageNs, userNs: s.user !== undefined ? s.user * 1e7 : undefined, systemNs: s.system !== undefined ? s.system * 1e7 : undefined,
+        perCpuNs: perCpu?.length ? perCpu : undefined,
+        throttling: { periods: t.nr_periods ?? 0, throttledPeriods: t.nr_throttled ?? 0, throttledNs: t.throttled_time ?? 0 },
+      };
     },
 
     blkio() {

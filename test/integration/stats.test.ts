@@ -29,6 +29,19 @@ test('docker stats --no-stream shows CPU near the --cpus limit, the memory limit
   assert.match(hogRow, /\/ 64MiB/);
 });
 
+test('a container held to half a CPU shows its throttling (cpu_stats.throttling_data), as the cgroup counts it', async () => {
+  const s = (await d.req('GET', '/containers/hog/stats?stream=0&one-shot=1')).json<{ cpu_stats: { throttling_data: { periods: number; throttled_periods: number; throttled_time: number }; cpu_usage: { total_usage: number; percpu_usage?: number[] } }; memory_stats: { max_usage?: number; usage: number } }>();
+  const t = s.cpu_stats.throttling_data;
+  assert.ok(t.periods > 0 && t.throttled_periods > 0 && t.throttled_time > 0, JSON.stringify(t));
+  assert.ok(t.throttled_periods <= t.periods);
+  // cgroup v1 also counts per CPU and keeps a memory high-water mark; v2 has neither
+  if (s.cpu_stats.cpu_usage.percpu_usage) {
+    const sum = s.cpu_stats.cpu_usage.percpu_usage.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sum - s.cpu_stats.cpu_usage.total_usage) / s.cpu_stats.cpu_usage.total_usage < 0.05, `${sum} vs ${s.cpu_stats.cpu_usage.total_usage}`);
+    assert.ok((s.memory_stats.max_usage ?? 0) >= s.memory_stats.usage);
+  }
+});
+
 test('one-shot stats carry the docker fields from the cgroup; a missing container is 404', async () => {
   const res = await d.req('GET', '/containers/idle/stats?stream=0&one-shot=1');
   assert.equal(res.status, 200);

@@ -81,7 +81,12 @@ test('v1 directories and stats', (t) => {
   const cpu = join(root, 'cpu,cpuacct/tugboat/c1');
   write(join(cpu, 'cpuacct.usage'), '5000000000\n');
   write(join(cpu, 'cpuacct.stat'), 'user 300\nsystem 200\n');
-  assert.deepEqual(cg.cpu(), { usageNs: 5e9, userNs: 3e9, systemNs: 2e9 });
+  assert.deepEqual(cg.cpu(), { usageNs: 5e9, userNs: 3e9, systemNs: 2e9, perCpuNs: undefined, throttling: { periods: 0, throttledPeriods: 0, throttledNs: 0 } });
+  write(join(cpu, 'cpuacct.usage_percpu'), '3000000000 2000000000 \n');
+  write(join(cpu, 'cpu.stat'), 'nr_periods 40\nnr_throttled 12\nthrottled_time 900000000\n');
+  write(join(root, 'memory/tugboat/c1/memory.max_usage_in_bytes'), '2097152\n');
+  assert.deepEqual(cg.cpu(), { usageNs: 5e9, userNs: 3e9, systemNs: 2e9, perCpuNs: [3e9, 2e9], throttling: { periods: 40, throttledPeriods: 12, throttledNs: 9e8 } });
+  assert.equal(cg.memory()!.maxUsage, 2097152);
 
   const pids = join(root, 'pids/tugboat/c1');
   write(join(pids, 'cgroup.procs'), '12\n7\n');
@@ -104,7 +109,7 @@ test('v2 stats', (t) => {
   write(join(d, 'memory.max'), 'max\n');
   write(join(d, 'memory.stat'), 'anon 1024\nfile 1024\n');
   write(join(d, 'memory.events'), 'low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n');
-  write(join(d, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n');
+  write(join(d, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 4\nthrottled_usec 2500\n');
   write(join(d, 'cgroup.procs'), '99\n');
   write(join(d, 'pids.current'), '1\n');
   write(join(d, 'pids.max'), '10\n');
@@ -112,7 +117,7 @@ test('v2 stats', (t) => {
   write(join(d, 'memory.max'), '1073741824\n');
   assert.equal(cg.memory()!.limit, 1073741824);
   assert.equal(cg.oomKills(), 1);
-  assert.deepEqual(cg.cpu(), { usageNs: 1500000, userNs: 1000000, systemNs: 500000 });
+  assert.deepEqual(cg.cpu(), { usageNs: 1500000, userNs: 1000000, systemNs: 500000, throttling: { periods: 10, throttledPeriods: 4, throttledNs: 2500000 } });
   assert.deepEqual(cg.pids(), [99]);
   assert.deepEqual(cg.pidsCount(), { current: 1, limit: 10 });
 });

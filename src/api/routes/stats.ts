@@ -21,15 +21,15 @@ function systemCpuNs(): number {
   return fields.reduce((a, b) => a + b, 0) * NS_PER_TICK;
 }
 
-interface CpuSample { cpu_usage: { total_usage: number; usage_in_kernelmode: number; usage_in_usermode: number }; system_cpu_usage: number; online_cpus: number; throttling_data: { periods: number; throttled_periods: number; throttled_time: number } }
+interface CpuSample { cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number }; system_cpu_usage: number; online_cpus: number; throttling_data: { periods: number; throttled_periods: number; throttled_time: number } }
 
 function cpuSample(cg: ContainerCgroup | undefined): CpuSample {
   const c = cg?.cpu();
   return {
-    cpu_usage: { total_usage: c?.usageNs ?? 0, usage_in_kernelmode: c?.systemNs ?? 0, usage_in_usermode: c?.userNs ?? 0 },
+    cpu_usage: { total_usage: c?.usageNs ?? 0, ...(c?.perCpuNs ? { percpu_usage: c.perCpuNs } : {}), usage_in_kernelmode: c?.systemNs ?? 0, usage_in_usermode: c?.userNs ?? 0 },
     system_cpu_usage: systemCpuNs(),
     online_cpus: cpus().length,
-    throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 },
+    throttling_data: { periods: c?.throttling?.periods ?? 0, throttled_periods: c?.throttling?.throttledPeriods ?? 0, throttled_time: c?.throttling?.throttledNs ?? 0 },
   };
 }
 
@@ -60,7 +60,7 @@ function sample(rec: ContainerRecord, cg: ContainerCgroup | undefined, pre: { cp
     storage_stats: {},
     cpu_stats: cpu,
     precpu_stats: pre?.cpu ?? { cpu_usage: { total_usage: 0, usage_in_kernelmode: 0, usage_in_usermode: 0 }, system_cpu_usage: 0, online_cpus: 0, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } },
-    memory_stats: mem ? { usage: mem.usage, stats: mem.stat, limit: mem.limit ?? totalmem() } : {},
+    memory_stats: mem ? { usage: mem.usage, ...(mem.maxUsage !== undefined ? { max_usage: mem.maxUsage } : {}), stats: mem.stat, limit: mem.limit ?? totalmem() } : {},
     name: `/${rec.Name}`,
     id: rec.Id,
     ...(networks ? { networks } : {}),
