@@ -47,7 +47,12 @@ export function createDashboardServer(o: DashboardOptions): Server {
     return files.get(name);
   };
   const expected = Buffer.from(o.token);
-  const valid = (t: string | undefined | null) => !!t && t.length === o.token.length && timingSafeEqual(Buffer.from(t), expected);
+  // compared as bytes: a string of the token's length in characters may be longer in bytes, which timingSafeEqual
+  // refuses by throwing
+  const valid = (t: string | undefined | null) => {
+    const given = Buffer.from(t ?? '');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
   const cookie = (token: string, maxAge?: number) => `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`;
 
   const server = createServer((req, res) => {

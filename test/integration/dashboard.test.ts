@@ -50,6 +50,11 @@ test('without the token the dashboard answers nothing but its login page; with i
   assert.equal(denied.status, 401);
   assert.match(denied.body, /log in to the dashboard first/);
   assert.equal((await http('GET', `/?token=${'0'.repeat(64)}`)).status, 401);
+  // a token as long as the real one in characters but not in bytes is just wrong (it used to take the daemon down)
+  const wide = `%C3%A9${'0'.repeat(63)}`;
+  assert.equal((await http('GET', `/?token=${wide}`)).status, 401);
+  assert.equal((await http('GET', '/api/_ping', { Cookie: `tugboat_dashboard=${'é'.repeat(64)}` })).status, 401);
+  assert.equal((await d.req('GET', '/_ping')).status, 200, 'the daemon is still there');
   assert.equal((await http('POST', '/login', { 'Content-Type': 'application/x-www-form-urlencoded' }, `token=${'0'.repeat(64)}`)).status, 401);
 
   // `tug dashboard` prints the link; following it trades the token for a cookie
