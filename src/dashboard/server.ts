@@ -2,7 +2,7 @@
 // which it reaches in-process under /api/. That API is root-equivalent, so nothing but the login page answers
 // without the login token's cookie, and a call that changes something also needs a header that no cross-site form
 // or link can send.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { timingSafeEqual } from 'node:crypto';
@@ -55,7 +55,7 @@ export function createDashboardServer(o: DashboardOptions): Server {
   };
   const cookie = (token: string, maxAge?: number) => `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/${maxAge === undefined ? '' : `; Max-Age=${maxAge}`}`;
 
-  const server = createServer((req, res) => {
+  const route = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://dashboard');
     const loggedIn = valid(cookieValue(req.headers.cookie, COOKIE));
     const send = (status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}) => {
@@ -97,6 +97,12 @@ export function createDashboardServer(o: DashboardOptions): Server {
     const body = asset(a.file);
     if (!body) return json(500, `the dashboard is not built (${a.file} missing in ${o.assets}): run npm run build`);
     send(200, a.type, body);
+  };
+  const server = createServer((req, res) => {
+    // nothing a request brings may take the daemon down with it
+    try { route(req, res); } catch (e) {
+      if (!res.headersSent) { res.writeHead(500, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ message: String(e) })); } else res.destroy();
+    }
   });
   serveConsole(server, { apiHost: o.apiHost, loggedIn: (req) => valid(cookieValue(req.headers.cookie, COOKIE)) });
   return server;

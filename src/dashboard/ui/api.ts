@@ -32,8 +32,8 @@ export async function send<T = unknown>(method: 'POST' | 'DELETE' | 'PUT', path:
   return text ? JSON.parse(text) as T : undefined;
 }
 
-/** A streamed JSON answer (pull progress, build output): each message as it comes; an `error` in one is thrown. */
-export async function stream(method: 'POST', path: string, each: (m: Record<string, unknown>) => void, body?: Uint8Array): Promise<void> {
+/** A streamed JSON answer (pull progress, build output, past events): each message as it comes; an `error` in one is thrown. */
+export async function stream(method: 'GET' | 'POST', path: string, each: (m: Record<string, unknown>) => void, body?: Uint8Array): Promise<void> {
   const res = await call(method, path, body);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();

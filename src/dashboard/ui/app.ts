@@ -180,9 +180,9 @@ async function eventsPage(p: Page): Promise<void> {
   p.main.append(h('h1', {}, 'Events'), h('p', { class: 'muted' }, 'The last hour, newest first.'), list);
   p.every(5000, async () => {
     const now = Math.floor(Date.now() / 1000);
-    const res = await fetch(`/api/v1.44/events?since=${now - 3600}&until=${now}`, { credentials: 'same-origin' });
-    if (!res.ok) throw new Error(`events: ${res.status}`);
-    const events = (await res.text()).split('\n').filter(Boolean).map((l) => JSON.parse(l) as EngineEvent).reverse().slice(0, 300);
+    const all: EngineEvent[] = [];
+    await stream('GET', `/events?since=${now - 3600}&until=${now}`, (m) => { all.push(m as unknown as EngineEvent); });
+    const events = all.reverse().slice(0, 300);
     list.replaceChildren(table(['Time', 'Type', 'Action', 'Object', 'Details'], events.map((e) => {
       const attrs = { ...(e.Actor.Attributes ?? {}) };
       const name = attrs.name ?? '';
