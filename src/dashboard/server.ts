@@ -9,9 +9,9 @@ import { timingSafeEqual } from 'node:crypto';
 import type { ApiRequestHandler } from '../api/server.js';
 import { serveConsole } from './console.js';
 
-export const COOKIE = 'tugboat_dashboard';
+const COOKIE = 'tugboat_dashboard';
 /** Every API call that is not a GET or HEAD carries it; the app's own fetches always do. */
-export const CSRF_HEADER = 'x-tugboat-dashboard';
+const CSRF_HEADER = 'x-tugboat-dashboard';
 
 export interface DashboardOptions {
   /** The Engine API, for requests under /api/. */

@@ -22,7 +22,7 @@ export interface SystemDeps {
 }
 
 /** docker info's RegistryConfig: the mirrors, insecure registries (CIDRs apart from names) and their index entries. */
-export function registryConfig(r: { mirrors: string[]; insecure: string[] }): Record<string, unknown> {
+function registryConfig(r: { mirrors: string[]; insecure: string[] }): Record<string, unknown> {
   const cidrs = r.insecure.filter((x) => x.includes('/'));
   const names = r.insecure.filter((x) => !x.includes('/'));
   const indexConfigs: Record<string, unknown> = { 'docker.io': { Name: 'docker.io', Mirrors: r.mirrors, Secure: true, Official: true } };
