@@ -19,12 +19,27 @@ interface Libc {
   ioctl(fd: number, request: number, argType: string, arg: Buffer): number;
 }
 
+// koffi's types are loose: each module declares the functions it calls with the signatures it gives them
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export interface LibcHandle { koffi: any; lib: { func(signature: string): any } }
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+let handle: LibcHandle | undefined;
+
+/** koffi and the C library, loaded once for every module that calls into it. */
+export function libcHandle(): LibcHandle {
+  if (!handle) {
+    const koffi = require('koffi');
+    handle = { koffi, lib: koffi.load('libc.so.6') };
+  }
+  return handle;
+}
+
 let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc) return libc;
-  const koffi = require('koffi');
-  const lib = koffi.load('libc.so.6');
+  const { koffi, lib } = libcHandle();
   libc = {
     mount: lib.func('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: lib.func('int umount2(const char *target, int flags)'),

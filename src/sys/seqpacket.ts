@@ -1,23 +1,12 @@
 // conmon's attach socket is a SOCK_SEQPACKET unix socket, which node:net cannot connect to (libuv
-// calls its type unknown). Connect with libc through koffi, then wrap the fd in a libuv pipe handle:
-// non-blocking reads and writes with backpressure, as for any stream socket.
-import { Socket } from 'node:net';
+// calls its type unknown). Connect with libc through koffi, then wrap the fd in node's pipe handle.
+import type { Socket } from 'node:net';
 import { Transform } from 'node:stream';
+import { socketOnFd } from './fd-socket.js';
 import { connectSeqpacketFd } from './libc.js';
 
 /** conmon reads at most this much per packet; a larger packet would be truncated. */
 const MAX_PACKET = 16384;
-
-interface PipeHandle { open(fd: number): void }
-type PipeCtor = new (type: number) => PipeHandle;
-
-/** A socket on an already connected fd, through node's own pipe handle. */
-function wrapFd(fd: number): Socket {
-  const binding = (process as unknown as { binding(name: string): { Pipe: PipeCtor; constants: { SOCKET: number } } }).binding('pipe_wrap');
-  const handle = new binding.Pipe(binding.constants.SOCKET);
-  handle.open(fd);
-  return new Socket({ handle, readable: true, writable: true } as unknown as ConstructorParameters<typeof Socket>[0]);
-}
 
 /**
  * A writable stream into a container's stdin through conmon's attach socket. Output conmon copies
@@ -32,7 +21,7 @@ export function connectSeqpacket(path: string): Transform {
 
 /** The raw socket: each read is one packet (conmon prefixes output with its pipe: 2 stdout, 3 stderr). */
 export function openSeqpacket(path: string): Socket {
-  const sock = wrapFd(connectSeqpacketFd(path));
+  const sock = socketOnFd(connectSeqpacketFd(path), { readable: true, writable: true });
   sock.on('error', () => undefined);
   return sock;
 }

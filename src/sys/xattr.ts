@@ -1,8 +1,6 @@
 // Reading extended attributes without following symlinks (llistxattr/lgetxattr through koffi), for the
 // layer tars of commit and export: file capabilities and ACLs must survive, overlay's own markers are read.
-import { createRequire } from 'node:module';
-
-const require = createRequire(import.meta.url);
+import { libcHandle } from './libc.js';
 
 interface XattrCalls {
   llistxattr(path: Buffer, list: Buffer | null, size: number): number;
@@ -14,8 +12,7 @@ let calls: XattrCalls | undefined;
 
 function load(): XattrCalls {
   if (calls) return calls;
-  const koffi = require('koffi');
-  const lib = koffi.load('libc.so.6');
+  const { koffi, lib } = libcHandle();
   calls = {
     // paths as NUL-terminated bytes: file names need not be UTF-8
     llistxattr: lib.func('long llistxattr(const void *path, void *list, size_t size)'),

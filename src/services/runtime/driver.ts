@@ -1,6 +1,7 @@
 // Runs OCI bundles with runc (or crun) under conmon. conmon holds stdio, writes the log and the exit
 // code, and keeps the container alive while tugd restarts; runc is only called for verbs.
-import { spawn, execFile } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { promises as fs, existsSync, readFileSync, openSync, writeSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -8,6 +9,7 @@ import { ApiError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { PhaseTimer } from '../../util/phases.js';
 import { releaseRuncInit } from './exec-fifo.js';
+import { spawnProcess } from '../../sys/spawn.js';
 
 const execFileP = promisify(execFile);
 
@@ -115,16 +117,16 @@ export class ConmonDriver {
     if (o.stdin) args.push('-i');
     if (o.leaveStdinOpen) args.push('--leave-stdin-open');
     if (o.tty) args.push('-t');
-    const child = spawn(this.paths.conmon, args, {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    const child = spawnProcess(this.paths.conmon, args, {
+      fds: ['null', 'null', 'read', 'read'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       cwd: o.bundle, // conmon writes some files relative to its working directory
-      detached: true,
     });
-    const sync = child.stdio[3] as NodeJS.ReadableStream;
+    const [, , errPipe, sync] = child.pipes as Socket[];
     sync.on('error', () => undefined); // its end says conmon is gone
+    errPipe.on('error', () => undefined);
     let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => { stderr += d.toString(); });
+    errPipe.on('data', (d: Buffer) => { stderr += d.toString(); });
     const msg = await new Promise<{ data: number; message?: string }>((resolve, reject) => {
       let buf = '';
       sync.on('data', (d: Buffer) => {
@@ -136,10 +138,9 @@ export class ConmonDriver {
       sync.on('end', () => {
         try { resolve(JSON.parse(buf)); } catch { reject(new Error(`conmon failed: ${stderr.trim() || 'no answer on sync pipe'}`)); }
       });
-      child.on('error', reject);
     });
-    child.unref();
-    (sync as unknown as { destroy(): void }).destroy();
+    sync.destroy();
+    errPipe.destroy();
     if (msg.data < 0) throw new ApiError(400, cleanRuntimeError(msg.message ?? 'container create failed'));
     const pid = msg.data;
     phases.mark('create');
@@ -171,18 +172,20 @@ export class ConmonDriver {
     if (o.tty) args.push('-t');
     if (o.stdin) args.push('-i');
     if (o.attach) args.push('--exec-attach');
-    const child = spawn(this.paths.conmon, args, {
-      stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe', 'pipe'],
-      env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) },
-      cwd: o.dir,
-      detached: true,
-    });
-    child.unref();
-    const pipes = child.stdio as unknown as Array<NodeJS.ReadableStream & NodeJS.WritableStream>;
+    let pipes: Socket[];
+    try {
+      pipes = spawnProcess(this.paths.conmon, args, {
+        fds: ['null', 'null', 'null', 'read', 'read', 'write'],
+        env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) },
+        cwd: o.dir,
+      }).pipes as Socket[];
+    } catch (e) {
+      const failed = Promise.reject(new ApiError(500, `exec failed: ${(e as Error).message}`));
+      failed.catch(() => undefined);
+      return { attachReady: failed, release: () => undefined, pid: failed, exit: failed, ended: Promise.resolve() };
+    }
     const [sync, attachPipe, startPipe] = [pipes[3], pipes[4], pipes[5]];
-    // a conmon that could not start, or that went before reading its start pipe (the container was removed
-    // meanwhile), shows as an exec without an answer: never as an error nobody listens to
-    child.on('error', (e) => log.warn('exec: conmon', { id: o.execId.slice(0, 12), error: e.message }));
+    // a conmon that went before reading its start pipe (the container was removed meanwhile) is no error either
     for (const p of [sync, attachPipe, startPipe]) p.on('error', () => undefined);
     // conmon reads the start pipe twice: once before it forks, once before it runs the process
     if (o.attach) startPipe.write('0');
@@ -195,6 +198,8 @@ export class ConmonDriver {
     const exit = pid.then(() => messages.next()).then((m) => m?.data ?? 255);
     // conmon (daemonized: not this child) holds the sync pipe until it exits, after writing the last output
     const ended = new Promise<void>((resolve) => { sync.once('close', () => resolve()); sync.once('end', () => resolve()); });
+    // with conmon gone, nothing reads or writes the other pipes any more
+    void ended.then(() => { for (const p of [attachPipe, startPipe]) p.destroy(); });
     pid.catch(() => undefined);
     exit.catch(() => undefined);
     const attachReady = o.attach
