@@ -1,9 +1,10 @@
-// Starting conmon, on every container start and exec, with posix_spawn rather than child_process.spawn. glibc's
-// posix_spawn shares the parent's memory until the child execs (clone with CLONE_VM|CLONE_VFORK); libuv forks,
-// copying the page tables of the whole daemon first: 2–8 ms with the event loop blocked, against ~0.3 ms.
-// The child gets /dev/null or a pipe on each of its first descriptors, its own session, default signal handling
-// and an empty signal mask (as libuv gives its children); it is reaped on a thread of libuv's pool, since libuv
-// waits only for the children it made itself.
+// The daemon's child processes (conmon on every container start and exec, the runtime, CNI plugins, ip, iptables)
+// started with posix_spawn rather than child_process. glibc's posix_spawn shares the parent's memory until the
+// child execs (clone with CLONE_VM|CLONE_VFORK); libuv forks, copying the page tables of the whole daemon first:
+// 2–8 ms with the event loop blocked for each child, against ~0.3 ms.
+// The child gets /dev/null or a pipe on each of its first descriptors, default signal handling and an empty signal
+// mask (as libuv gives its children), and a session of its own if asked. libuv waits only for the children it made
+// itself: ours are reaped here, when SIGCHLD comes (and by a slow poll, should a signal be missed).
 import type { Socket } from 'node:net';
 import { socketOnFd } from './fd-socket.js';
 import { libcHandle, SyscallError } from './libc.js';
@@ -19,10 +20,17 @@ export interface Spawned {
   exited: Promise<number>;
 }
 
-export interface SpawnOptions { env: NodeJS.ProcessEnv; cwd: string; fds: FdSpec[] }
+export interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  fds: FdSpec[];
+  /** A session of its own (setsid), for a process that outlives the daemon. */
+  session?: boolean;
+}
 
 interface SpawnCalls {
   posix_spawn(pid: number[], path: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]): number;
+  posix_spawnp(pid: number[], file: string, actions: Buffer, attr: Buffer, argv: (string | null)[], envp: (string | null)[]): number;
   actionsInit(a: Buffer): number;
   actionsDestroy(a: Buffer): number;
   addDup2(a: Buffer, fd: number, newfd: number): number;
@@ -37,7 +45,7 @@ interface SpawnCalls {
   pipe2(fds: Buffer, flags: number): number;
   fcntl(fd: number, cmd: number, type: string, arg: number): number;
   close(fd: number): number;
-  waitpid: { async(pid: number, status: Buffer, options: number, cb: (err: unknown, rc: number) => void): void };
+  waitpid(pid: number, status: Buffer, options: number): number;
   errno(): number;
   strerror(n: number): string;
 }
@@ -49,6 +57,7 @@ function load(): SpawnCalls {
   const { koffi, lib } = libcHandle();
   calls = {
     posix_spawn: lib.func('int posix_spawn(_Out_ int *pid, const char *path, const void *actions, const void *attr, const char **argv, const char **envp)'),
+    posix_spawnp: lib.func('int posix_spawnp(_Out_ int *pid, const char *file, const void *actions, const void *attr, const char **argv, const char **envp)'),
     actionsInit: lib.func('int posix_spawn_file_actions_init(void *a)'),
     actionsDestroy: lib.func('int posix_spawn_file_actions_destroy(void *a)'),
     addDup2: lib.func('int posix_spawn_file_actions_adddup2(void *a, int fd, int newfd)'),
@@ -76,6 +85,7 @@ const F_DUPFD_CLOEXEC = 1030;
 const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
+const WNOHANG = 1;
 // glibc's opaque types, with room to spare (posix_spawnattr_t is 336 bytes, file actions 80, sigset_t 128)
 const ATTR_SIZE = 512;
 const ACTIONS_SIZE = 256;
@@ -97,6 +107,34 @@ function pipeAbove(c: SpawnCalls, above: number): [number, number] {
 function exitStatus(raw: number): number {
   const signal = raw & 0x7f;
   return signal === 0 ? (raw >> 8) & 0xff : 128 + signal;
+}
+
+// ---- reaping ----
+
+const waiting = new Map<number, (status: number) => void>();
+let listening = false;
+let poll: NodeJS.Timeout | undefined;
+
+function reap(): void {
+  const c = load();
+  const raw = Buffer.alloc(4);
+  for (const [pid, done] of waiting) {
+    const r = c.waitpid(pid, raw, WNOHANG);
+    if (r === 0) continue;
+    waiting.delete(pid);
+    // -1: not ours to wait for any more (ECHILD): no status to give
+    done(r === pid ? exitStatus(raw.readInt32LE(0)) : 255);
+  }
+  if (waiting.size === 0 && poll) { clearInterval(poll); poll = undefined; }
+}
+
+/** The exit status of a child of ours; the process stays alive while one is awaited, as with libuv's own children. */
+function exitOf(pid: number): Promise<number> {
+  if (!listening) { process.on('SIGCHLD', reap); listening = true; }
+  const status = new Promise<number>((resolve) => waiting.set(pid, resolve));
+  poll ??= setInterval(reap, 100);
+  reap();
+  return status;
 }
 
 export function spawnProcess(file: string, args: string[], o: SpawnOptions): Spawned {
@@ -123,7 +161,7 @@ export function spawnProcess(file: string, args: string[], o: SpawnOptions): Spa
       // dup2 onto a number of its own clears close-on-exec for the child's copy only
       c.addDup2(actions, theirs, i);
     }
-    c.addChdir(actions, o.cwd);
+    if (o.cwd) c.addChdir(actions, o.cwd);
     const none = Buffer.alloc(SIGSET_SIZE);
     c.sigemptyset(none);
     // every bit set by hand: sigfillset leaves out glibc's own two signals, which posix_spawn then ignores in the
@@ -131,16 +169,14 @@ export function spawnProcess(file: string, args: string[], o: SpawnOptions): Spa
     const all = Buffer.alloc(SIGSET_SIZE, 0xff);
     c.setSigMask(attr, none);
     c.setSigDefault(attr, all);
-    c.setFlags(attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    c.setFlags(attr, (o.session ? POSIX_SPAWN_SETSID : 0) | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     const env = Object.entries(o.env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
     const pid = [0];
-    const rc = c.posix_spawn(pid, file, actions, attr, [file, ...args, null], [...env, null]);
+    // a bare name is looked for in PATH, as execvp does
+    const rc = (file.includes('/') ? c.posix_spawn : c.posix_spawnp)(pid, file, actions, attr, [file, ...args, null], [...env, null]);
     if (rc !== 0) throw Object.assign(new SyscallError('posix_spawn', rc, `${file}: ${c.strerror(rc)}`), { code: rc === 2 ? 'ENOENT' : undefined });
     started = true;
-    const status = Buffer.alloc(4);
-    const exited = new Promise<number>((resolve) => {
-      c.waitpid.async(pid[0], status, 0, (err, r) => resolve(err || r !== pid[0] ? 255 : exitStatus(status.readInt32LE(0))));
-    });
+    const exited = exitOf(pid[0]);
     const pipes = parentEnds.map((fd, i) => (fd === undefined ? undefined : socketOnFd(fd, { readable: o.fds[i] === 'read', writable: o.fds[i] === 'write' })));
     return { pid: pid[0], pipes, exited };
   } finally {
@@ -149,4 +185,39 @@ export function spawnProcess(file: string, args: string[], o: SpawnOptions): Spa
     c.actionsDestroy(actions);
     c.attrDestroy(attr);
   }
+}
+
+export interface ProgramOutput { stdout: string; stderr: string }
+
+/** A failed program, with what execFile's errors carry: its exit status (`code`) and output. */
+export class ProgramError extends Error implements ProgramOutput {
+  constructor(readonly code: number | string, readonly stdout: string, readonly stderr: string, command: string) {
+    super(`Command failed: ${command}${stderr ? `\n${stderr}` : ''}`);
+  }
+}
+
+export interface RunOptions { env?: NodeJS.ProcessEnv; cwd?: string; input?: string | Buffer; maxBuffer?: number }
+
+/** Run a program to its end, as execFile does: its output, or a ProgramError when it fails or cannot start. */
+export async function runProgram(file: string, args: string[], o: RunOptions = {}): Promise<ProgramOutput> {
+  const command = [file, ...args].join(' ');
+  let child: Spawned;
+  try {
+    child = spawnProcess(file, args, { env: o.env ?? process.env, cwd: o.cwd, fds: [o.input === undefined ? 'null' : 'write', 'read', 'read'] });
+  } catch (e) {
+    throw Object.assign(new ProgramError((e as { code?: string }).code ?? 'ERR', '', '', command), { message: (e as Error).message });
+  }
+  const [stdin, out, err] = child.pipes;
+  const max = o.maxBuffer ?? 1 << 20;
+  const collect = (s: Socket) => new Promise<string>((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    s.on('data', (b: Buffer) => { size += b.length; if (size <= max) chunks.push(b); });
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(Buffer.concat(chunks).toString()));
+  });
+  if (stdin && o.input !== undefined) { stdin.on('error', () => undefined); stdin.end(o.input); } // a program that exits without reading: its status says why
+  const [stdout, stderr, status] = await Promise.all([collect(out as Socket), collect(err as Socket), child.exited]);
+  if (status !== 0) throw new ProgramError(status, stdout, stderr, command);
+  return { stdout, stderr };
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { spawnProcess } from '../../src/sys/spawn.ts';
+import { ProgramError, runProgram, spawnProcess } from '../../src/sys/spawn.ts';
 
 function readAll(s: Socket): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -41,7 +41,7 @@ test('a spawned child reads and writes the pipes it was given, in its directory,
 
 test('the child has a session of its own, default signal handling and no blocked signal', async () => {
   const run = async (file: string, args: string[]) => {
-    const child = spawnProcess(file, args, { cwd: '/', env: {}, fds: ['null', 'read', 'null'] });
+    const child = spawnProcess(file, args, { cwd: '/', env: {}, fds: ['null', 'read', 'null'], session: true });
     const out = await readAll(child.pipes[1] as Socket);
     assert.equal(await child.exited, 0);
     return out.trim();
@@ -72,4 +72,23 @@ test('a program that does not exist is an error at once, and leaves no descripto
   const before = openFds();
   assert.throws(() => spawnProcess('/nonexistent/conmon', [], { cwd: '/', env: {}, fds: ['null', 'read', 'write'] }), /nonexistent\/conmon: No such file or directory/);
   assert.equal(openFds(), before);
+});
+
+test('runProgram: a program found in PATH, its input and output; a failure carries its status and output', async () => {
+  const env = { PATH: '/usr/bin:/bin' };
+  assert.deepEqual(await runProgram('sh', ['-c', 'tr a-z A-Z; echo note >&2'], { env, input: 'hello\n' }), { stdout: 'HELLO\n', stderr: 'note\n' });
+  // no input: stdin is /dev/null, so a reader ends at once
+  assert.deepEqual(await runProgram('cat', [], { env }), { stdout: '', stderr: '' });
+  const failed = await runProgram('sh', ['-c', 'echo partial; echo "it broke" >&2; exit 3'], { env }).catch((e: unknown) => e);
+  assert.ok(failed instanceof ProgramError);
+  assert.equal(failed.code, 3);
+  assert.equal(failed.stdout, 'partial\n');
+  assert.equal(failed.stderr, 'it broke\n');
+  assert.match(failed.message, /^Command failed: sh -c .*\nit broke\n$/s);
+  await assert.rejects(runProgram('no-such-program-here', [], { env }), (e: ProgramError) => e.code === 'ENOENT' && /No such file or directory/.test(e.message));
+});
+
+test('runProgram: many at once all come back with their own status', async () => {
+  const codes = await Promise.all(Array.from({ length: 40 }, (_, i) => runProgram('/bin/sh', ['-c', `exit ${i % 7}`]).then(() => 0, (e: ProgramError) => e.code)));
+  assert.deepEqual(codes, Array.from({ length: 40 }, (_, i) => i % 7));
 });

@@ -1,6 +1,4 @@
 // /containers/*: maps the Engine API onto the container store and supervisor.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Duplex } from 'node:stream';
 import type { Writable } from 'node:stream';
 import { Router, qbool, qint, qTerminalSize, qfilters, pruneUntil, sendJson, sendNoContent, readJsonBody, labelsMatch, type Ctx } from '../router.js';
@@ -20,8 +18,8 @@ import { inspectView, summaryView } from './containers-view.js';
 import { log } from '../../util/log.js';
 import { normalizeLinks } from '../../services/containers/links.js';
 import { DetachScanner, parseDetachKeys } from '../../util/detach-keys.js';
+import { runProgram } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
 
 export interface ContainerRouteDeps {
   store: ContainerStore;
@@ -335,7 +333,7 @@ function pipeStdin(client: Duplex, head: Buffer | undefined, target: Promise<Wri
 async function top(pids: number[], args: string[]): Promise<{ Titles: string[]; Processes: string[][] }> {
   let out: string;
   try {
-    ({ stdout: out } = await execFileP('ps', args, { maxBuffer: 32 << 20 }));
+    ({ stdout: out } = await runProgram('ps', args, { maxBuffer: 32 << 20 }));
   } catch (e) {
     throw new ApiError(500, `ps: ${(e as Error).message}`);
   }

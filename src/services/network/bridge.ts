@@ -2,10 +2,8 @@
 // at once), its firewall rules, and links of containers made by the CNI bridge plugin with host-local IPAM and
 // portmap. A Linux bridge takes at most 1024 ports: past `maxPorts` the network grows onto another bridge,
 // joined to the first by a veth pair, so one subnet (and one gateway, on the first bridge) spans them all.
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ApiError, errorMessage } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import type { CniRunner, ConfList } from './cni.js';
@@ -13,9 +11,9 @@ import type { PortMapping } from './ports.js';
 import { ensureRules, extraBridgeRules, networkRules, removeNetworkRules } from './rules.js';
 import type { Link } from './sandbox.js';
 import { BRIDGE_NAME_OPTION, type NetworkRecord } from './types.js';
+import { runProgram } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
-const ip = (args: string[]) => execFileP('ip', args);
+const ip = (args: string[]) => runProgram('ip', args);
 
 export interface BridgeDriverOptions {
   /** <data-root>/network: host-local leases live under ipam/ */

@@ -1,10 +1,10 @@
 // The CNI exec protocol (containernetworking spec 1.0): each plugin of a network configuration list is run
 // with CNI_* variables and its configuration on stdin; ADD runs them in order, each getting the previous
 // result, DEL in reverse. Plugins come from Debian's containernetworking-plugins.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { log } from '../../util/log.js';
+import { ProgramError, runProgram } from '../../sys/spawn.js';
 
 export interface CniResult {
   cniVersion: string;
@@ -53,27 +53,15 @@ export class CniRunner {
     const conf = { ...plugin, cniVersion: list.cniVersion, name: list.name, ...(Object.keys(rc).length ? { runtimeConfig: rc } : {}), ...(prev ? { prevResult: prev } : {}) };
     const bin = this.binary(plugin.type);
     const t0 = Date.now();
-    return new Promise<unknown>((resolve, reject) => {
-      const child = spawn(bin, [], {
-        env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.paths.join(':') },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (b: Buffer) => { out += b.toString(); });
-      child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
-      child.on('error', (e) => reject(new CniError(plugin.type, 1, e.message)));
-      child.on('close', (code) => {
-        if (code === 0) {
-          try { resolve(out.trim() ? JSON.parse(out) : {}); } catch { reject(new CniError(plugin.type, 1, `unreadable result: ${out.slice(0, 200)}`)); }
-          return;
-        }
-        let msg = err.trim() || `exit status ${code}`;
-        try { const e = JSON.parse(out) as { code?: number; msg?: string; details?: string }; msg = [e.msg, e.details].filter(Boolean).join(': ') || msg; } catch { /* not JSON */ }
-        reject(new CniError(plugin.type, code ?? 1, msg));
-      });
-      child.stdin.on('error', () => undefined); // a plugin that exits without reading: its exit status says why
-      child.stdin.end(JSON.stringify(conf));
+    const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', CNI_COMMAND: command, CNI_CONTAINERID: id, CNI_NETNS: netns, CNI_IFNAME: ifname, CNI_PATH: this.paths.join(':') };
+    return runProgram(bin, [], { env, input: JSON.stringify(conf) }).then(({ stdout }) => {
+      try { return stdout.trim() ? JSON.parse(stdout) as unknown : {}; } catch { throw new CniError(plugin.type, 1, `unreadable result: ${stdout.slice(0, 200)}`); }
+    }, (e: unknown) => {
+      if (!(e instanceof ProgramError)) throw e;
+      const code = typeof e.code === 'number' ? e.code : 1;
+      let msg = e.stderr.trim() || (typeof e.code === 'number' ? `exit status ${e.code}` : e.message);
+      try { const r = JSON.parse(e.stdout) as { code?: number; msg?: string; details?: string }; msg = [r.msg, r.details].filter(Boolean).join(': ') || msg; } catch { /* not JSON */ }
+      throw new CniError(plugin.type, code, msg);
     }).finally(() => log.debug('cni', { plugin: plugin.type, command, id: id.slice(0, 12), ms: Date.now() - t0 }));
   }
 }

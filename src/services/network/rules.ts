@@ -5,10 +5,10 @@
 // - isolation, in the TUGBOAT-ISOLATION chain that FORWARD jumps to first: nothing enters the bridge from
 //   elsewhere unless it answers a connection from inside or is a published port's DNAT (so networks cannot
 //   reach each other), and an internal network's traffic never leaves its bridge.
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { runProgram } from '../../sys/spawn.js';
 
-const run = promisify(execFile);
+const run = runProgram;
 
 export const ISOLATION_CHAIN = 'TUGBOAT-ISOLATION';
 

@@ -1,15 +1,13 @@
 // A container's network namespace (`ip netns`, loopback up) and the record of every link CNI made in it,
 // written before each step so that DEL can undo it after any crash: <data-root>/network/endpoints/<id>.json.
-import { execFile } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { promisify } from 'node:util';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
 import { log } from '../../util/log.js';
 import type { CniResult, ConfList } from './cni.js';
 import type { PortMapping } from './ports.js';
+import { runProgram } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
 
 /** One interface CNI made: enough to run DEL without the network's record. */
 export interface Link {
@@ -47,14 +45,14 @@ export class Sandboxes {
     const name = netnsName(id);
     const rec: SandboxRecord = { netns: `/run/netns/${name}`, links: [] };
     await this.save(id, rec);
-    await execFileP('ip', ['netns', 'add', name]);
-    await execFileP('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    await runProgram('ip', ['netns', 'add', name]);
+    await runProgram('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
     return rec;
   }
 
   /** Delete the namespace (its veth ends go with it) and the record. */
   async remove(id: string, rec: SandboxRecord): Promise<void> {
-    if (existsSync(rec.netns)) await execFileP('ip', ['netns', 'delete', basename(rec.netns)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
+    if (existsSync(rec.netns)) await runProgram('ip', ['netns', 'delete', basename(rec.netns)]).catch((e: Error) => log.warn('netns removal', { id, error: e.message }));
     await this.forget(id);
   }
 

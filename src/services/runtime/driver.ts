@@ -1,17 +1,14 @@
 // Runs OCI bundles with runc (or crun) under conmon. conmon holds stdio, writes the log and the exit
 // code, and keeps the container alive while tugd restarts; runc is only called for verbs.
-import { execFile } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { promises as fs, existsSync, readFileSync, openSync, writeSync, closeSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { ApiError } from '../../util/errors.js';
 import { log } from '../../util/log.js';
 import { PhaseTimer } from '../../util/phases.js';
 import { releaseRuncInit } from './exec-fifo.js';
-import { spawnProcess } from '../../sys/spawn.js';
+import { runProgram, spawnProcess } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
 
 export interface RuntimePaths {
   conmon: string;
@@ -87,7 +84,7 @@ export class ConmonDriver {
 
   private async runtimeCmd(runtime: string, args: string[]): Promise<string> {
     try {
-      const { stdout } = await execFileP(this.binary(runtime), ['--root', this.stateRoot(runtime), ...args], { maxBuffer: 16 << 20 });
+      const { stdout } = await runProgram(this.binary(runtime), ['--root', this.stateRoot(runtime), ...args], { maxBuffer: 16 << 20 });
       return stdout;
     } catch (e) {
       const err = e as { stderr?: string; message: string };
@@ -121,6 +118,7 @@ export class ConmonDriver {
       fds: ['null', 'null', 'read', 'read'],
       env: { ...process.env, _OCI_SYNCPIPE: '3' },
       cwd: o.bundle, // conmon writes some files relative to its working directory
+      session: true,
     });
     const [, , errPipe, sync] = child.pipes as Socket[];
     sync.on('error', () => undefined); // its end says conmon is gone
@@ -178,6 +176,7 @@ export class ConmonDriver {
         fds: ['null', 'null', 'null', 'read', 'read', 'write'],
         env: { ...process.env, _OCI_SYNCPIPE: '3', ...(o.attach ? { _OCI_ATTACHPIPE: '4', _OCI_STARTPIPE: '5' } : {}) },
         cwd: o.dir,
+        session: true,
       }).pipes as Socket[];
     } catch (e) {
       const failed = Promise.reject(new ApiError(500, `exec failed: ${(e as Error).message}`));

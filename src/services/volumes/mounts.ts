@@ -1,17 +1,15 @@
 // A container's volumes, bind mounts and tmpfs: planned at create from -v (Binds), --mount (Mounts), --tmpfs,
 // --volumes-from and the VOLUMEs of its config, with docker's checks and messages; turned into OCI mounts at each
 // start (volumes mounted if they need it, a fresh volume filled with the image's content at its path first).
-import { execFile } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync, statSync } from 'node:fs';
 import { posix } from 'node:path';
-import { promisify } from 'node:util';
 import type { ContainerRecord, HostConfig, MountPoint } from '../containers/types.js';
 import type { OciMount } from '../runtime/spec.js';
 import { resolveInRoot } from '../../sys/rootpath.js';
 import { ApiError, badRequest, conflict, notFound } from '../../util/errors.js';
 import type { VolumeStore } from './store.js';
+import { runProgram } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
 
 /** docker's Mounts entry of the create API (--mount). */
 export interface ApiMount {
@@ -202,7 +200,7 @@ async function copyUp(rootfs: string, destination: string, volumeDir: string): P
   let st;
   try { st = statSync(src); } catch { return; }
   if (!st.isDirectory() || (await fs.readdir(src)).length === 0) return;
-  await execFileP('cp', ['-a', '--no-dereference', '--', `${src}/.`, `${volumeDir}/`]);
+  await runProgram('cp', ['-a', '--no-dereference', '--', `${src}/.`, `${volumeDir}/`]);
   // the directory itself keeps the image's owner and mode too
   await fs.chown(volumeDir, st.uid, st.gid);
   await fs.chmod(volumeDir, st.mode & 0o7777);

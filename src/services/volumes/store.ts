@@ -1,16 +1,14 @@
 // Named volumes of the `local` driver: <data-root>/volumes/<name>/_data holds the data, volume.json the record.
 // With driver options (type/device/o, as docker's local driver takes them) the data directory is a mount made
 // while some container uses the volume (tmpfs, bind, nfs…), counted per user and undone by the last one.
-import { execFile } from 'node:child_process';
 import { promises as fs, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
 import { ApiError, badRequest, conflict, notFound } from '../../util/errors.js';
 import { newId } from '../../util/ids.js';
 import { umount, MNT_DETACH } from '../../sys/libc.js';
+import { runProgram } from '../../sys/spawn.js';
 
-const execFileP = promisify(execFile);
 
 export interface VolumeRecord {
   Name: string;
@@ -97,7 +95,7 @@ export class VolumeStore {
       const size = v.Options.size ? [`size=${v.Options.size}`] : [];
       const opts = [...(o ? [o] : []), ...size].join(',');
       try {
-        await execFileP('mount', ['-t', type, ...(opts ? ['-o', opts] : []), device || type, dir]);
+        await runProgram('mount', ['-t', type, ...(opts ? ['-o', opts] : []), device || type, dir]);
       } catch (e) {
         throw new ApiError(500, `error while mounting volume '${dir}': ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`);
       }
