@@ -41,7 +41,6 @@ interface SpawnCalls {
   setFlags(a: Buffer, flags: number): number;
   setSigMask(a: Buffer, set: Buffer): number;
   setSigDefault(a: Buffer, set: Buffer): number;
-  sigemptyset(set: Buffer): number;
   pipe2(fds: Buffer, flags: number): number;
   fcntl(fd: number, cmd: number, type: string, arg: number): number;
   close(fd: number): number;
@@ -68,7 +67,6 @@ function load(): SpawnCalls {
     setFlags: lib.func('int posix_spawnattr_setflags(void *a, short flags)'),
     setSigMask: lib.func('int posix_spawnattr_setsigmask(void *a, const void *set)'),
     setSigDefault: lib.func('int posix_spawnattr_setsigdefault(void *a, const void *set)'),
-    sigemptyset: lib.func('int sigemptyset(void *set)'),
     pipe2: lib.func('int pipe2(void *fds, int flags)'),
     fcntl: lib.func('int fcntl(int fd, int cmd, ...)'),
     close: lib.func('int close(int fd)'),
@@ -162,10 +160,9 @@ export function spawnProcess(file: string, args: string[], o: SpawnOptions): Spa
       c.addDup2(actions, theirs, i);
     }
     if (o.cwd) c.addChdir(actions, o.cwd);
+    // signal sets as Linux lays them out, a bit per signal: sigfillset would leave out glibc's own two signals,
+    // which posix_spawn then ignores in the child, and an ignored signal stays ignored in what the child executes
     const none = Buffer.alloc(SIGSET_SIZE);
-    c.sigemptyset(none);
-    // every bit set by hand: sigfillset leaves out glibc's own two signals, which posix_spawn then ignores in the
-    // child, and an ignored signal stays ignored in what the child executes
     const all = Buffer.alloc(SIGSET_SIZE, 0xff);
     c.setSigMask(attr, none);
     c.setSigDefault(attr, all);
@@ -196,7 +193,13 @@ export class ProgramError extends Error implements ProgramOutput {
   }
 }
 
-export interface RunOptions { env?: NodeJS.ProcessEnv; cwd?: string; input?: string | Buffer; maxBuffer?: number }
+export interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string | Buffer;
+  /** Bytes kept of each of stdout and stderr (1 MiB by default); the rest is read and dropped. */
+  maxBuffer?: number;
+}
 
 /** Run a program to its end, as execFile does: its output, or a ProgramError when it fails or cannot start. */
 export async function runProgram(file: string, args: string[], o: RunOptions = {}): Promise<ProgramOutput> {
