@@ -173,6 +173,16 @@ test('logs -f follows until the container exits', () => {
   assert.equal(d.tug(['rm', id]).code, 0);
 });
 
+test('a reader that closes the pipe (logs -f | head -1) ends tug quietly with status 0', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const id = d.tug(['run', '-d', 'busybox', 'sh', '-c', 'while true; do echo line; done']).stdout.trim();
+  // tug's own status, not head's: the shell reports it through PIPESTATUS
+  const r = spawnSync('bash', ['-c', `"$0" "$1" -H "$2" logs -f "$3" | head -1; echo "status=\${PIPESTATUS[0]}" >&2`, process.execPath, `${REPO}/dist/tug.js`, d.host, id], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(r.stdout, 'line\n');
+  assert.match(r.stderr, /^status=0\n$/, r.stderr);
+  assert.equal(d.tug(['rm', '-f', id]).code, 0);
+});
+
 test('logs rotate at max-size and keep max-file files; -f follows across rotation', async () => {
   const { spawn } = await import('node:child_process');
   const { readdirSync, statSync } = await import('node:fs');
