@@ -265,8 +265,19 @@ export async function events(cmd: Command): Promise<void> {
   const until = o.until ? timestampFlag(o.until, 'until') : undefined;
   const tpl = o.format && o.format !== 'json' ? compileTemplate(o.format) : undefined;
   for await (const e of clientFor(cmd).events({ since, until, filters })) {
-    out(`${o.format === 'json' ? JSON.stringify(e) : tpl ? runTemplate(tpl, e) : eventLine(e)}\n`);
+    out(`${o.format === 'json' ? JSON.stringify(e) : tpl ? runTemplate(tpl, templateView(e)) : eventLine(e)}\n`);
   }
+}
+
+/**
+ * docker's templates see an event by its Go field names (.Status, .ID, .From, .Scope, .Time, .TimeNano) while
+ * `{{json .}}` prints the wire names: the Go names are added as hidden properties, which JSON leaves out.
+ */
+function templateView(e: EngineEventMessage): EngineEventMessage {
+  const view = { ...e };
+  const goNames: Record<string, keyof EngineEventMessage> = { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' };
+  for (const [goName, wire] of Object.entries(goNames)) Object.defineProperty(view, goName, { value: e[wire], enumerable: false });
+  return view;
 }
 
 function timestampFlag(v: string, name: string): string {

@@ -126,6 +126,12 @@ test('events: a past window ends by itself, filters narrow it, bad filters are r
   const json = JSON.parse(ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'event=start', '--filter', 'container=ev1', '--format', 'json'])).trim());
   assert.equal(json.status, 'start');
   assert.equal(json.Actor.Attributes.name, 'ev1');
+  // templates name the fields as docker's do (Go names), while {{json .}} keeps the wire names
+  const [line] = ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'event=start', '--filter', 'container=ev1',
+    '--format', '{{.Status}} {{.ID}} {{.From}} {{.Scope}} {{.Time}} {{.TimeNano}} {{json .}}'])).trim().split('\n');
+  const [status, id, from, scope, time, timeNano, ...rest] = line.split(' ');
+  assert.deepEqual([status, id, from, scope, time, timeNano], ['start', json.id, 'busybox', 'local', String(json.time), String(json.timeNano)]);
+  assert.deepEqual(Object.keys(JSON.parse(rest.join(' '))), Object.keys(json));
 
   const bad = d.docker(['events', '--since', String(t0), '--until', String(t1), '--filter', 'colour=red']);
   assert.notEqual(bad.code, 0);
