@@ -342,6 +342,10 @@ export function containerCgroup(path: string, h: CgroupHost = cgroupHost()): Con
 }
 
 function rmdirTree(dir: string): 'ok' | 'busy' {
+  // a cgroup directory lists dozens of control files: it is read only when the plain rmdir finds it busy, which
+  // child cgroups (rare: the container made them) and processes still exiting both cause
+  const attempt = tryRmdir(dir);
+  if (attempt !== 'busy') return attempt;
   let entries;
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -349,17 +353,23 @@ function rmdirTree(dir: string): 'ok' | 'busy' {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'ok';
     throw e;
   }
+  const children = entries.filter((e) => e.isDirectory());
+  if (children.length === 0) return 'busy';
   let busy = false;
-  for (const e of entries) if (e.isDirectory() && rmdirTree(join(dir, e.name)) === 'busy') busy = true;
+  for (const e of children) if (rmdirTree(join(dir, e.name)) === 'busy') busy = true;
+  return busy ? 'busy' : tryRmdir(dir);
+}
+
+function tryRmdir(dir: string): 'ok' | 'busy' {
   try {
     rmdirSync(dir);
+    return 'ok';
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return 'ok';
     if (code === 'EBUSY' || code === 'ENOTEMPTY') return 'busy';
     throw e;
   }
-  return busy ? 'busy' : 'ok';
 }
 
 /**

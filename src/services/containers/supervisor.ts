@@ -400,7 +400,9 @@ export class Supervisor {
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
     // attached clients read the last lines first (a --rm container's output must not go with it)
     await readersDone(rec.LogPath, 2000);
-    await Promise.all([removeLogs(rec.LogPath), this.d.store.remove(rec)]);
+    // a log in the container's directory (where tugd keeps them) goes with it; one kept elsewhere file by file
+    const logs = posix.dirname(rec.LogPath) === this.d.store.dir(rec.Id) ? undefined : removeLogs(rec.LogPath);
+    await Promise.all([logs, this.d.store.remove(rec)]);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
   }
 
