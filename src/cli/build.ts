@@ -21,8 +21,8 @@ import { ExitError, FlagError } from './errors.js';
 import { referenceProblem, validReference } from './image.js';
 import { displayProgress, StreamError } from './progress.js';
 import { csvRecord, parseExtraHost, ramInBytes } from './runopts.js';
+import { err, out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
 
 export interface BuildFlags {
   tag?: string[];
@@ -331,7 +331,7 @@ async function runBuild(client: EngineClient, prepared: PreparedContext, query: 
     shown.catch(() => undefined); // observed by the race; a late failure after a context error is of no interest
     await Promise.race([shown, contextFailed]);
   } catch (e) {
-    if (mode === 'quiet') process.stderr.write(quietLog.text());
+    if (mode === 'quiet') err(quietLog.text());
     throw failure(outcome, e);
   } finally {
     clearInterval(ticker);

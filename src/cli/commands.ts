@@ -1,6 +1,7 @@
 // The command tree: docker's command names and flags. Only commander is loaded up front; each command
 // group's module is imported when one of its commands runs.
 import { Command, CommanderError, Option } from 'commander';
+import { err } from './output.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -28,14 +29,14 @@ function usageBlock(cmd: Command): string {
   return `Usage:  ${fullName(cmd)} ${cmd.usage()}`;
 }
 
-function onCommanderError(cmd: Command, err: CommanderError): never {
-  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') process.exit(0);
+function onCommanderError(cmd: Command, failure: CommanderError): never {
+  if (failure.code === 'commander.helpDisplayed' || failure.code === 'commander.help' || failure.code === 'commander.version') process.exit(0);
   const name = fullName(cmd);
-  let msg = err.message.replace(/^error: /, '');
+  let msg = failure.message.replace(/^error: /, '');
   let code = 125;
   let hint = `Run '${name} --help' for more information`;
   let body = `${msg}\n\n${usageBlock(cmd)}`;
-  switch (err.code) {
+  switch (failure.code) {
     case 'commander.unknownOption': {
       const m = /'([^']+)'/.exec(msg);
       const flag = m ? m[1] : msg;
@@ -60,11 +61,11 @@ function onCommanderError(cmd: Command, err: CommanderError): never {
       break;
     case 'commander.unknownCommand': {
       const m = /'([^']+)'/.exec(msg);
-      process.stderr.write(`tug: unknown command: ${name} ${m ? m[1] : ''}\n\nRun '${name} --help' for more information\n`);
+      err(`tug: unknown command: ${name} ${m ? m[1] : ''}\n\nRun '${name} --help' for more information\n`);
       process.exit(1);
     }
   }
-  process.stderr.write(`${body}\n\n${hint}\n`);
+  err(`${body}\n\n${hint}\n`);
   process.exit(code);
 }
 

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import { clientFor } from './connect.js';
 import { ExitError } from './errors.js';
 import { referenceProblem, splitReference, tarTo, validReference } from './image.js';
+import { out } from './output.js';
 
 const KIND = ['C', 'A', 'D'];
 
 export async function diff(cmd: Command, id: string): Promise<void> {
   const changes = await clientFor(cmd).containerChanges(id);
-  process.stdout.write(changes.map((c) => `${KIND[c.Kind] ?? '?'} ${c.Path}\n`).join(''));
+  out(changes.map((c) => `${KIND[c.Kind] ?? '?'} ${c.Path}\n`).join(''));
 }
 
 export async function commit(cmd: Command, id: string, reference?: string): Promise<void> {
@@ -21,7 +22,7 @@ export async function commit(cmd: Command, id: string, reference?: string): Prom
     ({ repo, tag } = splitReference(reference));
   }
   const imageId = await clientFor(cmd).containerCommit(id, { repo, tag: tag ?? (repo ? 'latest' : undefined), comment: o.message, author: o.author, changes: o.change, pause: o.pause !== false });
-  process.stdout.write(`${imageId}\n`);
+  out(`${imageId}\n`);
 }
 
 export async function exportContainer(cmd: Command, id: string): Promise<void> {

@@ -14,9 +14,8 @@ import {
 } from './format.js';
 import { DetachScanner, parseDetachKeys } from '../util/detach-keys.js';
 import { buildCreateRequest, parseEnvFile, parseRestart, resourceFlags, withDefaultTag, type CreateRequest, type ResourceFlags, type RunFlags } from './runopts.js';
+import { err, out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
 
 /** `--filter a=b --filter c=d` → {a:["b"], c:["d"]}. */
 export function parseFilters(list: string[] | undefined): Filters {
@@ -91,15 +90,15 @@ interface AttachedSession { done: Promise<void>; cleanup: () => void; detached: 
 export function relay(socket: Duplex, opts: { multiplexed: boolean; stdin: boolean; rawTty: boolean; detachKeys?: string }): AttachedSession {
   let sysErr = '';
   const demux = new Demuxer((stream, payload) => {
-    if (stream === STDERR) process.stderr.write(payload);
+    if (stream === STDERR) err(payload);
     else if (stream === SYSTEMERR) sysErr += payload.toString();
-    else process.stdout.write(payload);
+    else out(payload);
   });
   let detached = false;
   let onDetach: () => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     onDetach = () => { detached = true; socket.destroy(); resolve(); };
-    socket.on('data', (c: Buffer) => (opts.multiplexed ? demux.push(c) : process.stdout.write(c)));
+    socket.on('data', (c: Buffer) => (opts.multiplexed ? demux.push(c) : out(c)));
     const finish = () => (sysErr ? reject(new Error(sysErr.trim())) : resolve());
     socket.on('end', finish);
     socket.on('close', finish);
@@ -313,8 +312,8 @@ export async function logs(cmd: Command, id: string): Promise<void> {
   const ct = String(r.headers['content-type'] ?? '');
   const multiplexed = ct.includes('multiplexed') || (!ct.includes('raw-stream') && !c.Config.Tty);
   await new Promise<void>((resolve, reject) => {
-    const d = new Demuxer((s, p) => (s === STDERR ? process.stderr.write(p) : process.stdout.write(p)));
-    r.body.on('data', (chunk: Buffer) => (multiplexed ? d.push(chunk) : process.stdout.write(chunk)));
+    const d = new Demuxer((s, p) => (s === STDERR ? err(p) : out(p)));
+    r.body.on('data', (chunk: Buffer) => (multiplexed ? d.push(chunk) : out(chunk)));
     r.body.on('end', resolve);
     r.body.on('error', reject);
     const stop = () => { r.body.destroy(); resolve(); };

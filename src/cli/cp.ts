@@ -10,6 +10,7 @@ import { humanSize } from './format.js';
 import { isDeviceMode, isDirMode, isIrregularMode, isSymlinkMode, type PathStat } from '../util/pathstat.js';
 import { copyInfoDestinationPath, copyInfoSourcePath, extractLocal, packLocal, resolveLocalPath, validateOutputPath } from './cp-local.js';
 import { CopyError, goClean, nameRebaser, prepareArchiveCopy, rebaseForLink, splitCpArg, splitPathDirEntry, type CopyInfo } from './cp-paths.js';
+import { err } from './output.js';
 
 interface CpOptions { followLink?: boolean; archive?: boolean; quiet?: boolean }
 
@@ -23,7 +24,7 @@ function counter(): Transform & { bytes: number } {
 }
 
 function summary(bytes: number, dest: string): void {
-  process.stderr.write(`Successfully copied ${humanSize(bytes)} to ${dest}\n`);
+  err(`Successfully copied ${humanSize(bytes)} to ${dest}\n`);
 }
 
 export async function cp(cmd: Command, source: string, destination: string): Promise<void> {

@@ -5,8 +5,8 @@ import type { ContainerSummary } from '../client/types.js';
 import { clientFor } from './connect.js';
 import { confirm, parseFilters } from './container.js';
 import { containerRow, humanSizePrec, imageHeaders, imageRows, parseFormat, renderRows, tabulate } from './format.js';
+import { out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
 /** docker prints disk usage and reclaimed space with 4 significant digits. */
 const humanSize = (n: number) => humanSizePrec(n, 4);
 const live = (c: ContainerSummary) => c.State === 'running' || c.State === 'paused' || c.State === 'restarting';

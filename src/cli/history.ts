@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { clientFor } from './connect.js';
 import { ago, ellipsis, goTime, humanSizePrec, parseFormat, renderRows, truncId } from './format.js';
+import { out } from './output.js';
 
 export interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
 
@@ -25,6 +26,6 @@ export async function history(cmd: Command, image: string): Promise<void> {
   const o = cmd.opts() as { human?: boolean; trunc?: boolean; quiet?: boolean; format?: string };
   const items = await clientFor(cmd).imageHistory(image);
   const rows = historyRows(items, { human: o.human !== false, trunc: o.trunc !== false });
-  if (o.quiet) { process.stdout.write(rows.map((r) => `${String(r.ID)}\n`).join('')); return; }
-  process.stdout.write(renderRows(parseFormat(o.format, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'), rows, headers));
+  if (o.quiet) { out(rows.map((r) => `${String(r.ID)}\n`).join('')); return; }
+  out(renderRows(parseFormat(o.format, 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'), rows, headers));
 }

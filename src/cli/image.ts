@@ -12,9 +12,8 @@ import { displayProgress, StreamError } from './progress.js';
 import type { EngineClient } from '../client/api.js';
 import { registryHostOf } from '../services/images/reference.js';
 import { eraseCredentials, registryAuthFor, registryKey, storeCredentials } from './credentials.js';
+import { err, out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
 
 /** Split "repo[:tag]" (a registry port is not a tag). */
 export function splitReference(ref: string): { repo: string; tag?: string } {

@@ -1,27 +1,9 @@
 // tug: the command line client (esbuild entry point).
 import { buildProgram } from './commands.js';
 import { normalizeBooleanFlags } from './argv.js';
+import { err, installLazyStdio } from './output.js';
 
-// A closed pipe on our output (`tug logs -f | head -1`) ends the command quietly instead of crashing. The handler is
-// attached when a stream is first used: node makes process.stdout and stderr on first access, which costs a
-// command that prints nothing (`run --rm IMAGE true`) a few milliseconds of module loading.
-for (const name of ['stdout', 'stderr'] as const) {
-  const original = Object.getOwnPropertyDescriptor(process, name);
-  if (!original?.get) continue;
-  Object.defineProperty(process, name, {
-    configurable: true,
-    enumerable: original.enumerable,
-    get() {
-      const stream = original.get?.call(process) as NodeJS.WriteStream;
-      Object.defineProperty(process, name, { configurable: true, enumerable: original.enumerable, writable: true, value: stream });
-      stream.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EPIPE') process.exit(0);
-        throw e;
-      });
-      return stream;
-    },
-  });
-}
+installLazyStdio();
 
 /** The command word: the first argument that is neither a global flag nor a global flag's value. */
 function commandWord(args: string[]): string | undefined {
@@ -43,6 +25,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  err(`${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

@@ -9,9 +9,8 @@ import { confirm, parseFilters } from './container.js';
 import { ExitError, FlagError } from './errors.js';
 import { goTime, parseFormat, renderRows, truncId } from './format.js';
 import { inspectEach } from './system.js';
+import { err, out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
-const err = (s: string) => process.stderr.write(s);
 
 const flagErr = (value: string, flag: string, why: string) => new FlagError(`invalid argument "${value}" for "${flag}" flag: ${why}`);
 

@@ -7,8 +7,8 @@ import { LockedError, lockRoot } from '../registry/lock.js';
 import { openRegistry, parseAddr, startServer } from '../registry/server.js';
 import { RegistryStorage } from '../registry/storage.js';
 import { ExitError } from './errors.js';
+import { err, out } from './output.js';
 
-const err = (s: string) => process.stderr.write(s);
 
 function lock(root: string, what: string): () => void {
   try {
@@ -52,9 +52,9 @@ export async function gc(cmd: Command): Promise<void> {
   if (!existsSync(root)) throw new ExitError(1, `Error: no registry storage at ${root}`);
   const release = lock(root, 'gc');
   try {
-    const r = await collectGarbage(new RegistryStorage(root), { dryRun: o.dryRun, print: (line) => process.stdout.write(`${line}\n`) });
+    const r = await collectGarbage(new RegistryStorage(root), { dryRun: o.dryRun, print: (line) => out(`${line}\n`) });
     const bytes = r.removed.reduce((n, b) => n + b.size, 0);
-    process.stdout.write(o.dryRun
+    out(o.dryRun
       ? `${r.removed.length} blobs eligible for deletion (${bytes} bytes), ${r.kept} in use\n`
       : `${r.removed.length} blobs deleted (${bytes} bytes), ${r.kept} in use\n`);
   } finally {

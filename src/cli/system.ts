@@ -7,8 +7,8 @@ import { clientFor } from './connect.js';
 import { ExitError } from './errors.js';
 import { humanSize, parseTimestamp } from './format.js';
 import { parseTemplate, execute, TemplateError } from './template.js';
+import { err, out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
 
 const CLIENT_VERSION = process.env.TUG_VERSION ?? '0.1.0';
 
@@ -235,7 +235,7 @@ export async function info(cmd: Command): Promise<void> {
   }
   kv('Live Restore Enabled', g('LiveRestoreEnabled'));
   out(`${lines.join('\n')}\n\n`);
-  for (const w of (g('Warnings') as string[] | null) ?? []) process.stderr.write(`${w}\n`);
+  for (const w of (g('Warnings') as string[] | null) ?? []) err(`${w}\n`);
 }
 
 /** docker info prints memory in binary units ("7.764GiB"). */

@@ -9,8 +9,8 @@ import { ExitError } from './errors.js';
 import { humanSizePrec, parseFormat, renderRows } from './format.js';
 import { naturalCompare, parseKeyValues, parseLabels } from './network.js';
 import { inspectEach } from './system.js';
+import { out } from './output.js';
 
-const out = (s: string) => process.stdout.write(s);
 
 const daemonMessage = (e: unknown) => (e instanceof EngineError ? `Error response from daemon: ${e.message}` : (e as Error).message);
 
