@@ -8,6 +8,8 @@ import { HTTPParser } from 'http-parser-js';
 export type Headers = Record<string, string>;
 
 export interface Response { status: number; headers: Headers; body: Readable }
+/** A response read to its end (JSON answers): no stream is made for it, which a short command notices. */
+export interface CollectedResponse { status: number; headers: Headers; body: Buffer }
 export interface Upgraded { status: 101; headers: Headers; socket: Duplex; head: Buffer }
 
 export interface RequestHead {
@@ -64,12 +66,16 @@ async function writeChunked(socket: Duplex, body: Readable): Promise<void> {
 /**
  * Send one request on `socket` (connecting or connected) and resolve with the response once its headers are in:
  * its body streams on, or, for a 101, the connection itself is handed over. Connection errors before the
- * headers reject; later ones end the body with an error.
+ * headers reject; later ones end the body with an error. With `collect`, the response is resolved once it is
+ * complete, its body in one buffer.
  */
-export function exchange(socket: Duplex, head: RequestHead, body?: Buffer | Readable): Promise<Response | Upgraded> {
+export function exchange(socket: Duplex, head: RequestHead, body?: Buffer | Readable): Promise<Response | Upgraded>;
+export function exchange(socket: Duplex, head: RequestHead, body: Buffer | Readable | undefined, collect: true): Promise<CollectedResponse | Upgraded>;
+export function exchange(socket: Duplex, head: RequestHead, body?: Buffer | Readable, collect = false): Promise<Response | CollectedResponse | Upgraded> {
   return new Promise((resolve, reject) => {
     const parser = new HTTPParser(HTTPParser.RESPONSE);
     let res: Readable | undefined;
+    let collected: { status: number; headers: Headers; chunks: Buffer[] } | undefined;
     let done = false;
     let upgraded: Headers | undefined;
 
@@ -84,16 +90,22 @@ export function exchange(socket: Duplex, head: RequestHead, body?: Buffer | Read
         socket.pause();
         return 1;
       }
-      res = new Readable({ read: () => { socket.resume(); } });
-      resolve({ status: info.statusCode, headers, body: res });
+      if (collect) collected = { status: info.statusCode, headers, chunks: [] };
+      else {
+        res = new Readable({ read: () => { socket.resume(); } });
+        resolve({ status: info.statusCode, headers, body: res });
+      }
       return bodyless(info.statusCode, head.method) ? 1 : 0;
     };
     parser[HTTPParser.kOnBody] = (chunk: Buffer, offset: number, length: number) => {
-      if (res && !res.push(Buffer.from(chunk.subarray(offset, offset + length)))) socket.pause();
+      const part = Buffer.from(chunk.subarray(offset, offset + length));
+      if (collected) collected.chunks.push(part);
+      else if (res && !res.push(part)) socket.pause();
     };
     parser[HTTPParser.kOnMessageComplete] = () => {
       if (upgraded) return;
       done = true;
+      if (collected) resolve({ status: collected.status, headers: collected.headers, body: Buffer.concat(collected.chunks) });
       res?.push(null);
       socket.end();
     };

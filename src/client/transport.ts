@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { ConnectError, EngineError, messageFromBody } from './errors.js';
 import { parseHost, type Endpoint } from './host.js';
-import { exchange, type Headers, type Response } from './http1.js';
+import { exchange, type CollectedResponse, type Headers, type Response, type Upgraded } from './http1.js';
 
 export const API_VERSION = '1.44';
 
@@ -54,6 +54,15 @@ async function readAll(r: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A plain request's answer; a daemon that switched protocols instead is an error. */
+function notUpgraded<T extends Response | CollectedResponse>(r: T | Upgraded, method: string, path: string): T {
+  if ('socket' in r) {
+    r.socket.destroy();
+    throw new Error(`unexpected protocol upgrade from the daemon on ${method} ${path}`);
+  }
+  return r;
+}
+
 export class Transport {
   readonly endpoint: Endpoint;
   readonly version: string;
@@ -75,8 +84,13 @@ export class Transport {
     return connect(e.port, e.host);
   }
 
-  /** One request on a new connection; resolves with the response headers (or the upgraded connection). */
-  private async send(method: string, path: string, opts: RequestOptions): ReturnType<typeof exchange> {
+  /**
+   * One request on a new connection; resolves with the response headers (or the upgraded connection), or with the
+   * whole response when `collect` is set.
+   */
+  private async send(method: string, path: string, opts: RequestOptions): Promise<Response | Upgraded>;
+  private async send(method: string, path: string, opts: RequestOptions, collect: true): Promise<CollectedResponse | Upgraded>;
+  private async send(method: string, path: string, opts: RequestOptions, collect = false): Promise<Response | CollectedResponse | Upgraded> {
     const headers: Record<string, string> = { 'User-Agent': 'tug/0.1', ...opts.headers };
     let body: Buffer | Readable | undefined;
     if (opts.body !== undefined) {
@@ -90,7 +104,8 @@ export class Transport {
     // Host is meaningless on a unix socket
     const host = e.kind === 'unix' ? 'localhost' : e.host.includes(':') ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
     try {
-      return await exchange(this.connect(), { method, path: this.path(path, opts.query, opts.unversioned), host, headers }, body);
+      const request = { method, path: this.path(path, opts.query, opts.unversioned), host, headers };
+      return collect ? await exchange(this.connect(), request, body, true) : await exchange(this.connect(), request, body);
     } catch (err) {
       throw this.connectError(err as Error);
     }
@@ -107,18 +122,15 @@ export class Transport {
 
   /** Send a request; resolve once the response headers arrive. Errors (status >= 400) reject with EngineError. */
   async raw(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
-    const res = await this.send(method, path, opts);
-    if ('socket' in res) {
-      res.socket.destroy();
-      throw new Error(`unexpected protocol upgrade from the daemon on ${method} ${path}`);
-    }
+    const res = notUpgraded(await this.send(method, path, opts), method, path);
     if (res.status >= 400) throw new EngineError(res.status, messageFromBody(res.status, await readAll(res.body)));
     return res;
   }
 
   async buffer(method: string, path: string, opts: RequestOptions = {}): Promise<{ status: number; headers: Headers; body: Buffer }> {
-    const r = await this.raw(method, path, opts);
-    return { status: r.status, headers: r.headers, body: await readAll(r.body) };
+    const r = notUpgraded(await this.send(method, path, opts, true), method, path);
+    if (r.status >= 400) throw new EngineError(r.status, messageFromBody(r.status, r.body));
+    return r;
   }
 
   async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {

@@ -132,3 +132,34 @@ test('no server: the connection error rejects; a connection that closes mid-body
     cut.close();
   }
 });
+
+test('collected: the whole response in one buffer (length, chunked, 204, error status), or the cut rejects', async () => {
+  const collected = async (path: string, method = 'GET', body?: Buffer) => {
+    const r = await exchange(net.connect(sock), head(method, path), body, true);
+    assert.ok('body' in r && Buffer.isBuffer(r.body));
+    return r;
+  };
+  const j = await collected('/echo', 'POST', Buffer.from('hi'));
+  assert.equal(j.status, 200);
+  assert.equal(j.headers['x-multi'], 'a, b');
+  assert.equal(JSON.parse(j.body.toString()).bytes, 2);
+  assert.equal((await collected('/stream')).body.toString(), [0, 1, 2, 3, 4].map((i) => `line ${i}\n`).join(''));
+  const n = await collected('/nocontent', 'DELETE');
+  assert.deepEqual([n.status, n.body.length], [204, 0]);
+  assert.equal((await collected('/big')).body.length, 3 << 20);
+  const missing = await collected('/missing');
+  assert.deepEqual([missing.status, JSON.parse(missing.body.toString()).message], [404, 'no such thing']);
+  const up = await exchange(net.connect(sock), head('POST', '/attach', { Connection: 'Upgrade', Upgrade: 'tcp' }), undefined, true);
+  assert.equal(up.status, 101);
+  assert.ok('socket' in up);
+  up.socket.destroy();
+
+  const cut = net.createServer((s) => s.end('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this'));
+  const cutSock = join(dir, 'cut2.sock');
+  await new Promise<void>((r) => cut.listen(cutSock, r));
+  try {
+    await assert.rejects(exchange(net.connect(cutSock), head('GET', '/'), undefined, true), /closed the connection early/);
+  } finally {
+    cut.close();
+  }
+});
