@@ -1,7 +1,7 @@
 // Containers outlive the daemon: kill -9 tugd, start it again, and everything is accounted for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { TestDaemon, eventually, sleep } from '../helpers/daemon.ts';
 
 /** Each test kills its own daemon: a fresh one with the images, cleaned up however the test ends. */
@@ -64,17 +64,24 @@ test('on start, tugd removes what a half-removed container left behind: mount, p
   await withOwnDaemon(async (d) => {
     const id = d.tug(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
     const pid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', id]).stdout.trim());
+    // a removal that had moved the directory aside (rootfs still mounted in it) when the daemon went
+    const aside = d.tug(['run', '-d', 'busybox', 'sleep', '1000']).stdout.trim();
+    const asidePid = Number(d.tug(['inspect', '-f', '{{.State.Pid}}', aside]).stdout.trim());
     await d.kill('SIGKILL');
     // a crash between dropping the record and cleaning up
     rmSync(`${d.root}/containers/${id}/config.v2.json`);
+    renameSync(`${d.root}/containers/${aside}`, `${d.root}/containers/.removed/${aside}`);
     await d.start();
-    const mounted = readFileSync('/proc/self/mountinfo', 'utf8').includes(`/containers/${id}/rootfs`);
-    assert.equal(mounted, false, 'rootfs unmounted');
-    assert.equal(existsSync(`${d.root}/containers/${id}`), false, 'container directory removed');
-    assert.equal(existsSync(`${d.root}/run/runc/${id}`), false, 'runtime state removed');
-    assert.equal(existsSync(`/sys/fs/cgroup/pids/tugboat/${id}`) || existsSync(`/sys/fs/cgroup/tugboat/${id}`), false, 'cgroup removed');
-    await eventually(() => alive(pid), (a) => !a);
-    assert.throws(() => process.kill(pid, 0), 'the orphaned process is gone');
+    for (const [c, p] of [[id, pid], [aside, asidePid]] as const) {
+      const mounted = readFileSync('/proc/self/mountinfo', 'utf8').includes(`${c}/rootfs`);
+      assert.equal(mounted, false, 'rootfs unmounted');
+      assert.equal(existsSync(`${d.root}/containers/${c}`) || existsSync(`${d.root}/containers/.removed/${c}`), false, 'container directory removed');
+      assert.equal(existsSync(`${d.root}/run/runc/${c}`), false, 'runtime state removed');
+      assert.equal(existsSync(`/sys/fs/cgroup/pids/tugboat/${c}`) || existsSync(`/sys/fs/cgroup/tugboat/${c}`), false, 'cgroup removed');
+      await eventually(() => alive(p), (a) => !a);
+      assert.throws(() => process.kill(p, 0), 'the orphaned process is gone');
+      await eventually(() => existsSync(`${d.root}/run/exits/${c}`), (e) => !e);
+    }
     assert.equal(d.tug(['ps', '-aq']).stdout.trim(), '');
   });
 });

@@ -3,13 +3,17 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { markTopDirectory } from '../../sys/libc.js';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
-import { conflict, noSuchContainer, badRequest } from '../../util/errors.js';
+import { conflict, noSuchContainer, badRequest, errorMessage } from '../../util/errors.js';
+import { log } from '../../util/log.js';
 import { validName } from '../../util/ids.js';
 import type { ContainerRecord } from './types.js';
 
 const RECORD = 'config.v2.json';
 /** Removed containers' directories, moved out of the way at once and deleted behind the answer. */
 const REMOVED = '.removed';
+
+/** A container directory without a record: the leftovers of a removal. */
+export interface Orphan { id: string; dir: string }
 
 export class ContainerStore {
   private byId = new Map<string, ContainerRecord>();
@@ -20,18 +24,21 @@ export class ContainerStore {
 
   dir(id: string): string { return join(this.root, id); }
 
-  async load(): Promise<{ orphans: string[] }> {
-    // what a previous run had no time to delete goes first: removals move directories into it from now on
-    await fs.rm(join(this.root, REMOVED), { recursive: true, force: true });
+  /**
+   * Reads every record. Orphans are directories without one: a removal the daemon stopped in the middle of, and what
+   * a previous run had moved aside but not deleted yet (a --rm container's rootfs may still be mounted there); the
+   * caller releases and deletes them.
+   */
+  async load(): Promise<{ orphans: Orphan[] }> {
     await fs.mkdir(join(this.root, REMOVED), { recursive: true });
+    const orphans: Orphan[] = (await fs.readdir(join(this.root, REMOVED))).map((id) => ({ id, dir: join(this.root, REMOVED, id) }));
     // each container's writable layer in a block group of its own (see markTopDirectory): a build's RUN steps
     // write thousands of files right after the previous build's were removed
     markTopDirectory(this.root);
-    const orphans: string[] = [];
     for (const id of await fs.readdir(this.root)) {
       if (id.startsWith('.')) continue;
       const rec = await readJson<ContainerRecord>(join(this.root, id, RECORD)).catch(() => undefined);
-      if (!rec) { orphans.push(id); continue; }
+      if (!rec) { orphans.push({ id, dir: this.dir(id) }); continue; }
       this.byId.set(rec.Id, rec);
       this.byName.set(rec.Name, rec.Id);
     }
@@ -97,18 +104,23 @@ export class ContainerStore {
     return next;
   }
 
-  async remove(rec: ContainerRecord): Promise<void> {
+  /**
+   * Forgets the record and moves its directory aside (one rename); the tree (upper dir, logs) is deleted in the
+   * background, after `release` (given the directory's new place) has unmounted what it must. A release that fails
+   * leaves the tree to the next start's orphan pass.
+   */
+  async remove(rec: ContainerRecord, release?: (dir: string) => Promise<void>): Promise<void> {
     this.byId.delete(rec.Id);
     if (this.byName.get(rec.Name) === rec.Id) this.byName.delete(rec.Name);
     await this.writes.get(rec.Id)?.catch(() => undefined);
-    // a rename is one call; the tree (upper dir, logs) goes in the background
     const trash = join(this.root, REMOVED, rec.Id);
-    try {
-      await fs.rename(this.dir(rec.Id), trash);
-    } catch {
-      await fs.rm(this.dir(rec.Id), { recursive: true, force: true });
-      return;
-    }
-    fs.rm(trash, { recursive: true, force: true }).catch(() => undefined);
+    const renamed = await fs.rename(this.dir(rec.Id), trash).then(() => true, () => false);
+    const deletion = async (dir: string) => {
+      await release?.(dir);
+      await fs.rm(dir, { recursive: true, force: true });
+    };
+    if (!renamed) { await deletion(this.dir(rec.Id)); return; }
+    // once the caller's answer has gone out
+    setImmediate(() => { deletion(trash).catch((e: unknown) => log.warn('container directory', { id: rec.Id, error: errorMessage(e) })); });
   }
 }

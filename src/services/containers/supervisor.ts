@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import { promises as fs, watch, type FSWatcher } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { NetworkState, ContainerRecord } from './types.js';
-import type { ContainerStore } from './store.js';
+import type { ContainerStore, Orphan } from './store.js';
 import type { ImageService } from '../images/types.js';
 import type { EventBus } from '../events/bus.js';
 import type { ConmonDriver } from '../runtime/driver.js';
@@ -94,6 +94,8 @@ export class Supervisor {
   private exiting = new Set<string>();
   private starting = new Set<string>();
   private cleanups = new Map<string, Promise<void>>();
+  /** Exited --rm containers' host leftovers, released by their removal once it is answered. */
+  private runsToRelease = new Map<string, (dir: string) => Promise<void>>();
 
   constructor(private readonly d: SupervisorDeps) {
     this.rotator = new LogRotator((id) => this.d.driver.reopenLog(this.d.store.dir(id)));
@@ -315,6 +317,9 @@ export class Supervisor {
   async handleExit(id: string): Promise<void> {
     const rec = this.d.store.find(id);
     const code = this.d.driver.exitCode(id);
+    // a container removed while it ran (leftovers a restarted daemon cleared): nothing but the exit file to forget.
+    // Only a final name: conmon writes the file under a temporary one first, which must be left alone
+    if (!rec && code !== undefined && /^[0-9a-f]{64}$/.test(id)) { await this.d.driver.clearExit(id); return; }
     if (!rec || code === undefined || this.exiting.has(id)) return;
     // a start in progress looks at the exit file itself once the container is marked running
     if (this.starting.has(id)) return;
@@ -329,20 +334,30 @@ export class Supervisor {
     // said before the cleanup begins, so that 'die' comes before the networks' 'disconnect', as docker has it
     if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
     this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
-    // release the runtime state, cgroup and mount; start and remove wait for this
+    const runtime = rec.HostConfig.Runtime ?? 'runc';
+    const shared = rec.HostConfig.PidMode === 'host' || !!rec.HostConfig.PidMode?.startsWith('container:');
+    // what the run leaves on the host: runtime state, cgroup, exit file, and the rootfs mounted in `at` (the
+    // container's directory, or where its removal moved it)
+    const releaseRun = async (at: string) => {
+      await Promise.all([
+        unmountRootfs(at).catch((e: unknown) => log.warn('unmount', { id, error: errorMessage(e) })),
+        shared ? undefined : this.d.driver.forget(runtime, id),
+        this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
+        this.d.driver.clearExit(id),
+      ]);
+    };
+    // a --rm container's go after its removal has been answered: the removal hands them to the store
+    const autoRemove = !!rec.HostConfig.AutoRemove;
+    if (autoRemove) this.runsToRelease.set(id, releaseRun);
+    // start and remove wait for this
     const cleanup = (async () => {
-      const runtime = rec.HostConfig.Runtime ?? 'runc';
-      const shared = rec.HostConfig.PidMode === 'host' || !!rec.HostConfig.PidMode?.startsWith('container:');
       // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them first
       if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       this.d.mounts.release(rec);
-      // the rest is independent: at once (a --rm run waits for all of it)
+      // independent of each other: at once
       await Promise.all([
-        unmountRootfs(dir).catch((e: unknown) => log.warn('unmount', { id, error: errorMessage(e) })),
-        shared ? undefined : this.d.driver.forget(runtime, id),
-        this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
         this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message })),
-        this.d.driver.clearExit(id),
+        autoRemove ? undefined : releaseRun(dir),
       ]);
     })();
     rec.NetworkSettings = undefined;
@@ -395,14 +410,17 @@ export class Supervisor {
     const t = this.restartTimers.get(rec.Id);
     if (t) { clearTimeout(t); this.restartTimers.delete(rec.Id); }
     rec.State.Status = 'removing';
-    // whatever a start left (nothing, after an exit's cleanup; all of it, for a half-removed one after a restart)
-    await this.undoStart(rec);
+    // an exited --rm container's leftovers go behind the answer (see handleExit); otherwise whatever a start left
+    // (nothing, after an exit's cleanup; all of it, for a half-removed one after a restart)
+    const releaseRun = this.runsToRelease.get(rec.Id);
+    this.runsToRelease.delete(rec.Id);
+    if (!releaseRun) await this.undoStart(rec);
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
     // attached clients read the last lines first (a --rm container's output must not go with it)
     await readersDone(rec.LogPath, 2000);
     // a log in the container's directory (where tugd keeps them) goes with it; one kept elsewhere file by file
     const logs = posix.dirname(rec.LogPath) === this.d.store.dir(rec.Id) ? undefined : removeLogs(rec.LogPath);
-    await Promise.all([logs, this.d.store.remove(rec)]);
+    await Promise.all([logs, this.d.store.remove(rec, releaseRun)]);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
   }
 
@@ -424,12 +442,12 @@ export class Supervisor {
   }
 
   /** After a daemon restart: learn what happened to every container while we were away. */
-  async reconcile(orphans: string[]): Promise<void> {
-    for (const id of orphans) {
-      const dir = this.d.store.dir(id);
+  async reconcile(orphans: Orphan[]): Promise<void> {
+    for (const { id, dir } of orphans) {
       await unmountRootfs(dir).catch(() => undefined);
       for (const r of this.d.driver.runtimeNames()) await this.d.driver.delete(r, id).catch(() => undefined);
       await this.d.cgroups.remove(defaultCgroupOf(id)).catch(() => undefined);
+      await this.d.driver.clearExit(id);
       await fs.rm(dir, { recursive: true, force: true });
       log.info('removed leftovers of a removed container', { id });
     }
