@@ -271,12 +271,13 @@ export async function events(cmd: Command): Promise<void> {
 
 /**
  * docker's templates see an event by its Go field names (.Status, .ID, .From, .Scope, .Time, .TimeNano) while
- * `{{json .}}` prints the wire names: the Go names are added as hidden properties, which JSON leaves out.
+ * `{{json .}}` prints the wire names: the Go names are added as hidden properties, which JSON leaves out. A field
+ * an event does not have (a network event's status) is Go's empty string.
  */
 function templateView(e: EngineEventMessage): EngineEventMessage {
   const view = { ...e };
   const goNames: Record<string, keyof EngineEventMessage> = { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' };
-  for (const [goName, wire] of Object.entries(goNames)) Object.defineProperty(view, goName, { value: e[wire], enumerable: false });
+  for (const [goName, wire] of Object.entries(goNames)) Object.defineProperty(view, goName, { value: e[wire] ?? '', enumerable: false });
   return view;
 }
 

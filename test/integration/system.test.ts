@@ -132,6 +132,9 @@ test('events: a past window ends by itself, filters narrow it, bad filters are r
   const [status, id, from, scope, time, timeNano, ...rest] = line.split(' ');
   assert.deepEqual([status, id, from, scope, time, timeNano], ['start', json.id, 'busybox', 'local', String(json.time), String(json.timeNano)]);
   assert.deepEqual(Object.keys(JSON.parse(rest.join(' '))), Object.keys(json));
+  // a network event has no status or image: empty, as Go prints a struct's empty strings
+  const net = ok(d.tug(['events', '--since', String(t0), '--until', String(t1), '--filter', 'type=network', '--format', '[{{.Status}}|{{.From}}] {{.Action}}']));
+  assert.match(net, /^\[\|\] connect$/m);
 
   const bad = d.docker(['events', '--since', String(t0), '--until', String(t1), '--filter', 'colour=red']);
   assert.notEqual(bad.code, 0);
