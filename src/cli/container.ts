@@ -282,7 +282,8 @@ export async function ps(cmd: Command): Promise<void> {
   if (!Number.isInteger(limit)) throw new FlagError(`invalid argument "${o.last}" for "-n, --last" flag: strconv.ParseInt: parsing "${o.last}": invalid syntax`);
   if (o.latest) limit = 1;
   const spec = parseFormat(o.format, defaultPsTable);
-  const wantSize = !!o.size || (!o.quiet && /\.Size\b/.test(spec.template));
+  // as docker: sizes are asked for when the template reads them, which `{{json .}}` does (`--format json` not)
+  const wantSize = !!o.size || (!o.quiet && spec.kind !== 'json' && /\.Size\b|\bjson\s+\.(?![\w.])/.test(spec.template));
   const list = await client.containerList({ all: !!o.all || limit > 0, limit: limit > 0 ? limit : undefined, size: wantSize, filters: parseFilters(o.filter) });
   const trunc = o.trunc !== false;
   if (o.quiet) {
@@ -477,7 +478,7 @@ export async function port(cmd: Command, id: string, which?: string): Promise<vo
 // ---- stats ----
 
 /** docker's figures: CPU % from the deltas against the previous sample, memory without the page cache. */
-export function statsRow(s: ContainerStats, trunc: boolean): Record<string, string> {
+export function statsRow(s: ContainerStats, trunc: boolean, given?: string): Record<string, string> {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
   const sysDelta = (s.cpu_stats.system_cpu_usage ?? 0) - (s.precpu_stats.system_cpu_usage ?? 0);
   const cpu = sysDelta > 0 && cpuDelta > 0 ? (cpuDelta / sysDelta) * (s.cpu_stats.online_cpus ?? 1) * 100 : 0;
@@ -495,7 +496,8 @@ export function statsRow(s: ContainerStats, trunc: boolean): Record<string, stri
   }
   return {
     ID: trunc ? s.id.slice(0, 12) : s.id,
-    Container: trunc ? s.id.slice(0, 12) : s.id,
+    // as docker: the name or ID the user gave, else the short ID
+    Container: given ?? s.id.slice(0, 12),
     Name: s.name.replace(/^\//, ''),
     CPUPerc: `${cpu.toFixed(2)}%`,
     MemUsage: `${bytesSize(used)} / ${bytesSize(limit)}`,
@@ -518,12 +520,12 @@ export async function stats(cmd: Command, names: string[]): Promise<void> {
   const spec = parseFormat(o.format, defaultStatsTable);
   const sampleAll = () => Promise.all(ids.map((id) => client.containerStats(id)));
   if (o.stream === false) {
-    out(renderRows(spec, (await sampleAll()).map((s) => statsRow(s, trunc)), statsHeaders));
+    out(renderRows(spec, (await sampleAll()).map((s, i) => statsRow(s, trunc, names[i])), statsHeaders));
     return;
   }
   for (;;) {
     const started = Date.now();
-    const rows = (await sampleAll()).map((s) => statsRow(s, trunc));
+    const rows = (await sampleAll()).map((s, i) => statsRow(s, trunc, names[i]));
     out(`\x1b[2J\x1b[H${renderRows(spec, rows, statsHeaders)}`);
     await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started)))); // a refresh a second
   }

@@ -1,7 +1,7 @@
 // Output formatting as the docker CLI prints it: tabwriter tables, "3 minutes ago", sizes, ports,
 // plus the --format handling (table/json/Go templates) shared by ps, images and friends.
 import { bytesSize, humanDuration, humanSize, humanSizePrec, parseGoDuration } from '../util/units.js';
-import { goString, parseTemplate, execute } from './template.js';
+import { goString, parseTemplate, execute, OWN_JSON } from './template.js';
 import type { ContainerSummary, ImageSummary } from '../client/types.js';
 
 const width = (s: string) => [...s].length;
@@ -103,8 +103,9 @@ export function renderRows(spec: FormatSpec, rows: Array<Record<string, unknown>
     return rows.map((r) => goJson(plain(r)) + '\n').join('');
   }
   const t = parseTemplate(spec.template);
-  if (spec.kind === 'raw') return rows.map((r) => execute(t, r) + '\n').join('');
-  const lines = [execute(t, headers), ...rows.map((r) => execute(t, r))];
+  const marked = rows.map((r) => Object.defineProperty({ ...r }, OWN_JSON, { value: () => goJson(plain(r)) }));
+  if (spec.kind === 'raw') return marked.map((r) => execute(t, r) + '\n').join('');
+  const lines = [execute(t, headers), ...marked.map((r) => execute(t, r))];
   return tabulate(lines.map((l) => l.split('\t')));
 }
 
@@ -127,14 +128,27 @@ export const containerHeaders: Record<string, unknown> = {
 
 export const defaultPsTable = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
+const pad2 = (n: number) => String(n).padStart(2, '0');
+const localDateTime = (d: Date, sep: string) =>
+  `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}${sep}${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+/** The local zone's offset from UTC: sign, hours, minutes. */
+function zoneOffset(d: Date): { sign: string; hh: string; mm: string; zero: boolean } {
+  const off = -d.getTimezoneOffset();
+  return { sign: off >= 0 ? '+' : '-', hh: pad2(Math.floor(Math.abs(off) / 60)), mm: pad2(Math.abs(off) % 60), zero: off === 0 };
+}
+
 /** Go's time.Time String() for a unix timestamp, in local time: "2024-05-01 10:11:12 +0000 UTC". */
 export function goTime(unixSeconds: number): string {
   const d = new Date(unixSeconds * 1000);
-  const pad = (n: number, w = 2) => String(n).padStart(w, '0');
-  const off = -d.getTimezoneOffset();
-  const sign = off >= 0 ? '+' : '-';
-  const zone = off === 0 ? 'UTC' : zoneName(d);
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} ${sign}${pad(Math.floor(Math.abs(off) / 60))}${pad(Math.abs(off) % 60)} ${zone}`;
+  const z = zoneOffset(d);
+  return `${localDateTime(d, ' ')} ${z.sign}${z.hh}${z.mm} ${z.zero ? 'UTC' : zoneName(d)}`;
+}
+
+/** Go's RFC 3339 form of a unix timestamp, in local time: "2024-05-01T10:11:12Z" or "…T12:11:12+02:00". */
+export function rfc3339(unixSeconds: number): string {
+  const d = new Date(unixSeconds * 1000);
+  const z = zoneOffset(d);
+  return `${localDateTime(d, 'T')}${z.zero ? 'Z' : `${z.sign}${z.hh}:${z.mm}`}`;
 }
 
 // making an Intl formatter costs milliseconds (`ps` formats every container's time): one, and only off UTC

@@ -1,7 +1,7 @@
 // `history`: an image's layers and the commands that made them, newest first (docker's columns and flags).
 import type { Command } from 'commander';
 import { clientFor } from './connect.js';
-import { ago, ellipsis, goTime, humanSizePrec, parseFormat, renderRows, truncId } from './format.js';
+import { ago, ellipsis, humanSizePrec, parseFormat, renderRows, rfc3339, truncId } from './format.js';
 import { out } from './output.js';
 
 export interface HistoryItem { Id: string; Created: number; CreatedBy: string; Tags: string[] | null; Size: number; Comment: string }
@@ -14,7 +14,7 @@ export function historyRows(items: HistoryItem[], o: { human: boolean; trunc: bo
     return {
       ID: o.trunc && h.Id !== '<missing>' ? truncId(h.Id) : h.Id,
       CreatedSince: o.human ? ago(h.Created, o.now) : new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      CreatedAt: goTime(h.Created),
+      CreatedAt: rfc3339(h.Created), // docker's history, unlike ps and images, prints RFC 3339
       CreatedBy: o.trunc ? ellipsis(createdBy, 45) : createdBy,
       Size: o.human ? humanSizePrec(h.Size, 3) : String(h.Size),
       Comment: h.Comment,

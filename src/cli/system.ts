@@ -6,7 +6,7 @@ import { EngineError, isNotFound } from '../client/errors.js';
 import { clientFor } from './connect.js';
 import { ExitError } from './errors.js';
 import { humanSize, parseTimestamp } from './format.js';
-import { parseTemplate, execute, TemplateError } from './template.js';
+import { parseTemplate, execute, TemplateError, withGoNames } from './template.js';
 import { err, out } from './output.js';
 
 
@@ -101,11 +101,10 @@ export async function inspect(cmd: Command, names: string[], kind?: string): Pro
 // ---- version ----
 
 function clientInfo() {
-  return {
+  return withGoNames({
     Platform: { Name: '' },
     Version: CLIENT_VERSION,
     ApiVersion: API_VERSION,
-    APIVersion: API_VERSION,
     DefaultAPIVersion: API_VERSION,
     NodeVersion: process.version,
     GoVersion: process.version,
@@ -114,7 +113,7 @@ function clientInfo() {
     Os: process.platform,
     Arch: process.arch === 'x64' ? 'amd64' : process.arch,
     Context: 'default',
-  };
+  }, { APIVersion: 'ApiVersion' });
 }
 
 /** `tug dashboard`: the link that logs a browser in to the daemon's web dashboard. */
@@ -134,7 +133,7 @@ export async function version(cmd: Command): Promise<void> {
   try { server = await client.version(); } catch (e) { failure = e; }
   if (o.format) {
     const t = compileTemplate(o.format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'));
-    out(`${runTemplate(t, { Client: c, Server: server ?? null })}\n`);
+    out(`${runTemplate(t, { Client: c, Server: server ? withGoNames(server, { APIVersion: 'ApiVersion' }) : null })}\n`);
   } else {
     const lines = [
       'Client:',
@@ -269,17 +268,8 @@ export async function events(cmd: Command): Promise<void> {
   }
 }
 
-/**
- * docker's templates see an event by its Go field names (.Status, .ID, .From, .Scope, .Time, .TimeNano) while
- * `{{json .}}` prints the wire names: the Go names are added as hidden properties, which JSON leaves out. A field
- * an event does not have (a network event's status) is Go's empty string.
- */
-function templateView(e: EngineEventMessage): EngineEventMessage {
-  const view = { ...e };
-  const goNames: Record<string, keyof EngineEventMessage> = { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' };
-  for (const [goName, wire] of Object.entries(goNames)) Object.defineProperty(view, goName, { value: e[wire] ?? '', enumerable: false });
-  return view;
-}
+/** docker's templates see an event by its Go field names; `{{json .}}` prints the wire names. */
+const templateView = (e: EngineEventMessage) => withGoNames(e, { Status: 'status', ID: 'id', From: 'from', Scope: 'scope', Time: 'time', TimeNano: 'timeNano' });
 
 function timestampFlag(v: string, name: string): string {
   try {

@@ -48,8 +48,31 @@ function truthy(v: Value): boolean {
   return true;
 }
 
+/**
+ * A value that prints its own JSON for {{json .}}: docker's listing rows (ps, images…) marshal themselves with
+ * sorted keys and HTML-sensitive characters escaped, unlike other values.
+ */
+export const OWN_JSON = Symbol('own JSON');
+
+/**
+ * docker's templates run on Go structs, whose field names are not always the JSON's (`APIVersion` for
+ * `"ApiVersion"`, `ID` for `"id"`): the Go names are added as hidden properties, which JSON leaves out. A field the
+ * value lacks reads as Go's empty string.
+ */
+export function withGoNames<T extends object>(value: T, names: Record<string, string>): T {
+  const view = { ...value };
+  for (const [goName, wire] of Object.entries(names)) {
+    Object.defineProperty(view, goName, { value: (value as Record<string, unknown>)[wire] ?? '', enumerable: false });
+  }
+  return view;
+}
+
 const builtins: Record<string, Fn> = {
-  json: (v) => (v === undefined ? 'null' : JSON.stringify(v)),
+  json: (v) => {
+    if (v === undefined) return 'null';
+    const own = v && typeof v === 'object' ? (v as { [OWN_JSON]?: () => string })[OWN_JSON] : undefined;
+    return own ? own() : JSON.stringify(v);
+  },
   join: (a, sep) => (Array.isArray(a) ? a.map(goString).join(String(sep)) : goString(a)),
   split: (s, sep) => String(s).split(String(sep)),
   lower: (s) => goString(s).toLowerCase(),

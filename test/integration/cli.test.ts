@@ -255,3 +255,26 @@ test('the real docker CLI drives tugd', async () => {
   const images = d.docker(['images']);
   assert.match(images.stdout, /busybox\s+latest/);
 });
+
+test('--format templates print what the docker CLI prints against the same daemon', () => {
+  const id = d.tug(['run', '-d', '--name', 'fmtc', '-l', 'tier=<web>', '-p', '8080', 'busybox', 'sleep', '1000']).stdout.trim();
+  assert.match(id, /^[0-9a-f]{64}$/);
+  try {
+    const same = (args: string[]) => {
+      const mine = d.tug(args);
+      const theirs = d.docker(args);
+      assert.equal(theirs.code, 0, `docker ${args.join(' ')}: ${theirs.stderr}`);
+      assert.equal(mine.stdout, theirs.stdout, `tug ${args.join(' ')}`);
+    };
+    same(['ps', '--filter', 'name=fmtc', '--format', '{{json .}}']); // sorted keys, <>& escaped, sizes asked for
+    same(['ps', '--filter', 'name=fmtc', '--format', 'json']);
+    same(['images', '--format', '{{json .}}']);
+    same(['history', '--format', '{{json .}}', 'busybox']); // RFC 3339 times here
+    same(['version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}']);
+    same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}} {{.PIDs}}', 'fmtc']); // the name as given
+    same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}}']);
+    same(['inspect', '--format', '{{json .Config.Labels}} {{index .Config.Labels "tier"}}', 'fmtc']); // not escaped
+  } finally {
+    d.tug(['rm', '-f', 'fmtc']);
+  }
+});

@@ -3,8 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   tabulate, ellipsis, ago, formatPorts, containerRow, imageRows, renderRows, parseFormat, defaultPsTable, containerHeaders,
-  defaultImagesTable, imageHeaders, parseTimestamp, parseGoDuration, sizeColumn, goJson,
+  defaultImagesTable, imageHeaders, parseTimestamp, parseGoDuration, sizeColumn, goJson, rfc3339,
 } from '../../src/cli/format.ts';
+import { renderTemplate, withGoNames } from '../../src/cli/template.ts';
 import type { ContainerSummary, ImageSummary } from '../../src/client/types.ts';
 import { statsRow } from '../../src/cli/container.ts';
 
@@ -107,9 +108,31 @@ test('stats row: block I/O and net I/O summed from the API figures, CPU % from t
     blkio_stats: { io_service_bytes_recursive: [{ op: 'Read', value: 1500000 }, { op: 'write', value: 2000 }, { op: 'Total', value: 1502000 }] },
     networks: { eth0: { rx_bytes: 1000, tx_bytes: 2500000 }, eth1: { rx_bytes: 500, tx_bytes: 0 } },
   }, true);
+  assert.equal(row.Container, 'aaaaaaaaaaaa', 'no name given: the short ID, as docker');
   assert.equal(row.CPUPerc, '20.00%');
   assert.equal(row.MemUsage, '8MiB / 100MiB');
   assert.equal(row.BlockIO, '1.5MB / 2kB');
   assert.equal(row.NetIO, '1.5kB / 2.5MB');
   assert.equal(row.PIDs, '3');
+});
+
+test('history times in RFC 3339, local zone', () => {
+  const t = Date.UTC(2024, 4, 1, 10, 11, 12) / 1000;
+  const d = new Date(t * 1000);
+  const off = -d.getTimezoneOffset();
+  const expected = off === 0 ? '2024-05-01T10:11:12Z' : undefined;
+  if (expected) assert.equal(rfc3339(t), expected);
+  assert.match(rfc3339(t), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
+  assert.equal(new Date(rfc3339(t)).getTime(), t * 1000, 'names the same instant');
+});
+
+test('{{json .}} of a listing row: sorted keys, HTML-sensitive characters escaped, as docker; other values as they are', () => {
+  const rows = [{ Ports: '0.0.0.0:80->80/tcp', ID: 'abc', Labels: 'a=<b>' }];
+  assert.equal(renderRows(parseFormat('{{json .}}', ''), rows, {}), '{"ID":"abc","Labels":"a=\\u003cb\\u003e","Ports":"0.0.0.0:80-\\u003e80/tcp"}\n');
+  assert.equal(renderRows(parseFormat('{{json .Labels}}', ''), rows, {}), '"a=<b>"\n');
+});
+
+test('Go field names for templates, hidden from JSON', () => {
+  const v = withGoNames({ ApiVersion: '1.44', id: 'x' }, { APIVersion: 'ApiVersion', ID: 'id', Status: 'status' });
+  assert.equal(renderTemplate('{{.APIVersion}} {{.ID}} [{{.Status}}] {{json .}}', v), '1.44 x [] {"ApiVersion":"1.44","id":"x"}');
 });
