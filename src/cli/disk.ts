@@ -4,7 +4,7 @@ import type { DiskUsage } from '../client/api.js';
 import type { ContainerSummary } from '../client/types.js';
 import { clientFor } from './connect.js';
 import { confirm, parseFilters } from './container.js';
-import { containerRow, humanSizePrec, imageHeaders, imageRows, parseFormat, renderRows, tabulate } from './format.js';
+import { ago, containerRow, humanSizePrec, imageHeaders, imageRows, parseFormat, renderRows, tabulate } from './format.js';
 import { out } from './output.js';
 
 /** docker prints disk usage and reclaimed space with 4 significant digits. */
@@ -58,7 +58,11 @@ export async function df(cmd: Command): Promise<void> {
   out(tabulate([['VOLUME NAME', 'LINKS', 'SIZE'], ...(du.Volumes ?? []).map((v) => [v.Name, String(v.UsageData?.RefCount ?? 0), humanSize(v.UsageData?.Size ?? 0)])]));
   const cache = du.BuildCache ?? [];
   out(`\nBuild cache usage: ${humanSize(cache.reduce((a, b) => a + b.Size, 0))}\n\n`);
-  out(tabulate([['CACHE ID', 'SIZE', 'IN USE', 'SHARED'], ...cache.map((b) => [b.ID.slice(0, 12), humanSize(b.Size), String(b.InUse), String(b.Shared)])]));
+  const since = (t?: string | null) => (t ? ago(Date.parse(t) / 1000) : '');
+  out(tabulate([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED'], ...cache.map((b) => [
+    // docker marks a record in use with a star
+    `${b.ID.slice(0, 12)}${b.InUse ? '*' : ''}`, b.Type ?? '', humanSize(b.Size), since(b.CreatedAt), since(b.LastUsedAt), String(b.UsageCount ?? 0), String(b.Shared),
+  ])]));
 }
 
 export async function imagePrune(cmd: Command): Promise<void> {

@@ -47,7 +47,7 @@ export interface DiskUsage {
   Images?: ImageSummary[];
   Containers?: ContainerSummary[];
   Volumes?: Array<{ Name: string; UsageData?: { Size: number; RefCount: number } }>;
-  BuildCache?: Array<{ ID: string; Size: number; InUse: boolean; Shared: boolean }>;
+  BuildCache?: Array<{ ID: string; Type?: string; Size: number; InUse: boolean; Shared: boolean; CreatedAt?: string; LastUsedAt?: string | null; UsageCount?: number }>;
 }
 
 export interface EngineEventMessage {

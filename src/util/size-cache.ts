@@ -1,6 +1,7 @@
 // Directory sizes kept instead of walked on every request: an idle directory is measured once and kept until told
-// it changed; a live one (written by a running container) is re-measured in the background when older than
-// maxAge, and the last known figure is answered meanwhile.
+// it changed; a live one (written by a running container) is re-measured when older than maxAge: in the background
+// with the last figure answered meanwhile while that figure is recent (under 3 maxAge: a busy `ps -s` or `df`
+// stays fast), or awaited when it is older (a figure from minutes ago would mislead).
 import { dirSize } from './du.js';
 
 interface Entry { bytes: number; at: number }
@@ -16,9 +17,10 @@ export class SizeCache {
 
   async size(key: string, dir: string, live: boolean): Promise<number> {
     const k = this.known.get(key);
-    if (k && (!live || Date.now() - k.at < this.maxAgeMs)) return k.bytes;
+    const age = k ? Date.now() - k.at : Infinity;
+    if (k && (!live || age < this.maxAgeMs)) return k.bytes;
     const pending = this.measure(key, dir);
-    return k ? k.bytes : pending; // stale while revalidating
+    return k && age < 3 * this.maxAgeMs ? k.bytes : pending; // stale while revalidating, within bounds
   }
 
   private measure(key: string, dir: string): Promise<number> {

@@ -274,7 +274,12 @@ test('--format templates print what the docker CLI prints against the same daemo
     same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}} {{.PIDs}}', 'fmtc']); // the name as given
     same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}}']);
     same(['inspect', '--format', '{{json .Config.Labels}} {{index .Config.Labels "tier"}}', 'fmtc']); // not escaped
+    assert.equal(d.tug(['volume', 'create', 'vfmt']).code, 0);
+    same(['volume', 'inspect', 'vfmt']); // docker's field order
+    const cacheSection = (s: string) => s.slice(s.indexOf('Build cache usage'));
+    assert.equal(cacheSection(d.tug(['system', 'df', '-v']).stdout), cacheSection(d.docker(['system', 'df', '-v']).stdout));
   } finally {
     d.tug(['rm', '-f', 'fmtc']);
+    d.tug(['volume', 'rm', 'vfmt']);
   }
 });

@@ -11,10 +11,11 @@ export interface VolumeRouteDeps {
   sizes: { size(key: string, dir: string, live: boolean): Promise<number> };
 }
 
+/** A volume as the Engine API shows it, its fields in docker's order (the docker CLI prints them so). */
 function volumeView(d: VolumeRouteDeps, v: VolumeRecord) {
   return {
-    Name: v.Name, Driver: v.Driver, Mountpoint: d.volumes.dataDir(v.Name), CreatedAt: v.CreatedAt,
-    Labels: v.Labels, Scope: 'local', Options: Object.keys(v.Options).length ? v.Options : null,
+    CreatedAt: v.CreatedAt, Driver: v.Driver, Labels: v.Labels, Mountpoint: d.volumes.dataDir(v.Name), Name: v.Name,
+    Options: Object.keys(v.Options).length ? v.Options : null, Scope: 'local',
   };
 }
 

@@ -67,7 +67,7 @@ export class VolumeStore {
     const options = { ...(o.options ?? {}) };
     for (const k of Object.keys(options)) if (!DRIVER_OPTS.has(k)) throw badRequest(`create ${name}: invalid option key: "${k}"`);
     if ((options.device || options.o) && !options.type) throw badRequest(`create ${name}: missing required option: "type"`);
-    const rec: VolumeRecord = { Name: name, Driver: 'local', CreatedAt: new Date().toISOString(), Labels: { ...(o.labels ?? {}) }, Options: options, ...(o.anonymous ? { Anonymous: true } : {}) };
+    const rec: VolumeRecord = { Name: name, Driver: 'local', CreatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), Labels: { ...(o.labels ?? {}) }, Options: options, ...(o.anonymous ? { Anonymous: true } : {}) };
     await fs.mkdir(this.dataDir(name), { recursive: true, mode: 0o755 });
     await writeJsonAtomic(join(this.root, name, 'volume.json'), rec);
     this.byName.set(name, rec);
