@@ -29,6 +29,17 @@ test('docker stats --no-stream shows CPU near the --cpus limit, the memory limit
   assert.match(hogRow, /\/ 64MiB/);
 });
 
+test('a single answer asked for again at once still spans a real interval: precpu is an earlier reading than cpu', async () => {
+  type Cpu = { system_cpu_usage: number; cpu_usage: { total_usage: number } };
+  const read = async () => (await d.req('GET', '/containers/hog/stats?stream=0')).json<{ cpu_stats: Cpu; precpu_stats: Cpu }>();
+  await read();
+  for (let i = 0; i < 3; i++) {
+    const s = await read(); // right after the previous one
+    assert.ok(s.precpu_stats.system_cpu_usage > 0, 'a previous reading');
+    assert.ok(s.cpu_stats.system_cpu_usage > s.precpu_stats.system_cpu_usage, `system time moved on between the readings: ${JSON.stringify(s.precpu_stats)} → ${JSON.stringify(s.cpu_stats)}`);
+  }
+});
+
 test('a container held to half a CPU shows its throttling (cpu_stats.throttling_data), as the cgroup counts it', async () => {
   const s = (await d.req('GET', '/containers/hog/stats?stream=0&one-shot=1')).json<{ cpu_stats: { throttling_data: { periods: number; throttled_periods: number; throttled_time: number }; cpu_usage: { total_usage: number; percpu_usage?: number[] } }; memory_stats: { max_usage?: number; usage: number } }>();
   const t = s.cpu_stats.throttling_data;

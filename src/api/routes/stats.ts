@@ -71,7 +71,8 @@ type Previous = { cpu: CpuSample; read: string; at: number };
 
 /**
  * The last CPU reading per container, so a single answer (stream=false) has a previous reading to compute
- * CPU % from without waiting; when there is none recent enough, one is taken and the answer waits briefly.
+ * CPU % from without waiting (at most until it is MIN_GAP_MS old); when there is none recent enough, one is taken
+ * and the answer waits briefly.
  */
 class PreviousReadings {
   private last = new Map<string, Previous>();
@@ -79,7 +80,11 @@ class PreviousReadings {
   async before(id: string, cg: ContainerCgroup): Promise<Previous> {
     const p = this.last.get(id);
     const age = p ? Date.now() - p.at : Infinity;
-    if (p && age >= MIN_GAP_MS && age <= MAX_AGE_MS) return p;
+    // one taken a moment ago (a client asking again at once) is used after the short gap a CPU % needs
+    if (p && age <= MAX_AGE_MS) {
+      if (age < MIN_GAP_MS) await new Promise((res) => setTimeout(res, MIN_GAP_MS - age));
+      return p;
+    }
     const fresh = { cpu: cpuSample(cg), read: new Date().toISOString(), at: Date.now() };
     await new Promise((res) => setTimeout(res, ONE_SHOT_GAP_MS));
     return fresh;
