@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { readJson, writeJsonAtomic } from '../../util/atomic.js';
+import { isFullId } from '../../util/ids.js';
 
 export interface CacheEntry {
   key: string;
@@ -28,7 +29,7 @@ export class BuildCache {
   async load(): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true });
     for (const name of await fs.readdir(this.dir)) {
-      if (!/^[0-9a-f]{64}$/.test(name)) { await fs.rm(join(this.dir, name), { force: true }); continue; }
+      if (!isFullId(name)) { await fs.rm(join(this.dir, name), { force: true }); continue; }
       const e = await readJson<CacheEntry>(join(this.dir, name)).catch(() => undefined);
       if (e?.image) this.entries.set(name, e); else await fs.rm(join(this.dir, name), { force: true });
     }

@@ -21,6 +21,7 @@ import { PhaseTimer } from '../../util/phases.js';
 import { connectSeqpacket } from '../../sys/seqpacket.js';
 import type { Writable } from 'node:stream';
 import { DEFAULT_SHM_SIZE, type OciMount } from '../runtime/spec.js';
+import { isFullId } from '../../util/ids.js';
 
 export interface SpecRequest {
   rec: ContainerRecord;
@@ -319,7 +320,7 @@ export class Supervisor {
     const code = this.d.driver.exitCode(id);
     // a container removed while it ran (leftovers a restarted daemon cleared): nothing but the exit file to forget.
     // Only a final name: conmon writes the file under a temporary one first, which must be left alone
-    if (!rec && code !== undefined && /^[0-9a-f]{64}$/.test(id)) { await this.d.driver.clearExit(id); return; }
+    if (!rec && code !== undefined && isFullId(id)) { await this.d.driver.clearExit(id); return; }
     if (!rec || code === undefined || this.exiting.has(id)) return;
     // a start in progress looks at the exit file itself once the container is marked running
     if (this.starting.has(id)) return;

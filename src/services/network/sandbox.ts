@@ -7,6 +7,7 @@ import { log } from '../../util/log.js';
 import type { CniResult, ConfList } from './cni.js';
 import type { PortMapping } from './ports.js';
 import { runProgram } from '../../sys/spawn.js';
+import { isFullId } from '../../util/ids.js';
 
 
 /** One interface CNI made: enough to run DEL without the network's record. */
@@ -64,6 +65,6 @@ export class Sandboxes {
 
   /** IDs of every recorded sandbox (after a restart: to adopt or undo). */
   async ids(): Promise<string[]> {
-    return (await fs.readdir(this.dir)).map((f) => f.replace(/\.json$/, '')).filter((id) => /^[0-9a-f]{64}$/.test(id));
+    return (await fs.readdir(this.dir)).map((f) => f.replace(/\.json$/, '')).filter(isFullId);
   }
 }
