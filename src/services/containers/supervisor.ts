@@ -71,6 +71,10 @@ const UPDATABLE = ['BlkioWeight', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetC
 
 /** A container's cgroup (cgroupfs driver): under --cgroup-parent (a path in each hierarchy, checked at create), else /tugboat. */
 export const cgroupsPathOf = (rec: Pick<ContainerRecord, 'Id' | 'HostConfig'>) => posix.join('/', rec.HostConfig.CgroupParent || '/tugboat', rec.Id);
+/** The OCI runtime a container runs with. */
+const runtimeOf = (rec: ContainerRecord) => rec.HostConfig.Runtime ?? 'runc';
+/** Whether processes outside the container share its pid namespace (the host's, or another container's). */
+const sharesPidNamespace = (rec: ContainerRecord) => rec.HostConfig.PidMode === 'host' || !!rec.HostConfig.PidMode?.startsWith('container:');
 /** The cgroup of a container whose record is gone (leftovers after a restart): the default place. */
 const defaultCgroupOf = (id: string) => cgroupsPathOf({ Id: id, HostConfig: {} });
 
@@ -95,8 +99,8 @@ export class Supervisor {
   private exiting = new Set<string>();
   private starting = new Set<string>();
   private cleanups = new Map<string, Promise<void>>();
-  /** Exited --rm containers' host leftovers, released by their removal once it is answered. */
-  private runsToRelease = new Map<string, (dir: string) => Promise<void>>();
+  /** Exited --rm containers whose host leftovers (releaseRun) their removal releases once it is answered. */
+  private runsToRelease = new Set<string>();
 
   constructor(private readonly d: SupervisorDeps) {
     this.rotator = new LogRotator((id) => this.d.driver.reopenLog(this.d.store.dir(id)));
@@ -147,7 +151,7 @@ export class Supervisor {
       const limits = logLimits(rec.HostConfig.LogConfig?.Config, this.d.logDefaults);
       await this.d.driver.clearExit(rec.Id);
       const { pid, conmonPid } = await this.d.driver.start({
-        id: rec.Id, name: rec.Name, bundle: dir, runtime: rec.HostConfig.Runtime ?? 'runc',
+        id: rec.Id, name: rec.Name, bundle: dir, runtime: runtimeOf(rec),
         // conmon's own cap only bounds a log while tugd is not there to rotate it; generous, since conmon replaces
         // the file when it hits it and a follower behind would lose what it had not read
         logPath: rec.LogPath, logSizeMax: limits.maxSize > 0 ? Math.max(limits.maxSize * 16, 256 << 20) : 0,
@@ -180,7 +184,7 @@ export class Supervisor {
   /** What a start made, undone: runtime state, cgroup, network, volume holds, rootfs mount. */
   private async undoStart(rec: ContainerRecord): Promise<void> {
     // the runtime kills what is left first; the rest is independent
-    await this.d.driver.delete(rec.HostConfig.Runtime ?? 'runc', rec.Id).catch(() => undefined);
+    await this.d.driver.delete(runtimeOf(rec), rec.Id).catch(() => undefined);
     this.d.mounts.release(rec);
     await Promise.all([unmountRootfs(this.d.store.dir(rec.Id)).catch(() => undefined), this.d.cgroups.remove(cgroupsPathOf(rec)).catch(() => undefined), this.d.network.detach(rec).catch(() => undefined)]);
     rec.NetworkSettings = undefined;
@@ -223,7 +227,7 @@ export class Supervisor {
   async kill(rec: ContainerRecord, signal?: string): Promise<void> {
     const n = signalNumber(signal, osConstants.signals.SIGKILL);
     this.assertRunning(rec);
-    const runtime = rec.HostConfig.Runtime ?? 'runc';
+    const runtime = runtimeOf(rec);
     if (n === osConstants.signals.SIGKILL) rec.ManuallyStopped = true;
     // said before the signal goes: the exit it causes is seen at once, and docker's 'kill' comes before its 'die'
     this.d.events.publish('container', 'kill', rec.Id, { ...this.attrs(rec), signal: String(n) });
@@ -266,7 +270,7 @@ export class Supervisor {
   async pause(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status === 'paused') throw conflict(`Container ${rec.Id} is already paused`);
     this.assertRunning(rec);
-    await this.d.driver.pause(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+    await this.d.driver.pause(runtimeOf(rec), rec.Id);
     rec.State.Status = 'paused';
     await this.d.store.save(rec);
     this.d.events.publish('container', 'pause', rec.Id, this.attrs(rec));
@@ -274,7 +278,7 @@ export class Supervisor {
 
   async unpause(rec: ContainerRecord): Promise<void> {
     if (rec.State.Status !== 'paused') throw conflict(`Container ${rec.Id} is not paused`);
-    await this.d.driver.resume(rec.HostConfig.Runtime ?? 'runc', rec.Id);
+    await this.d.driver.resume(runtimeOf(rec), rec.Id);
     rec.State.Status = 'running';
     await this.d.store.save(rec);
     this.d.events.publish('container', 'unpause', rec.Id, this.attrs(rec));
@@ -291,7 +295,7 @@ export class Supervisor {
     if (given(patch.CpuQuota) || given(patch.CpuPeriod)) merged.NanoCpus = 0;
     validateRestartPolicy(merged);
     const limits = this.d.resources(merged);
-    if (rec.State.Status === 'running' || rec.State.Status === 'paused') await this.d.driver.update(rec.HostConfig.Runtime ?? 'runc', rec.Id, limits);
+    if (rec.State.Status === 'running' || rec.State.Status === 'paused') await this.d.driver.update(runtimeOf(rec), rec.Id, limits);
     rec.HostConfig = merged;
     await this.d.store.save(rec, true);
     this.d.events.publish('container', 'update', rec.Id, this.attrs(rec));
@@ -335,44 +339,46 @@ export class Supervisor {
     // said before the cleanup begins, so that 'die' comes before the networks' 'disconnect', as docker has it
     if (oom) this.d.events.publish('container', 'oom', id, this.attrs(rec));
     this.d.events.publish('container', 'die', id, { ...this.attrs(rec), exitCode: String(code) });
-    const runtime = rec.HostConfig.Runtime ?? 'runc';
-    const shared = rec.HostConfig.PidMode === 'host' || !!rec.HostConfig.PidMode?.startsWith('container:');
-    // what the run leaves on the host: runtime state, cgroup, exit file, and the rootfs mounted in `at` (the
-    // container's directory, or where its removal moved it)
-    const releaseRun = async (at: string) => {
-      await Promise.all([
-        unmountRootfs(at).catch((e: unknown) => log.warn('unmount', { id, error: errorMessage(e) })),
-        shared ? undefined : this.d.driver.forget(runtime, id),
-        this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
-        this.d.driver.clearExit(id),
-      ]);
-    };
-    // a --rm container's go after its removal has been answered: the removal hands them to the store
+    // a --rm container's leftovers go after its removal has been answered: the removal hands them to the store
     const autoRemove = !!rec.HostConfig.AutoRemove;
-    if (autoRemove) this.runsToRelease.set(id, releaseRun);
+    if (autoRemove) this.runsToRelease.add(id);
     // start and remove wait for this
     const cleanup = (async () => {
       // with the host's pid namespace other processes may outlive pid 1: let the runtime kill them first
-      if (shared) await this.d.driver.delete(runtime, id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
+      if (sharesPidNamespace(rec)) await this.d.driver.delete(runtimeOf(rec), id).catch((e: Error) => log.warn('runtime delete', { id, error: e.message }));
       this.d.mounts.release(rec);
       // independent of each other: at once
       await Promise.all([
         this.d.network.detach(rec).catch((e: Error) => log.warn('network detach', { id, error: e.message })),
-        autoRemove ? undefined : releaseRun(dir),
+        autoRemove ? undefined : this.releaseRun(rec, dir),
       ]);
     })();
     rec.NetworkSettings = undefined;
     this.cleanups.set(id, cleanup);
     try {
       // a --rm container's record goes in a moment (and a restarted daemon removes it if it had no time to)
-      if (!rec.HostConfig.AutoRemove) await this.d.store.save(rec);
+      if (!autoRemove) await this.d.store.save(rec);
       await cleanup;
-      if (rec.HostConfig.AutoRemove) { await this.remove(rec, { force: true, volumes: true }); return; }
+      if (autoRemove) { await this.remove(rec, { force: true, volumes: true }); return; }
       this.applyRestartPolicy(rec, Date.now() - startedAt);
     } finally {
       this.cleanups.delete(id);
       this.exiting.delete(id);
     }
+  }
+
+  /**
+   * What an exited run leaves on the host: runtime state, cgroup, exit file, and the rootfs mounted in `at` (the
+   * container's directory, or where its removal moved it).
+   */
+  private async releaseRun(rec: ContainerRecord, at: string): Promise<void> {
+    const id = rec.Id;
+    await Promise.all([
+      unmountRootfs(at).catch((e: unknown) => log.warn('unmount', { id, error: errorMessage(e) })),
+      sharesPidNamespace(rec) ? undefined : this.d.driver.forget(runtimeOf(rec), id),
+      this.d.cgroups.remove(cgroupsPathOf(rec)).catch((e: Error) => log.warn('cgroup removal', { id, error: e.message })),
+      this.d.driver.clearExit(id),
+    ]);
   }
 
   private applyRestartPolicy(rec: ContainerRecord, ranMs: number): void {
@@ -413,15 +419,14 @@ export class Supervisor {
     rec.State.Status = 'removing';
     // an exited --rm container's leftovers go behind the answer (see handleExit); otherwise whatever a start left
     // (nothing, after an exit's cleanup; all of it, for a half-removed one after a restart)
-    const releaseRun = this.runsToRelease.get(rec.Id);
-    this.runsToRelease.delete(rec.Id);
-    if (!releaseRun) await this.undoStart(rec);
+    const deferred = this.runsToRelease.delete(rec.Id);
+    if (!deferred) await this.undoStart(rec);
     await this.d.mounts.removeContainer(rec, o.volumes).catch((e: Error) => log.warn('volume removal', { id: rec.Id, error: e.message }));
     // attached clients read the last lines first (a --rm container's output must not go with it)
     await readersDone(rec.LogPath, 2000);
     // a log in the container's directory (where tugd keeps them) goes with it; one kept elsewhere file by file
     const logs = posix.dirname(rec.LogPath) === this.d.store.dir(rec.Id) ? undefined : removeLogs(rec.LogPath);
-    await Promise.all([logs, this.d.store.remove(rec, releaseRun)]);
+    await Promise.all([logs, this.d.store.remove(rec, deferred ? (at) => this.releaseRun(rec, at) : undefined)]);
     this.d.events.publish('container', 'destroy', rec.Id, this.attrs(rec));
   }
 
@@ -438,7 +443,7 @@ export class Supervisor {
    */
   adoptUnrecordedStarts(): void {
     for (const rec of this.d.store.all()) {
-      if (rec.State.Status === 'created' && this.d.driver.hasState(rec.HostConfig.Runtime ?? 'runc', rec.Id)) rec.State.Status = 'running';
+      if (rec.State.Status === 'created' && this.d.driver.hasState(runtimeOf(rec), rec.Id)) rec.State.Status = 'running';
     }
   }
 
@@ -456,7 +461,7 @@ export class Supervisor {
       if (rec.State.Status === 'removing') { await this.remove(rec, { force: true, volumes: false }); continue; }
       if (rec.State.Status !== 'running' && rec.State.Status !== 'paused') continue;
       if (this.d.driver.exitCode(rec.Id) !== undefined) { await this.handleExit(rec.Id); continue; }
-      const runtime = rec.HostConfig.Runtime ?? 'runc';
+      const runtime = runtimeOf(rec);
       const st = await this.d.driver.state(runtime, rec.Id);
       if (st && (st.status === 'running' || st.status === 'paused')) {
         rec.State = { ...rec.State, Status: st.status, Pid: st.pid };
