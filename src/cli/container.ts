@@ -518,14 +518,14 @@ export async function stats(cmd: Command, names: string[]): Promise<void> {
   const client = clientFor(cmd);
   const ids = names.length > 0 ? names : (await client.containerList({ all: !!o.all })).map((c) => c.Id);
   const spec = parseFormat(o.format, defaultStatsTable);
-  const sampleAll = () => Promise.all(ids.map((id) => client.containerStats(id)));
+  const sampleRows = async () => (await Promise.all(ids.map((id) => client.containerStats(id)))).map((s, i) => statsRow(s, trunc, names[i]));
   if (o.stream === false) {
-    out(renderRows(spec, (await sampleAll()).map((s, i) => statsRow(s, trunc, names[i])), statsHeaders));
+    out(renderRows(spec, await sampleRows(), statsHeaders));
     return;
   }
   for (;;) {
     const started = Date.now();
-    const rows = (await sampleAll()).map((s, i) => statsRow(s, trunc, names[i]));
+    const rows = await sampleRows();
     out(`\x1b[2J\x1b[H${renderRows(spec, rows, statsHeaders)}`);
     await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started)))); // a refresh a second
   }

@@ -13,8 +13,8 @@ export function historyRows(items: HistoryItem[], o: { human: boolean; trunc: bo
     const createdBy = h.CreatedBy.replace(/\t/g, ' ');
     return {
       ID: o.trunc && h.Id !== '<missing>' ? truncId(h.Id) : h.Id,
-      CreatedSince: o.human ? ago(h.Created, o.now) : new Date(h.Created * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      CreatedAt: rfc3339(h.Created), // docker's history, unlike ps and images, prints RFC 3339
+      CreatedSince: o.human ? ago(h.Created, o.now) : rfc3339(h.Created),
+      CreatedAt: rfc3339(h.Created), // docker's history, unlike ps and images, prints RFC 3339 times
       CreatedBy: o.trunc ? ellipsis(createdBy, 45) : createdBy,
       Size: o.human ? humanSizePrec(h.Size, 3) : String(h.Size),
       Comment: h.Comment,

@@ -270,6 +270,7 @@ test('--format templates print what the docker CLI prints against the same daemo
     same(['ps', '--filter', 'name=fmtc', '--format', 'json']);
     same(['images', '--format', '{{json .}}']);
     same(['history', '--format', '{{json .}}', 'busybox']); // RFC 3339 times here
+    same(['history', '--human=false', '--format', '{{.CreatedSince}} {{.Size}}', 'busybox']);
     same(['version', '--format', '{{.Server.APIVersion}} {{.Client.APIVersion}}']);
     same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}} {{.PIDs}}', 'fmtc']); // the name as given
     same(['stats', '--no-stream', '--format', '{{.Container}} {{.Name}}']);
