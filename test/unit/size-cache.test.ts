@@ -8,9 +8,15 @@ import { SizeCache } from '../../src/util/size-cache.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a live directory: kept while fresh, answered stale while re-measured, awaited when old', async (t) => {
+/** A directory of the test's own, gone after it. */
+function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'sizecache-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a live directory: kept while fresh, answered stale while re-measured, awaited when old', async (t) => {
+  const dir = tempDir(t);
   const cache = new SizeCache(100);
   writeFileSync(join(dir, 'a'), 'x'.repeat(10));
   assert.equal(await cache.size('c', dir, true), 10);
@@ -26,8 +32,7 @@ test('a live directory: kept while fresh, answered stale while re-measured, awai
 });
 
 test('an idle directory is kept until invalidated', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sizecache-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t);
   const cache = new SizeCache(10);
   writeFileSync(join(dir, 'a'), 'x'.repeat(3));
   assert.equal(await cache.size('v', dir, false), 3);
